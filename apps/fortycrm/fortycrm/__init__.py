@@ -1,0 +1,1 @@
+"""fortycrm: customer management for small German service companies."""

@@ -1,0 +1,67 @@
+"""Pieces shared by the desk's ModelAdmins."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import ModelForm
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+
+def color_badge(text: str, color: str):
+    return format_html(
+        '<span class="fortycrm-badge" style="background:{};color:#fff;border-radius:9999px;padding:2px 8px;'
+        'font-size:12px;white-space:nowrap">{}</span>',
+        color,
+        text,
+    )
+
+
+def color_swatch(color: str):
+    return format_html(
+        '<span style="display:inline-block;width:14px;height:14px;border-radius:3px;background:{};vertical-align:middle"></span> {}',
+        color,
+        color,
+    )
+
+
+def add_service_errors(form: ModelForm, exc: ValidationError | PermissionDenied) -> None:
+    """Attach a service's ValidationError to the form fields it names (or to the form)."""
+    if isinstance(exc, PermissionDenied):
+        form.add_error(None, str(exc))
+        return
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def report(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def history_table(obj, limit: int = 15):
+    """Recent changes of a record: who, when, field, old → new (R-CUS-7)."""
+    from fortycrm.selectors import history_of
+
+    rows = history_of(obj, limit=limit)
+    if not rows:
+        return _("No changes recorded yet.")
+    body = format_html_join(
+        "",
+        "<tr><td style='padding:2px 8px;white-space:nowrap'>{}</td><td style='padding:2px 8px'>{}</td>"
+        "<td style='padding:2px 8px'>{}</td></tr>",
+        ((row["when"], row["who"], row["what"]) for row in rows),
+    )
+    return format_html(
+        "<table class='fortycrm-history'><thead><tr><th style='text-align:left;padding:2px 8px'>{}</th>"
+        "<th style='text-align:left;padding:2px 8px'>{}</th><th style='text-align:left;padding:2px 8px'>{}</th></tr></thead>"
+        "<tbody>{}</tbody></table>",
+        _("When"),
+        _("Who"),
+        _("Change"),
+        body,
+    )

@@ -1,0 +1,335 @@
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, StackedInline
+from unfold.decorators import action, display
+from unfold.widgets import UnfoldAdminTextInputWidget
+
+from fortycrm.admin.base import add_service_errors, color_badge, history_table
+from fortycrm.models import Contact, Customer, CustomerStatus, Tag
+from fortycrm.selectors import customer_list_queryset
+from fortycrm.services import contacts as contact_services
+from fortycrm.services import customers as services
+from fortycrm.services.numbers import number_suggest
+from fortycrm.services.statuses import default_status
+from fortycrm.services.tags import parse_tag_names, tags_resolve
+
+User = get_user_model()
+
+
+def account_manager_choices():
+    """R-CUS-5: only users in at least one group can be account managers."""
+    return User.objects.filter(groups__isnull=False, is_active=True).distinct().order_by("first_name", "last_name", "username")
+
+
+class CustomerForm(forms.ModelForm):
+    tag_names = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        help_text=_("Separate tags with commas; new tags are created on saving."),
+        widget=UnfoldAdminTextInputWidget(attrs={"list": "fortycrm-tag-list", "autocomplete": "off"}),
+    )
+    suggested_number = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Customer
+        exclude = ["tags", "custom_field_data"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "account_manager" in self.fields:
+            self.fields["account_manager"].queryset = account_manager_choices()
+        if "status" in self.fields:
+            self.fields["status"].queryset = CustomerStatus.objects.order_by("position", "name")
+            if not self.instance.pk:
+                self.fields["status"].initial = default_status().pk
+            with_number = list(CustomerStatus.objects.filter(with_number=True).values_list("pk", flat=True))
+            self.fields["status"].widget.attrs["data-with-number"] = json.dumps(with_number)
+        if self.instance.pk:
+            self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
+        if "number" in self.fields and self.instance.number is None:
+            suggestion = number_suggest()
+            self.fields["suggested_number"].initial = suggestion
+            self.fields["number"].initial = suggestion
+            self.fields["number"].help_text = _(
+                "Suggested: the next free number. You may enter another one; every number exists only once."
+            )
+        self.tag_choices = list(Tag.objects.values_list("name", flat=True))
+
+    def clean(self):
+        data = super().clean()
+        status = data.get("status")
+        if status is None:
+            return data
+        number = data.get("number")
+        if not status.with_number and not self.instance.number:
+            data["number"] = number = None  # the suggestion field is hidden for such statuses
+        try:
+            services.customer_check_number(
+                customer_pk=self.instance.pk,
+                old_number=Customer.objects.filter(pk=self.instance.pk).values_list("number", flat=True).first() if self.instance.pk else None,
+                status=status,
+                number=number if number != data.get("suggested_number") else None,
+                actor=getattr(self, "actor", None),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            add_service_errors(self, exc)
+        for name in parse_tag_names(data.get("tag_names", "")):
+            if len(name) > 60:
+                self.add_error("tag_names", _("The tag “%(name)s…” is longer than 60 characters.") % {"name": name[:30]})
+        return data
+
+
+class ContactInline(StackedInline):
+    model = Contact
+    extra = 0
+    fields = [
+        ("salutation", "title"),
+        ("first_name", "last_name"),
+        ("role", "priority"),
+        ("phone", "mobile", "email"),
+        "birthday",
+        "notes",
+    ]
+    ordering = ["priority", "last_name"]
+    verbose_name = _("contact")
+    verbose_name_plural = _("contacts")
+    tab = True
+
+
+class StatusFilter(admin.RelatedFieldListFilter):
+    def field_choices(self, field, request, model_admin):
+        return list(CustomerStatus.objects.order_by("position", "name").values_list("pk", "name"))
+
+
+class AccountManagerFilter(admin.RelatedFieldListFilter):
+    def field_choices(self, field, request, model_admin):
+        return [(u.pk, str(u.get_full_name() or u.username)) for u in account_manager_choices()]
+
+
+@admin.register(Customer)
+class CustomerAdmin(SimpleHistoryAdmin, ModelAdmin):
+    form = CustomerForm
+    inlines = [ContactInline]
+    list_display = ["logo_thumb", "number_display", "name_display", "status_badge", "tag_links", "account_manager_display", "city"]
+    list_display_links = ["name_display"]
+    list_filter = [("status", StatusFilter), "tags", ("account_manager", AccountManagerFilter), "kind"]
+    list_filter_sheet = False
+    search_fields = ["name", "short_name", "first_name", "last_name", "email", "city", "postcode", "=number"]
+    list_per_page = 50
+    readonly_fields = ["history_section", "logo_preview"]
+    actions = ["set_status", "add_tag"]
+    save_on_top = False
+    change_form_template = "fortycrm/admin/customer_change_form.html"
+    fieldsets = [
+        (
+            _("Master data"),
+            {
+                "fields": [
+                    "kind",
+                    ("name", "short_name"),
+                    ("salutation", "title"),
+                    ("first_name", "last_name"),
+                    "status",
+                    "number",
+                    "suggested_number",
+                    "tag_names",
+                    "account_manager",
+                    "combine_invoices",
+                    ("logo", "logo_preview"),
+                ],
+                "classes": ["tab"],
+            },
+        ),
+        (
+            _("Address and communication"),
+            {
+                "fields": [
+                    "street",
+                    ("postcode", "city", "country"),
+                    ("phone", "mobile"),
+                    ("email", "website"),
+                    "vat_id",
+                    ("start_date", "end_date"),
+                    "notes",
+                ],
+                "classes": ["tab"],
+            },
+        ),
+        (_("History"), {"fields": ["history_section"], "classes": ["tab"]}),
+    ]
+
+    class Media:
+        js = ["fortycrm/customer_form.js"]
+
+    def get_queryset(self, request):
+        return customer_list_queryset()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class ActorForm(form):
+            actor = request.user
+
+        return ActorForm
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.number is not None and not request.user.has_perm(services.NUMBER_PERMISSION):
+            fields.append("number")
+        if obj is None:
+            fields.remove("history_section")
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            fieldsets = [fs for fs in fieldsets if "history_section" not in fs[1]["fields"]]
+        return fieldsets
+
+    # --- list columns -------------------------------------------------------------
+    @display(description="")
+    def logo_thumb(self, obj: Customer):
+        if not obj.logo_thumbnail:
+            return ""
+        return format_html(
+            '<img src="{}" alt="" style="width:32px;height:32px;object-fit:contain;border-radius:4px">', obj.logo_thumbnail.url
+        )
+
+    @display(description=_("No."), ordering="number")
+    def number_display(self, obj: Customer):
+        return obj.number or "—"
+
+    @display(description=_("name"), ordering="name")
+    def name_display(self, obj: Customer):
+        return obj.display_name
+
+    @display(description=_("status"), ordering="status__position")
+    def status_badge(self, obj: Customer):
+        return color_badge(obj.status.name, obj.status.color)
+
+    @display(description=_("tags"))
+    def tag_links(self, obj: Customer):
+        url = reverse("admin:fortycrm_customer_changelist")
+        return format_html_join(
+            " ",
+            '<a href="{}?tags__id__exact={}" class="fortycrm-tag" style="background:{};color:#fff;border-radius:4px;padding:1px 6px;font-size:12px">{}</a>',
+            ((url, tag.pk, tag.color, tag.name) for tag in obj.tags.all()),
+        )
+
+    @display(description=_("account manager"), ordering="account_manager__last_name")
+    def account_manager_display(self, obj: Customer):
+        manager = obj.account_manager
+        return (manager.get_full_name() or manager.username) if manager else "—"
+
+    @display(description=_("preview"))
+    def logo_preview(self, obj: Customer):
+        if obj and obj.logo_thumbnail:
+            return format_html('<img src="{}" alt="" style="max-width:96px;max-height:96px">', obj.logo_thumbnail.url)
+        return "—"
+
+    @display(description=_("Recent changes"))
+    def history_section(self, obj: Customer):
+        return history_table(obj) if obj and obj.pk else "—"
+
+    # --- saving through services ---------------------------------------------------------
+    def save_model(self, request, obj: Customer, form, change):
+        data = dict(form.cleaned_data)
+        tags = parse_tag_names(data.pop("tag_names", ""))
+        suggested = data.pop("suggested_number", None)
+        status = data.pop("status")
+        number = data.pop("number", None) if "number" in form.fields else None
+        fields = {name: value for name, value in data.items() if name in services._CUSTOMER_FIELDS}
+        if change:
+            services.customer_update(obj, status=status, number=number, suggested_number=suggested, tags=tags, actor=request.user, **fields)
+        else:
+            services.customer_create(instance=obj, status=status, number=number, suggested_number=suggested, tags=tags, actor=request.user, **fields)
+
+    def save_related(self, request, form, formsets, change):
+        # tags are set by the service; only inline formsets remain
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            contact_services.contact_delete(contact=obj)
+        for instance in instances:
+            contact_services.contact_save(contact=instance)
+
+    def delete_model(self, request, obj):
+        services.customer_delete(customer=obj)
+
+    def delete_queryset(self, request, queryset):
+        for customer in queryset:
+            services.customer_delete(customer=customer)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["tag_choices"] = Tag.objects.values_list("name", flat=True)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    # --- bulk actions ---------------------------------------------------------------------
+    @action(description=_("Set status of selected customers"))
+    def set_status(self, request, queryset):
+        return self._bulk_form(request, queryset, "status")
+
+    @action(description=_("Add a tag to selected customers"))
+    def add_tag(self, request, queryset):
+        return self._bulk_form(request, queryset, "tag")
+
+    def _bulk_form(self, request, queryset, kind: str):
+        from django.template.response import TemplateResponse
+
+        if kind == "status":
+            form_class = type("BulkStatusForm", (forms.Form,), {"status": forms.ModelChoiceField(CustomerStatus.objects.all(), label=_("status"))})
+        else:
+            form_class = type("BulkTagForm", (forms.Form,), {"tag": forms.CharField(label=_("tag"), max_length=60)})
+        if "apply" in request.POST:
+            form = form_class(request.POST)
+            if form.is_valid():
+                return self._bulk_apply(request, queryset, kind, form.cleaned_data)
+        else:
+            form = form_class()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Set status") if kind == "status" else _("Add tag"),
+            "form": form,
+            "queryset": queryset,
+            "action": "set_status" if kind == "status" else "add_tag",
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "fortycrm/admin/bulk_action.html", context)
+
+    def _bulk_apply(self, request, queryset, kind, data):
+        from django.db import transaction
+
+        current = None
+        try:
+            with transaction.atomic():
+                if kind == "status":
+                    for current in queryset.select_related("status"):
+                        services.customer_update(current, status=data["status"], actor=request.user)
+                    message = _("Status set for %(count)d customers.") % {"count": queryset.count()}
+                else:
+                    tag = tags_resolve([data["tag"]])[0]
+                    tag.customers.add(*queryset)
+                    message = _("Tag “%(tag)s” added to %(count)d customers.") % {"tag": tag.name, "count": queryset.count()}
+        except ValidationError as exc:
+            problem = "; ".join(exc.messages)
+            if current is not None:
+                problem = f"{current}: {problem}"
+            self.message_user(request, _("Nothing was changed. %(problem)s") % {"problem": problem}, messages.ERROR)
+            return None
+        self.message_user(request, message, messages.SUCCESS)
+        return None

@@ -1,0 +1,17 @@
+"""Start page (R-DSK-1): birthdays, customers per status, recent changes."""
+
+from __future__ import annotations
+
+from fortycrm.models import Customer
+from fortycrm.selectors import status_counts, upcoming_birthdays
+
+
+def dashboard_callback(request, context):
+    context.update(
+        {
+            "fortycrm_birthdays": upcoming_birthdays(),
+            "fortycrm_statuses": status_counts(),
+            "fortycrm_recent": Customer.history.select_related("history_user").order_by("-history_date")[:10],
+        }
+    )
+    return context

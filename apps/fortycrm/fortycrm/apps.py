@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FortycrmConfig(AppConfig):
+    name = "fortycrm"
+    verbose_name = _("Customer management")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from fortycrm import checks, signals  # noqa: F401  (registers checks and signal handlers)

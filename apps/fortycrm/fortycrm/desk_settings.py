@@ -1,0 +1,48 @@
+"""django-unfold settings for the desk. The host project imports ``UNFOLD`` from here."""
+
+from __future__ import annotations
+
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+
+def _perm(codename: str):
+    return lambda request: request.user.has_perm(codename)
+
+
+def _item(title, icon: str, url_name: str, perm: str) -> dict:
+    return {"title": title, "icon": icon, "link": reverse_lazy(url_name), "permission": _perm(perm)}
+
+
+# Other modules of the app append to these groups (see NAVIGATION_CUSTOMERS / _SETTINGS).
+NAVIGATION_CUSTOMERS = [
+    {"title": _("Start page"), "icon": "home", "link": reverse_lazy("admin:index")},
+    _item(_("Customers"), "groups", "admin:fortycrm_customer_changelist", "fortycrm.view_customer"),
+    _item(_("Contacts"), "contacts", "admin:fortycrm_contact_changelist", "fortycrm.view_contact"),
+]
+NAVIGATION_SETTINGS = [
+    _item(_("Customer statuses"), "label", "admin:fortycrm_customerstatus_changelist", "fortycrm.view_customerstatus"),
+    _item(_("Tags"), "sell", "admin:fortycrm_tag_changelist", "fortycrm.view_tag"),
+    _item(_("Site settings"), "settings", "admin:fortycrm_sitesettings_changelist", "fortycrm.change_sitesettings"),
+    _item(_("Users"), "person", "admin:auth_user_changelist", "auth.view_user"),
+    _item(_("Groups"), "group", "admin:auth_group_changelist", "auth.view_group"),
+]
+
+UNFOLD = {
+    "SITE_TITLE": "fortycrm",
+    "SITE_HEADER": "fortycrm",
+    "SITE_SYMBOL": "handshake",
+    "SHOW_LANGUAGES": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "fortycrm.admin.dashboard.dashboard_callback",
+    "STYLES": [],
+    "SCRIPTS": [],
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": [
+            {"title": _("Customer management"), "separator": False, "items": NAVIGATION_CUSTOMERS},
+            {"title": _("Settings"), "separator": True, "collapsible": True, "items": NAVIGATION_SETTINGS},
+        ],
+    },
+}

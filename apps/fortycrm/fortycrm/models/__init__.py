@@ -1,0 +1,31 @@
+from fortycrm.models.base import TimeStamped
+from fortycrm.models.billing import Invoice, InvoiceLine, Order
+from fortycrm.models.contacts import Contact
+from fortycrm.models.customers import Customer, CustomerStatus, NumberSequence, Tag
+from fortycrm.models.imports import ImportLog
+from fortycrm.models.integration import ApiKey, IntakeRequest
+from fortycrm.models.locations import Assignment, Location, LocationSupplier, Supplier
+from fortycrm.models.meters import Meter, MeterReading
+from fortycrm.models.settings import SiteSettings
+
+__all__ = [
+    "ApiKey",
+    "Assignment",
+    "Contact",
+    "Customer",
+    "CustomerStatus",
+    "ImportLog",
+    "IntakeRequest",
+    "Invoice",
+    "InvoiceLine",
+    "Location",
+    "LocationSupplier",
+    "Meter",
+    "MeterReading",
+    "NumberSequence",
+    "Order",
+    "SiteSettings",
+    "Supplier",
+    "Tag",
+    "TimeStamped",
+]

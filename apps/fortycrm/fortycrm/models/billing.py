@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from fortycrm.models.base import TimeStamped
+
+
+class Recurrence(models.TextChoices):
+    ONCE = "once", _("One-off")
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class Order(TimeStamped):
+    """Auftrag (R-BIL-1). Created through services.billing.order_create (R-STA-6)."""
+
+    Recurrence = Recurrence
+
+    customer = models.ForeignKey("fortycrm.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="orders")
+    location = models.ForeignKey(
+        "fortycrm.Location", verbose_name=_("location"), null=True, blank=True, on_delete=models.CASCADE, related_name="orders"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    recurrence = models.CharField(_("recurrence"), max_length=10, choices=Recurrence.choices, default=Recurrence.ONCE)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-start", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=F("start")),
+                name="order_end_after_start",
+                violation_error_message=_("An order cannot end before it starts."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        errors = {}
+        if self.start and self.end and self.end < self.start:
+            errors["end"] = _("An order cannot end before it starts.")
+        if self.location_id and self.customer_id and self.location.customer_id != self.customer_id:
+            errors["location"] = _("The location “%(location)s” belongs to another customer.") % {"location": self.location}
+        if errors:
+            raise ValidationError(errors)
+
+
+class Invoice(TimeStamped):
+    """Rechnung (R-BIL-2). Numbered from its own sequence."""
+
+    number = models.PositiveBigIntegerField(_("invoice number"), unique=True)
+    customer = models.ForeignKey("fortycrm.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="invoices")
+    location = models.ForeignKey(
+        "fortycrm.Location", verbose_name=_("location"), null=True, blank=True, on_delete=models.CASCADE, related_name="invoices"
+    )
+    date = models.DateField(_("invoice date"))
+    is_draft = models.BooleanField(_("draft"), default=True)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return str(self.number)
+
+    def clean(self) -> None:
+        if self.location_id and self.customer_id and self.location.customer_id != self.customer_id:
+            raise ValidationError({"location": _("The location “%(location)s” belongs to another customer.") % {"location": self.location}})
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(Order, verbose_name=_("order"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    description = models.CharField(_("description"), max_length=300)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2, default=Decimal("1"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        ordering = ["invoice_id", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def amount(self) -> Decimal:
+        return (self.quantity or 0) * (self.unit_price or 0)

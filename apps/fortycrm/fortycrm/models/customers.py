@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from fortycrm.models.base import Salutation, TimeStamped
+from fortycrm.validators import color_validator, validate_image_file
+
+
+class CustomerStatus(models.Model):
+    """Kundenstatus (R-STA). Rules that span rows live in services.statuses."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    color = models.CharField(_("colour"), max_length=7, default="#607D8B", validators=[color_validator])
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    with_number = models.BooleanField(
+        _("with customer number"),
+        default=False,
+        help_text=_("Customers in this status carry a customer number."),
+    )
+    is_default = models.BooleanField(
+        _("default for new customers"),
+        default=False,
+        help_text=_("New customers get this status. Must be a status without customer number."),
+    )
+    is_conversion_target = models.BooleanField(
+        _("target when ordering"),
+        default=False,
+        help_text=_(
+            "A prospect switches to this status when an order or invoice is created for it. "
+            "Must be a status with customer number."
+        ),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("customer status")
+        verbose_name_plural = _("customer statuses")
+        ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_default=False) | Q(with_number=False),
+                name="status_default_without_number",
+                violation_error_message=_("The default status for new customers cannot carry a customer number."),
+            ),
+            models.CheckConstraint(
+                condition=Q(is_conversion_target=False) | Q(with_number=True),
+                name="status_target_with_number",
+                violation_error_message=_("The target status for orders must carry a customer number."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    """Schlagwort (R-TAG). ``normalized`` makes names case-insensitively unique."""
+
+    name = models.CharField(_("name"), max_length=60)
+    normalized = models.CharField(max_length=60, unique=True, editable=False)
+    color = models.CharField(_("colour"), max_length=7, default="#9E9E9E", validators=[color_validator])
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def normalize(name: str) -> str:
+        return " ".join(name.split()).casefold()
+
+    def clean(self) -> None:
+        self.name = " ".join((self.name or "").split())
+        if not self.name:
+            raise ValidationError({"name": _("A tag needs a name.")})
+        self.normalized = self.normalize(self.name)
+        clash = Tag.objects.filter(normalized=self.normalized).exclude(pk=self.pk).first()
+        if clash:
+            raise ValidationError(
+                {"name": _("The tag “%(name)s” already exists (tags ignore upper and lower case).") % {"name": clash.name}}
+            )
+
+    def save(self, *args, **kwargs):
+        self.normalized = self.normalize(self.name)
+        super().save(*args, **kwargs)
+
+
+class NumberSequence(models.Model):
+    """A counter row, locked with select_for_update when a number is handed out."""
+
+    key = models.CharField(max_length=40, unique=True)
+    last_value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last_value}"
+
+
+class CustomerKind(models.TextChoices):
+    COMPANY = "company", _("Company customer")
+    PRIVATE = "private", _("Private customer")
+
+
+def logo_upload_to(instance: Customer, filename: str) -> str:
+    return f"logos/{filename}"
+
+
+class Customer(TimeStamped):
+    Kind = CustomerKind
+
+    kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices, default=CustomerKind.COMPANY)
+    number = models.PositiveBigIntegerField(_("customer number"), null=True, blank=True, unique=True)
+    status = models.ForeignKey(
+        CustomerStatus, verbose_name=_("status"), on_delete=models.PROTECT, related_name="customers"
+    )
+    # company
+    name = models.CharField(
+        _("name"), max_length=200, blank=True, help_text=_("Full legal name including the legal form, e.g. “Müller GmbH”.")
+    )
+    short_name = models.CharField(
+        _("short name"), max_length=80, blank=True, help_text=_("Shown in lists instead of the long name.")
+    )
+    # private
+    salutation = models.CharField(_("salutation"), max_length=10, choices=Salutation.choices, blank=True)
+    title = models.CharField(_("academic title"), max_length=40, blank=True, help_text=_("e.g. Dr. or Prof. Dr."))
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    # address and communication
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True, db_index=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="DE", help_text=_("Two-letter code, e.g. DE."))
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True, db_index=True)
+    website = models.URLField(_("website"), blank=True)
+    vat_id = models.CharField(_("VAT id"), max_length=20, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    start_date = models.DateField(_("customer since"), null=True, blank=True)
+    end_date = models.DateField(_("customer until"), null=True, blank=True)
+    logo = models.ImageField(
+        _("logo / picture"), upload_to=logo_upload_to, blank=True, validators=[validate_image_file]
+    )
+    logo_thumbnail = models.ImageField(upload_to="logos/thumbs/", blank=True, editable=False)
+    combine_invoices = models.BooleanField(
+        _("combine invoices"),
+        default=False,
+        help_text=_("Bill all services of this customer in one combined invoice."),
+    )
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_customers",
+        limit_choices_to={"groups__isnull": False},
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    custom_field_data = models.JSONField(default=dict, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["custom_field_data", "logo_thumbnail"])
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["-created_at", "-id"]
+        permissions = [("change_customer_number", _("Can change a customer number once saved"))]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="customer_person_idx"),
+            models.Index(fields=["name"], name="customer_name_idx"),
+            models.Index(fields=["status", "created_at"], name="customer_status_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(start_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="customer_end_after_start",
+                violation_error_message=_("“Customer until” cannot be before “Customer since”."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.kind == CustomerKind.COMPANY:
+            return self.short_name or self.name
+        person = " ".join(p for p in (self.title, self.first_name, self.last_name) if p)
+        return self.short_name or person
+
+    @property
+    def is_private(self) -> bool:
+        return self.kind == CustomerKind.PRIVATE
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.kind == CustomerKind.COMPANY:
+            if not self.name.strip():
+                errors["name"] = _("A company customer needs its full name (“Name”).")
+        elif self.kind == CustomerKind.PRIVATE:
+            if not self.last_name.strip():
+                errors["last_name"] = _("A private customer needs a last name.")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = _("“Customer until” cannot be before “Customer since”.")
+        if self.country:
+            self.country = self.country.upper()
+            if len(self.country) != 2 or not self.country.isalpha():
+                errors["country"] = _("Enter the country as a two-letter code, e.g. DE or AT.")
+        if errors:
+            raise ValidationError(errors)

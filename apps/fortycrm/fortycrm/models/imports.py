@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportLog(models.Model):
+    """Datenimport: who imported which file when, with what result (R-IMP-5)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("running")
+        PREVIEWED = "previewed", _("previewed")
+        DONE = "done", _("imported")
+        FAILED = "failed", _("failed")
+
+    class Mode(models.TextChoices):
+        INSERT = "insert", _("insert new")
+        UPDATE = "update", _("update existing by customer number")
+
+    template = models.CharField(_("template"), max_length=40)
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.INSERT)
+    file_name = models.CharField(_("file"), max_length=255)
+    file = models.FileField(_("uploaded file"), upload_to="imports/", blank=True)
+    dry_run = models.BooleanField(_("preview only"), default=False)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("processed rows"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    errors = models.JSONField(_("problems"), default=list, blank=True)
+    warnings = models.JSONField(_("notes"), default=list, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("imported by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.template}: {self.file_name}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.state in {self.State.DONE, self.State.FAILED, self.State.PREVIEWED} else 0
+        return min(100, int(self.processed_rows * 100 / self.total_rows))

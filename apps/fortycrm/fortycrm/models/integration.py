@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import AbstractAPIKey
+
+
+class ApiScope(models.TextChoices):
+    READ = "read", _("read")
+    WRITE = "write", _("read and write")
+    INTAKE = "intake", _("intake only (website forms)")
+
+
+class ApiKey(AbstractAPIKey):
+    """API key (R-API-3): stored hashed, shown once, revocable, with a scope."""
+
+    Scope = ApiScope
+
+    scope = models.CharField(_("scope"), max_length=10, choices=ApiScope.choices, default=ApiScope.READ)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+
+class IntakeRequest(models.Model):
+    """Remembers intake answers per Idempotency-Key so a repeated POST creates nothing new."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+", null=True)
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(default=201)
+    response_body = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("intake request")
+        verbose_name_plural = _("intake requests")
+        constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="intake_idempotency_unique")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,88 @@
+"""Reads that are more than a filter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.utils import formats, timezone
+from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+
+from fortycrm.models import Contact, Customer, CustomerStatus
+
+
+def customer_list_queryset() -> QuerySet[Customer]:
+    return Customer.objects.select_related("status", "account_manager").prefetch_related("tags")
+
+
+def _display(record, field: str, value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    model_field = record.instance._meta.get_field(field)
+    if getattr(model_field, "choices", None):
+        return str(dict(model_field.flatchoices).get(value, value))
+    if model_field.is_relation:
+        target = model_field.related_model._default_manager.filter(pk=value).first()
+        return str(target) if target else f"#{value}"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+def history_of(obj, *, limit: int = 15) -> list[dict[str, Any]]:
+    """Changes of a record as rows {when, who, what}: field, old value → new value."""
+    records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+    rows = []
+    for newer, older in zip(records, records[1:] + [None]):
+        if len(rows) == limit:
+            break
+        who = str(newer.history_user) if newer.history_user else _("system / API")
+        when = formats.date_format(timezone.localtime(newer.history_date), "SHORT_DATETIME_FORMAT")
+        if newer.history_type == "+":
+            what = [(_("created"), "")]
+        elif newer.history_type == "-":
+            what = [(_("deleted"), "")]
+        elif older is None:
+            what = [(_("changed"), "")]
+        else:
+            delta = newer.diff_against(older, foreign_keys_are_objs=False)
+            what = []
+            for change in delta.changes:
+                field = newer.instance._meta.get_field(change.field)
+                label = str(getattr(field, "verbose_name", change.field))
+                if field.many_to_many:
+                    continue
+                what.append((label, f"{_display(older, change.field, change.old)} → {_display(newer, change.field, change.new)}"))
+            if not what:
+                continue
+        rows.append({"when": when, "who": who, "what": format_html_join("<br>", "<b>{}</b> {}", what)})
+    return rows
+
+
+def status_counts() -> list[CustomerStatus]:
+    return list(CustomerStatus.objects.annotate(customer_count=Count("customers")).order_by("position", "name"))
+
+
+def upcoming_birthdays(*, today: dt.date | None = None, days: int = 14) -> list[dict[str, Any]]:
+    """Contacts whose birthday falls in the next ``days`` days (R-CON-4).
+
+    29 February counts as 28 February in years without it.
+    """
+    today = today or timezone.localdate()
+    found = []
+    for contact in Contact.objects.filter(birthday__isnull=False).select_related("customer"):
+        birthday = contact.birthday
+        for year in (today.year, today.year + 1):
+            try:
+                next_date = birthday.replace(year=year)
+            except ValueError:  # 29 February in a non-leap year
+                next_date = dt.date(year, 2, 28)
+            if next_date >= today:
+                break
+        delta = (next_date - today).days
+        if 0 <= delta <= days:
+            found.append({"contact": contact, "date": next_date, "in_days": delta, "age": next_date.year - birthday.year})
+    found.sort(key=lambda row: (row["in_days"], row["contact"].last_name))
+    return found

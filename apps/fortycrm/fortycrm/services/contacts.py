@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.db import transaction
+
+from fortycrm.models import Contact
+
+
+@transaction.atomic
+def contact_save(*, contact: Contact) -> Contact:
+    """Create or update a contact; R-CON-3 (birthday only for private customers) holds in clean()."""
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact) -> None:
+    contact.delete()

@@ -1,0 +1,235 @@
+"""Customer writes (R-CUS, R-NUM, R-STA-5/6)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from pathlib import PurePath
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
+
+from fortycrm.models import Customer, CustomerStatus, Tag
+from fortycrm.services import numbers
+from fortycrm.services.statuses import conversion_target, default_status
+from fortycrm.services.tags import tags_resolve
+
+NUMBER_PERMISSION = "fortycrm.change_customer_number"
+THUMBNAIL_SIZE = (96, 96)
+
+_CUSTOMER_FIELDS = {
+    f.name for f in Customer._meta.get_fields() if getattr(f, "concrete", False) and not f.many_to_many
+} - {"id", "created_at", "updated_at", "number", "status", "logo_thumbnail"}
+
+
+def _apply(customer: Customer, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        if name not in _CUSTOMER_FIELDS:
+            raise TypeError(f"customer has no writable field {name!r}")
+        field = Customer._meta.get_field(name)
+        if value is None and not field.null and field.get_internal_type() in {"CharField", "TextField", "EmailField", "URLField"}:
+            value = ""
+        if field.is_relation and not isinstance(value, models.Model):
+            name = field.attname
+        setattr(customer, name, value)
+
+
+def status_resolve(status: CustomerStatus | int | str | None) -> CustomerStatus:
+    """A status by object, id or (case-insensitive) name; None → the default status."""
+    if status is None or status == "":
+        return default_status()
+    if isinstance(status, CustomerStatus):
+        return status
+    qs = CustomerStatus.objects.all()
+    found = qs.filter(pk=int(status)).first() if str(status).isdigit() else None
+    found = found or qs.filter(name__iexact=str(status).strip()).first()
+    if found is None:
+        names = ", ".join(qs.values_list("name", flat=True))
+        raise ValidationError(
+            {"status": _("Unknown status “%(status)s”. Known statuses: %(names)s.") % {"status": status, "names": names}},
+            code="unknown_status",
+        )
+    return found
+
+
+def customer_check_number(
+    *, customer_pk: int | None, old_number: int | None, status: CustomerStatus, number: int | None, actor=None
+) -> None:
+    """The status/number rules, callable by forms before saving (R-STA-5, R-NUM-2, R-NUM-3)."""
+    if old_number is not None and not status.with_number:
+        raise ValidationError(
+            {
+                "status": _("The customer already has customer number %(number)s, so only a status with customer number can be chosen.")
+                % {"number": old_number}
+            },
+            code="status_without_number",
+        )
+    if number is None or number == old_number:
+        return
+    if not status.with_number:
+        raise ValidationError(
+            {"number": _("The status “%(status)s” has no customer number. Choose a status with customer number or leave the number empty.") % {"status": status.name}},
+            code="number_without_status",
+        )
+    if old_number is not None and actor is not None and not actor.has_perm(NUMBER_PERMISSION):
+        raise PermissionDenied(_("Only support may change a customer number once it is saved."))
+    if number < 1:
+        raise ValidationError({"number": _("A customer number must be a whole number of at least 1.")}, code="invalid")
+    owner = numbers.customer_number_owner(number, exclude_pk=customer_pk)
+    if owner is not None:
+        raise numbers.number_taken_error(number, owner)
+
+
+def _save(customer: Customer) -> None:
+    customer.full_clean(exclude=["number", "status", "logo_thumbnail"], validate_unique=False)
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        owner = numbers.customer_number_owner(customer.number, exclude_pk=customer.pk) if customer.number else None
+        if owner is not None:
+            raise numbers.number_taken_error(customer.number, owner) from None
+        raise
+
+
+def _number_for(customer: Customer, *, old_number: int | None, requested: int | None, suggested: int | None) -> int | None:
+    if not customer.status.with_number:
+        return None
+    if requested is not None and requested != old_number and requested != suggested:
+        return numbers.customer_number_claim(requested, customer_pk=customer.pk)
+    if old_number is not None:
+        return old_number
+    return numbers.number_allocate(numbers.CUSTOMER)
+
+
+def _set_tags(customer: Customer, tags: Iterable[str | Tag] | None) -> None:
+    if tags is None:
+        return
+    tags = list(tags)
+    tag_objs = [t for t in tags if isinstance(t, Tag)]
+    tag_objs += tags_resolve([t for t in tags if not isinstance(t, Tag)])
+    customer.tags.set(tag_objs)
+
+
+def _make_thumbnail(customer: Customer) -> None:
+    """Set a small PNG of the logo for lists (R-CUS-3); runs before the save."""
+    from PIL import Image
+
+    if not customer.logo:
+        customer.logo_thumbnail = ""
+        return
+    logo = customer.logo
+    logo.seek(0)
+    with Image.open(logo) as image:
+        image.thumbnail(THUMBNAIL_SIZE)
+        out = io.BytesIO()
+        image.convert("RGBA").save(out, format="PNG")
+    logo.seek(0)
+    name = f"{PurePath(logo.name).stem}.png"
+    customer.logo_thumbnail.save(name, ContentFile(out.getvalue()), save=False)
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    instance: Customer | None = None,
+    status: CustomerStatus | int | str | None = None,
+    number: int | None = None,
+    suggested_number: int | None = None,
+    tags: Iterable[str | Tag] | None = None,
+    actor=None,
+    **fields: Any,
+) -> Customer:
+    """Create a customer. Without status it gets the default status (R-STA-1/3).
+
+    In a status with number it gets ``number`` if given (unique, R-NUM-2) or the next free
+    number. ``suggested_number`` is the number the form showed: keeping it means "the next
+    free one", so two people saving at once both succeed (R-NUM-4).
+    """
+    customer = instance or Customer()
+    _apply(customer, fields)
+    customer.status = status_resolve(status)
+    customer_check_number(customer_pk=None, old_number=None, status=customer.status, number=number if number != suggested_number else None, actor=actor)
+    customer.full_clean(exclude=["number", "status", "logo_thumbnail"], validate_unique=False)
+    customer.number = _number_for(customer, old_number=None, requested=number, suggested=suggested_number)
+    if customer.logo:
+        _make_thumbnail(customer)
+    _save(customer)
+    _set_tags(customer, tags)
+    return customer
+
+
+@transaction.atomic
+def customer_update(
+    customer: Customer,
+    *,
+    status: CustomerStatus | int | str | None = None,
+    number: int | None = None,
+    suggested_number: int | None = None,
+    tags: Iterable[str | Tag] | None = None,
+    actor=None,
+    **fields: Any,
+) -> Customer:
+    """Change a customer (R-STA-5: numbered → only statuses with number; R-NUM-3)."""
+    old = Customer.objects.filter(pk=customer.pk).values("number", "logo").first() or {}
+    old_number = old.get("number")
+    _apply(customer, fields)
+    if status is not None:
+        customer.status = status_resolve(status)
+    requested = number if number != suggested_number else None
+    customer_check_number(customer_pk=customer.pk, old_number=old_number, status=customer.status, number=requested, actor=actor)
+    customer.full_clean(exclude=["number", "status", "logo_thumbnail"], validate_unique=False)
+    customer.number = _number_for(customer, old_number=old_number, requested=number, suggested=suggested_number)
+    if (customer.logo.name or "") != (old.get("logo") or ""):
+        _make_thumbnail(customer)
+    _save(customer)
+    _set_tags(customer, tags)
+    return customer
+
+
+@transaction.atomic
+def customer_make_customer(customer: Customer) -> bool:
+    """R-STA-6: a customer without number switches to the target status and gets a number.
+
+    Returns True when it switched. Locks the row so concurrent orders convert once.
+    """
+    locked = Customer.objects.select_for_update().select_related("status").get(pk=customer.pk)
+    if locked.status.with_number and locked.number is not None:
+        customer.status, customer.number = locked.status, locked.number
+        return False
+    if not locked.status.with_number:
+        locked.status = conversion_target()
+    if locked.number is None:
+        locked.number = numbers.number_allocate(numbers.CUSTOMER)
+    locked.save(update_fields=["status", "number", "updated_at"])
+    customer.status, customer.number = locked.status, locked.number
+    return True
+
+
+def customer_delete_summary(customer: Customer) -> dict[str, int]:
+    """What goes with the customer when it is deleted (named in the confirmation, R-CUS-6)."""
+    from fortycrm.models import Meter, MeterReading
+
+    return {
+        str(_("contacts")): customer.contacts.count(),
+        str(_("locations")): customer.locations.count(),
+        str(_("meters")): Meter.objects.filter(location__customer=customer).count(),
+        str(_("meter readings")): MeterReading.objects.filter(meter__location__customer=customer).count(),
+        str(_("orders")): customer.orders.count(),
+        str(_("invoices")): customer.invoices.count(),
+    }
+
+
+@transaction.atomic
+def customer_delete(*, customer: Customer) -> None:
+    """Delete the customer with everything that belongs to it, stored files included (R-CUS-6)."""
+    from fortycrm.models import MeterReading
+
+    files = [f for f in (customer.logo, customer.logo_thumbnail) if f]
+    files += [r.photo for r in MeterReading.objects.filter(meter__location__customer=customer).exclude(photo="")]
+    doomed = [(f.storage, f.name) for f in files]
+    customer.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in doomed])

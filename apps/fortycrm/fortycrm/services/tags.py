@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from fortycrm.models import Customer, SiteSettings, Tag
+
+
+def parse_tag_names(text: str) -> list[str]:
+    """Split a comma separated tag input, dropping empties and case-insensitive repeats."""
+    seen: set[str] = set()
+    names: list[str] = []
+    for raw in (text or "").split(","):
+        name = " ".join(raw.split())
+        if name and Tag.normalize(name) not in seen:
+            seen.add(Tag.normalize(name))
+            names.append(name)
+    return names
+
+
+def tags_resolve(names: Iterable[str], *, create: bool = True) -> list[Tag]:
+    """Existing tags by name (any case); new ones are created when ``create`` is set."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        clean = " ".join(str(name).split())
+        if not clean:
+            continue
+        if len(clean) > 60:
+            raise ValidationError({"tags": _("The tag “%(name)s…” is longer than 60 characters.") % {"name": clean[:30]}})
+        wanted.setdefault(Tag.normalize(clean), clean)
+    if not wanted:
+        return []
+    existing = {t.normalized: t for t in Tag.objects.filter(normalized__in=list(wanted))}
+    missing = [key for key in wanted if key not in existing]
+    if missing and not create:
+        raise ValidationError({"tags": _("Unknown tag(s): %(names)s.") % {"names": ", ".join(wanted[k] for k in missing)}})
+    for key in missing:
+        tag, _created = Tag.objects.get_or_create(normalized=key, defaults={"name": wanted[key]})
+        existing[key] = tag
+    return [existing[key] for key in wanted]
+
+
+@transaction.atomic
+def tag_merge(*, target: Tag, sources: Iterable[Tag]) -> int:
+    """Move every customer of ``sources`` to ``target`` and delete the sources. Returns the count merged."""
+    merged = 0
+    for source in sources:
+        if source.pk == target.pk:
+            continue
+        through = Customer.tags.through
+        customer_ids = list(through.objects.filter(tag=source).values_list("customer_id", flat=True))
+        target.customers.add(*customer_ids)
+        for site in SiteSettings.objects.filter(intake_tags=source):
+            site.intake_tags.add(target)
+        source.delete()
+        merged += 1
+    return merged
+
+
+def tag_save(*, tag: Tag) -> Tag:
+    tag.full_clean()
+    tag.save()
+    return tag

@@ -1,0 +1,36 @@
+// Customer form: show the customer number only for statuses with number (R-NUM-1), and
+// the company or the private fields for the chosen kind (R-CUS-1).
+(function () {
+  var COMPANY_ONLY = ['name'];
+  var PRIVATE_ONLY = ['salutation', 'title', 'first_name', 'last_name'];
+  function container(name) {
+    var input = document.querySelector('[name="' + name + '"]');
+    if (!input) return null;
+    return input.closest('.field-' + name) || input.closest('.form-row') || input.parentElement;
+  }
+  function toggle(name, visible) {
+    var box = container(name);
+    if (box) box.style.display = visible ? '' : 'none';
+  }
+  function update() {
+    var status = document.querySelector('select[name="status"]');
+    var numberInput = document.querySelector('input[name="number"]');
+    if (status && numberInput) {
+      var withNumber = JSON.parse(status.getAttribute('data-with-number') || '[]').map(String);
+      toggle('number', withNumber.indexOf(String(status.value)) !== -1);
+    }
+    var kind = document.querySelector('select[name="kind"]');
+    if (kind) {
+      var company = kind.value === 'company';
+      COMPANY_ONLY.forEach(function (n) { toggle(n, company); });
+      PRIVATE_ONLY.forEach(function (n) { toggle(n, !company); });
+    }
+  }
+  document.addEventListener('DOMContentLoaded', function () {
+    ['status', 'kind'].forEach(function (name) {
+      var el = document.querySelector('select[name="' + name + '"]');
+      if (el) el.addEventListener('change', update);
+    });
+    update();
+  });
+})();

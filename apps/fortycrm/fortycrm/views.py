@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import mimetypes
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+
+
+@staff_member_required
+def protected_file(request, name: str):
+    """Uploaded files (logos, meter photos) are served to signed-in staff only; no listing."""
+    if ".." in name.split("/") or name.startswith("/"):
+        raise Http404
+    if not default_storage.exists(name):
+        raise Http404
+    content_type, _encoding = mimetypes.guess_type(name)
+    return FileResponse(default_storage.open(name, "rb"), content_type=content_type or "application/octet-stream")

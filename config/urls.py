@@ -1,0 +1,11 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/desk/", permanent=False)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("desk/", admin.site.urls),
+    path(settings.MEDIA_URL.strip("/") + "/", include("fortycrm.urls")),
+]
