@@ -1,0 +1,62 @@
+"""Orders and invoices as far as customer management needs them (R-BIL-1/2, R-STA-6)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from fortycrm.models import Invoice, InvoiceLine, Order
+from fortycrm.services import numbers
+from fortycrm.services.customers import customer_make_customer
+
+
+@transaction.atomic
+def order_create(*, order: Order) -> Order:
+    """Save a new order; a prospect becomes a customer with number in the same transaction."""
+    order.full_clean()
+    order.save()
+    customer_make_customer(order.customer)
+    return order
+
+
+@transaction.atomic
+def order_update(*, order: Order) -> Order:
+    order.full_clean()
+    order.save()
+    return order
+
+
+@transaction.atomic
+def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) -> Invoice:
+    """Number and save an invoice with its lines; converts a prospect like an order (R-STA-6)."""
+    if not invoice.number:
+        invoice.number = numbers.number_allocate(numbers.INVOICE)
+    invoice.full_clean(exclude=["total"])
+    invoice.save()
+    for data in lines:
+        line = InvoiceLine(invoice=invoice, **data)
+        line.full_clean()
+        line.save()
+    invoice_recalculate(invoice)
+    customer_make_customer(invoice.customer)
+    return invoice
+
+
+def invoice_recalculate(invoice: Invoice) -> Decimal:
+    total = sum((line.amount for line in invoice.lines.all()), Decimal("0"))
+    invoice.total = total.quantize(Decimal("0.01"))
+    invoice.save(update_fields=["total", "updated_at"])
+    return invoice.total
+
+
+def active_orders(qs=None):
+    """Orders running today: started, not ended (R-LOC-2 "Aktive Leistungen")."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    qs = qs if qs is not None else Order.objects.all()
+    return qs.filter(start__lte=today).filter(Q(end__isnull=True) | Q(end__gte=today))
