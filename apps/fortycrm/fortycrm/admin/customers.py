@@ -53,7 +53,8 @@ class CustomerForm(forms.ModelForm):
             if not self.instance.pk:
                 self.fields["status"].initial = default_status().pk
             with_number = list(CustomerStatus.objects.filter(with_number=True).values_list("pk", flat=True))
-            self.fields["status"].widget.attrs["data-with-number"] = json.dumps(with_number)
+            widget = self.fields["status"].widget
+            getattr(widget, "widget", widget).attrs["data-with-number"] = json.dumps(with_number)
         if self.instance.pk:
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
         if "number" in self.fields and self.instance.number is None:

@@ -210,16 +210,16 @@ def customer_make_customer(customer: Customer) -> bool:
 
 
 def customer_delete_summary(customer: Customer) -> dict[str, int]:
-    """What goes with the customer when it is deleted (named in the confirmation, R-CUS-6)."""
+    """How many records go with the customer when it is deleted (R-CUS-6), by kind."""
     from fortycrm.models import Meter, MeterReading
 
     return {
-        str(_("contacts")): customer.contacts.count(),
-        str(_("locations")): customer.locations.count(),
-        str(_("meters")): Meter.objects.filter(location__customer=customer).count(),
-        str(_("meter readings")): MeterReading.objects.filter(meter__location__customer=customer).count(),
-        str(_("orders")): customer.orders.count(),
-        str(_("invoices")): customer.invoices.count(),
+        "contacts": customer.contacts.count(),
+        "locations": customer.locations.count(),
+        "meters": Meter.objects.filter(location__customer=customer).count(),
+        "readings": MeterReading.objects.filter(meter__location__customer=customer).count(),
+        "orders": customer.orders.count(),
+        "invoices": customer.invoices.count(),
     }
 
 

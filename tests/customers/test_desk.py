@@ -1,0 +1,202 @@
+"""The customer desk through Django's test client: forms, messages, list queries."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from fortycrm.models import Contact, Customer, CustomerStatus
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ADD_URL = "/desk/fortycrm/customer/add/"
+
+
+def form_data(**overrides):
+    data = {
+        "kind": "company",
+        "name": "Glanz & Gloria GmbH",
+        "short_name": "",
+        "status": CustomerStatus.objects.get(name="Interessent").pk,
+        "country": "DE",
+        "tag_names": "",
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
+        "contacts-MIN_NUM_FORMS": "0",
+        "contacts-MAX_NUM_FORMS": "1000",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def desk(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def test_add_form_suggests_next_number(desk):
+    factories.company(status="Kunde", number=10000)
+    page = desk.get(ADD_URL).content.decode()
+    assert 'value="10001"' in page
+    assert "data-with-number" in page
+
+
+def test_desk_is_german_by_default(desk):
+    page = desk.get(ADD_URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Kunde hinzufügen" in page or "Kunden hinzufügen" in page
+
+
+def test_create_numbered_customer_with_tags_in_desk(desk):
+    kunde = CustomerStatus.objects.get(name="Kunde")
+    response = desk.post(ADD_URL, form_data(status=kunde.pk, number="10000", suggested_number="10000", tag_names="Winterdienst, Treppenhaus"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    customer = Customer.objects.get()
+    assert customer.number == 10000
+    assert set(customer.tags.values_list("name", flat=True)) == {"Winterdienst", "Treppenhaus"}
+
+
+def test_duplicate_number_in_desk_names_holder(desk):
+    factories.company(name="Sauber AG", status="Kunde", number=10000)
+    kunde = CustomerStatus.objects.get(name="Kunde")
+    response = desk.post(ADD_URL, form_data(status=kunde.pk, number="10000", suggested_number="10001"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Sauber AG" in page and "10000" in page
+    assert Customer.objects.count() == 1
+
+
+def test_prospect_status_for_numbered_customer_is_refused_in_desk(desk):
+    customer = factories.company(status="Kunde")
+    url = reverse("admin:fortycrm_customer_change", args=[customer.pk])
+    response = desk.post(url, form_data(name=customer.name, status=CustomerStatus.objects.get(name="Interessent").pk))
+    assert response.status_code == 200
+    assert "10000" in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.status.name == "Kunde"
+
+
+def test_birthday_on_company_contact_refused_in_desk(desk):
+    data = form_data(**{
+        "contacts-TOTAL_FORMS": "1",
+        "contacts-0-last_name": "Meier",
+        "contacts-0-priority": "1",
+        "contacts-0-birthday": "01.05.1980",
+    })
+    response = desk.post(ADD_URL, data)
+    assert response.status_code == 200
+    assert "Firmenkunde" in response.content.decode() or "company customer" in response.content.decode()
+    assert Customer.objects.count() == 0 and Contact.objects.count() == 0
+
+
+def test_birthday_on_private_contact_saved_in_desk(desk):
+    data = form_data(kind="private", name="", first_name="Erika", last_name="Schmidt", **{
+        "contacts-TOTAL_FORMS": "1",
+        "contacts-0-last_name": "Schmidt",
+        "contacts-0-first_name": "Tochter",
+        "contacts-0-priority": "1",
+        "contacts-0-birthday": "01.05.1980",
+    })
+    response = desk.post(ADD_URL, data)
+    assert response.status_code == 302
+    assert Contact.objects.get().birthday.year == 1980
+
+
+def test_non_image_logo_refused_in_desk(desk):
+    fake = SimpleUploadedFile("logo.png", b"this is text", content_type="image/png")
+    response = desk.post(ADD_URL, form_data(logo=fake))
+    assert response.status_code == 200
+    assert Customer.objects.count() == 0
+
+
+def test_huge_logo_refused_in_desk(desk):
+    huge = SimpleUploadedFile("logo.png", factories.png_bytes() + b"\0" * (6 * 1024 * 1024), content_type="image/png")
+    response = desk.post(ADD_URL, form_data(logo=huge))
+    assert response.status_code == 200
+    assert "MB" in response.content.decode()
+    assert Customer.objects.count() == 0
+
+
+def test_delete_status_in_use_shows_message(desk):
+    factories.company(status="Kunde")
+    kunde = CustomerStatus.objects.get(name="Kunde")
+    response = desk.post(reverse("admin:fortycrm_customerstatus_delete", args=[kunde.pk]), {"post": "yes"}, follow=True)
+    assert "Kunde" in response.content.decode()
+    assert CustomerStatus.objects.filter(pk=kunde.pk).exists()
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("1" in m and "Kunde" in m for m in messages)
+
+
+def test_delete_last_default_status_shows_message(desk):
+    default = CustomerStatus.objects.get(name="Interessent")
+    response = desk.post(reverse("admin:fortycrm_customerstatus_delete", args=[default.pk]), {"post": "yes"}, follow=True)
+    assert CustomerStatus.objects.filter(pk=default.pk).exists()
+    assert any("Interessent" in str(m) for m in response.context["messages"])
+
+
+def test_office_user_cannot_edit_saved_number(client, office_user):
+    customer = factories.company(status="Kunde")
+    client.force_login(office_user)
+    page = client.get(reverse("admin:fortycrm_customer_change", args=[customer.pk])).content.decode()
+    assert 'name="number"' not in page
+    assert "10000" in page
+
+
+def test_account_manager_choices_only_group_members(desk, office_user, django_user_model):
+    django_user_model.objects.create_user("nogroup", password="x", first_name="Nobody")
+    page = desk.get(ADD_URL).content.decode()
+    assert "Olga Office" in page or "office" in page
+    assert "nogroup" not in page and "Nobody" not in page
+
+
+def test_delete_confirmation_names_related_objects(desk):
+    from fortycrm.services.contacts import contact_save
+
+    customer = factories.private()
+    contact_save(contact=Contact(customer=customer, last_name="Sohn"))
+    page = desk.get(reverse("admin:fortycrm_customer_delete", args=[customer.pk])).content.decode()
+    assert "Sohn" in page
+    desk.post(reverse("admin:fortycrm_customer_delete", args=[customer.pk]), {"post": "yes"})
+    assert Customer.objects.count() == 0 and Contact.objects.count() == 0
+
+
+def test_tag_link_filters_the_list(desk):
+    factories.company(name="Mit Tag GmbH", tags=["Winterdienst"])
+    factories.company(name="Ohne Tag GmbH")
+    page = desk.get("/desk/fortycrm/customer/").content.decode()
+    assert "?tags__id__exact=" in page
+    from fortycrm.models import Tag
+
+    tag = Tag.objects.get()
+    filtered = desk.get(f"/desk/fortycrm/customer/?tags__id__exact={tag.pk}").content.decode()
+    assert "Mit Tag GmbH" in filtered and "Ohne Tag GmbH" not in filtered
+
+
+def _make_customers(count, office_user):
+    from django.utils.text import slugify
+
+    statuses = list(CustomerStatus.objects.all())
+    for i in range(count):
+        factories.company(
+            name=f"Kunde {i} GmbH",
+            status=statuses[i % len(statuses)],
+            tags=[f"tag-{i % 7}", f"gruppe-{i % 3}"],
+            account_manager=office_user,
+            email=f"{slugify(str(i))}@example.com",
+        )
+
+
+def test_customer_list_query_count_does_not_grow(desk, office_user):
+    _make_customers(10, office_user)
+    with CaptureQueriesContext(connection) as small:
+        assert desk.get("/desk/fortycrm/customer/").status_code == 200
+    _make_customers(490, office_user)
+    with CaptureQueriesContext(connection) as large:
+        response = desk.get("/desk/fortycrm/customer/")
+    assert response.status_code == 200
+    assert Customer.objects.count() == 500
+    assert len(large.captured_queries) == len(small.captured_queries), [q["sql"] for q in large.captured_queries]
