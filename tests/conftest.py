@@ -34,6 +34,7 @@ def _media_root(settings, tmp_path):
 @pytest.fixture
 def office_user(django_user_model):
     from django.contrib.auth.models import Group
+
     from fortycrm.setup import ROLE_OFFICE
 
     user = django_user_model.objects.create_user("office", "office@example.com", "pw-office-123", is_staff=True, first_name="Olga", last_name="Office")
@@ -44,6 +45,7 @@ def office_user(django_user_model):
 @pytest.fixture
 def support_user(django_user_model):
     from django.contrib.auth.models import Group
+
     from fortycrm.setup import ROLE_SUPPORT
 
     user = django_user_model.objects.create_user("support", "support@example.com", "pw-support-123", is_staff=True)

@@ -59,8 +59,9 @@ class CustomerForm(forms.ModelForm):
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
         if "number" in self.fields and self.instance.number is None:
             suggestion = number_suggest()
-            self.fields["suggested_number"].initial = suggestion
-            self.fields["number"].initial = suggestion
+            self.initial.setdefault("suggested_number", suggestion)
+            if self.initial.get("number") is None:
+                self.initial["number"] = suggestion
             self.fields["number"].help_text = _(
                 "Suggested: the next free number. You may enter another one; every number exists only once."
             )
