@@ -21,6 +21,16 @@ def parse_tag_names(text: str) -> list[str]:
     return names
 
 
+TAG_PALETTE = ["#2563EB", "#16A34A", "#D97706", "#DC2626", "#7C3AED", "#0891B2", "#DB2777", "#4D7C0F", "#9333EA", "#0F766E"]
+
+
+def tag_color_for(name: str) -> str:
+    """A stable, readable colour for a new tag (white text on it stays legible)."""
+    import zlib
+
+    return TAG_PALETTE[zlib.crc32(Tag.normalize(name).encode()) % len(TAG_PALETTE)]
+
+
 def tags_resolve(names: Iterable[str], *, create: bool = True) -> list[Tag]:
     """Existing tags by name (any case); new ones are created when ``create`` is set."""
     wanted: dict[str, str] = {}
@@ -38,7 +48,7 @@ def tags_resolve(names: Iterable[str], *, create: bool = True) -> list[Tag]:
     if missing and not create:
         raise ValidationError({"tags": _("Unknown tag(s): %(names)s.") % {"names": ", ".join(wanted[k] for k in missing)}})
     for key in missing:
-        tag, _created = Tag.objects.get_or_create(normalized=key, defaults={"name": wanted[key]})
+        tag, _created = Tag.objects.get_or_create(normalized=key, defaults={"name": wanted[key], "color": tag_color_for(key)})
         existing[key] = tag
     return [existing[key] for key in wanted]
 
