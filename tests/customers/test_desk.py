@@ -200,3 +200,68 @@ def test_customer_list_query_count_does_not_grow(desk, office_user):
     assert response.status_code == 200
     assert Customer.objects.count() == 500
     assert len(large.captured_queries) == len(small.captured_queries), [q["sql"] for q in large.captured_queries]
+
+
+def test_search_by_name_and_by_number(desk):
+    factories.company(name="Glanz GmbH", status="Kunde")
+    factories.company(name="Blitz GmbH")
+    page = desk.get("/desk/fortycrm/customer/?q=Glanz").content.decode()
+    assert "Glanz GmbH" in page and "Blitz GmbH" not in page
+    page = desk.get("/desk/fortycrm/customer/?q=10000").content.decode()
+    assert "Glanz GmbH" in page and "Blitz GmbH" not in page
+
+
+def test_language_switch_to_english(desk):
+    response = desk.post("/i18n/setlang/", {"language": "en", "next": ADD_URL}, follow=True)
+    page = response.content.decode()
+    assert "Add customer" in page
+    assert "Kunde hinzufügen" not in page
+
+
+def test_bulk_set_status_refuses_prospect_for_numbered_customers(desk):
+    numbered = factories.company(name="Nummer GmbH", status="Kunde")
+    prospect = factories.company(name="Offen GmbH")
+    interessent = CustomerStatus.objects.get(name="Interessent")
+    response = desk.post(
+        "/desk/fortycrm/customer/",
+        {"action": "set_status", "_selected_action": [numbered.pk, prospect.pk], "apply": "1", "status": interessent.pk},
+        follow=True,
+    )
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("Nummer GmbH" in m and "10000" in m for m in messages), messages
+    numbered.refresh_from_db()
+    assert numbered.status.name == "Kunde"
+
+
+def test_bulk_add_tag(desk):
+    a = factories.company(name="A GmbH")
+    b = factories.company(name="B GmbH")
+    desk.post("/desk/fortycrm/customer/", {"action": "add_tag", "_selected_action": [a.pk, b.pk], "apply": "1", "tag": "Weihnachtskarte"})
+    assert set(a.tags.values_list("name", flat=True)) == {"Weihnachtskarte"}
+    assert set(b.tags.values_list("name", flat=True)) == {"Weihnachtskarte"}
+
+
+def test_tag_merge_action(desk):
+    from fortycrm.models import Tag
+
+    factories.company(name="A GmbH", tags=["Winter"])
+    factories.company(name="B GmbH", tags=["Winterdienst"])
+    keep = Tag.objects.get(name="Winterdienst")
+    desk.post("/desk/fortycrm/tag/", {"action": "merge", "_selected_action": list(Tag.objects.values_list("pk", flat=True)), "apply": "1", "target": keep.pk})
+    assert list(Tag.objects.values_list("name", flat=True)) == ["Winterdienst"]
+    assert keep.customers.count() == 2
+
+
+def test_start_page_shows_birthdays_and_status_counts(desk):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fortycrm.services.contacts import contact_save
+
+    person = factories.private(last_name="Geburtstag")
+    soon = timezone.localdate() + dt.timedelta(days=3)
+    contact_save(contact=Contact(customer=person, first_name="Oma", last_name="Geburtstag", birthday=soon.replace(year=1940)))
+    page = desk.get("/desk/").content.decode()
+    assert "Oma Geburtstag" in page
+    assert "Kunden pro Status" in page
