@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from fortycrm.models import Customer
 
@@ -24,10 +25,10 @@ def test_create_private_customer_make_it_kunde_and_find_it_by_tag(page, live_ser
     assert page.locator("h1, header").first.is_visible()
     page.select_option("select[name=kind]", "private")
     # private fields appear, the company name disappears
-    assert page.locator("input[name=first_name]").is_visible()
-    assert not page.locator("input[name=name]").is_visible()
+    expect(page.locator("input[name=first_name]")).to_be_visible()
+    expect(page.locator("input[name=name]")).to_be_hidden()
     # a prospect shows no customer number
-    assert not page.locator("input[name=number]").is_visible()
+    expect(page.locator("input[name=number]")).to_be_hidden()
     page.select_option("select[name=salutation]", "ms")
     page.fill("input[name=title]", "Dr.")
     page.fill("input[name=first_name]", "Erika")
@@ -41,8 +42,8 @@ def test_create_private_customer_make_it_kunde_and_find_it_by_tag(page, live_ser
     # switch to "Kunde": the suggested number shows up
     page.select_option("select[name=status]", label="Kunde")
     number = page.locator("input[name=number]")
-    assert number.is_visible()
-    assert number.input_value() == "10000"
+    expect(number).to_be_visible()
+    expect(number).to_have_value("10000")
     page.click("button[name=_save]")
     page.wait_for_url(f"{live_server.url}/desk/fortycrm/customer/")
     customer.refresh_from_db()
@@ -50,10 +51,10 @@ def test_create_private_customer_make_it_kunde_and_find_it_by_tag(page, live_ser
 
     # the list shows the tag; a click filters by it
     row = page.locator("tr", has_text="Dr. Erika Mustermann")
-    assert row.locator("text=10000").count() == 1
+    expect(row.locator("td", has_text="10000")).to_have_count(1)
     row.locator("a.fortycrm-tag", has_text="Weihnachtskarte").click()
     page.wait_for_url("**/customer/?tags__id__exact=*")
-    assert page.locator("tr", has_text="Dr. Erika Mustermann").count() == 1
+    expect(page.locator("tr", has_text="Dr. Erika Mustermann")).to_have_count(1)
 
 
 def test_duplicate_number_error_is_shown_next_to_the_field(page, live_server, django_user_model):
@@ -66,5 +67,5 @@ def test_duplicate_number_error_is_shown_next_to_the_field(page, live_server, dj
     page.select_option("select[name=status]", label="Kunde")
     page.fill("input[name=number]", "10000")
     page.click("button[name=_save]")
-    assert page.locator("text=Sauber AG").first.is_visible()
+    expect(page.locator(".errorlist, .text-red-600", has_text="Sauber AG").first).to_be_visible()
     assert Customer.objects.count() == 1
