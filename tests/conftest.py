@@ -31,6 +31,15 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "files"
 
 
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate limits and other cached state never leak between tests (Redis in CI)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def office_user(django_user_model):
     from django.contrib.auth.models import Group

@@ -8,6 +8,15 @@ from django.forms import ModelForm
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+CONTACT_FIELDS = [
+    ("salutation", "title"),
+    ("first_name", "last_name"),
+    ("role", "priority"),
+    ("phone", "mobile", "email"),
+    "birthday",
+    "notes",
+]
+
 
 def color_badge(text: str, color: str):
     return format_html(

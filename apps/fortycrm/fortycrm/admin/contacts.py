@@ -6,7 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from fortycrm.admin.base import history_table
+from fortycrm.admin.base import CONTACT_FIELDS, history_table
 from fortycrm.models import Contact
 from fortycrm.services import contacts as services
 
@@ -19,16 +19,7 @@ class ContactAdmin(SimpleHistoryAdmin, ModelAdmin):
     list_filter = ["customer__kind"]
     autocomplete_fields = ["customer"]
     readonly_fields = ["history_section"]
-    fields = [
-        "customer",
-        ("salutation", "title"),
-        ("first_name", "last_name"),
-        ("role", "priority"),
-        ("phone", "mobile", "email"),
-        "birthday",
-        "notes",
-        "history_section",
-    ]
+    fields = ["customer", *CONTACT_FIELDS, "history_section"]
 
     @display(description=_("Recent changes"))
     def history_section(self, obj):

@@ -14,7 +14,7 @@ from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
-from fortycrm.admin.base import add_service_errors, color_badge, history_table
+from fortycrm.admin.base import CONTACT_FIELDS, add_service_errors, color_badge, history_table
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
 from fortycrm.selectors import customer_list_queryset
 from fortycrm.services import contacts as contact_services
@@ -94,14 +94,7 @@ class CustomerForm(forms.ModelForm):
 class ContactInline(StackedInline):
     model = Contact
     extra = 0
-    fields = [
-        ("salutation", "title"),
-        ("first_name", "last_name"),
-        ("role", "priority"),
-        ("phone", "mobile", "email"),
-        "birthday",
-        "notes",
-    ]
+    fields = CONTACT_FIELDS
     ordering = ["priority", "last_name"]
     verbose_name = _("contact")
     verbose_name_plural = _("contacts")
