@@ -247,7 +247,7 @@ class MeterInline(TabularInline):
         if not obj or not obj.pk or value is None:
             return "—"
         when = formats.date_format(timezone.localtime(obj.last_read_at), "SHORT_DATE_FORMAT")
-        return f"{formats.number_format(value, use_l10n=True)} {obj.unit} ({when})"
+        return f"{formats.number_format(meter_services.plain_decimal(value), use_l10n=True)} {obj.unit} ({when})"
 
     @display(description=_("meter readings"))
     def readings_link(self, obj):
@@ -280,6 +280,9 @@ class LocationContactInline(TabularInline):
 
 class EmployeeFilter(admin.RelatedOnlyFieldListFilter):
     """Which locations an employee knows (R-LOC-4)."""
+
+    def has_output(self):
+        return bool(self.lookup_choices)  # shown (and applied) even with a single employee
 
     def field_choices(self, field, request, model_admin):
         users = User.objects.filter(location_assignments__isnull=False).distinct().order_by("first_name", "last_name", "username")
@@ -479,6 +482,9 @@ class CurrentFilter(admin.SimpleListFilter):
 
 
 class AssignmentUserFilter(admin.RelatedOnlyFieldListFilter):
+
+    def has_output(self):
+        return bool(self.lookup_choices)  # shown (and applied) even with a single employee
     def field_choices(self, field, request, model_admin):
         users = User.objects.filter(location_assignments__isnull=False).distinct().order_by("first_name", "last_name", "username")
         return [(u.pk, u.get_full_name() or u.username) for u in users]

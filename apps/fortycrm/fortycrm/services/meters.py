@@ -40,8 +40,14 @@ def next_reading(reading: MeterReading) -> MeterReading | None:
     return qs.order_by("read_at", "id").first()
 
 
+def plain_decimal(value: Decimal) -> Decimal:
+    """1234.500 → 1234.5, 100.000 → 100 (without exponent notation)."""
+    value = Decimal(value)
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+
+
 def _number(value: Decimal) -> str:
-    return formats.number_format(value, use_l10n=True)
+    return formats.number_format(plain_decimal(value), use_l10n=True)
 
 
 def _date(reading: MeterReading) -> str:
