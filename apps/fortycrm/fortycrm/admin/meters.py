@@ -209,10 +209,10 @@ class MeterReadingAdmin(SimpleHistoryAdmin, ModelAdmin):
     form = ReadingForm
     list_display = ["read_at", "meter_link", "location", "value_display", "consumption_display", "photo_preview", "recorded_by", "comment"]
     list_select_related = ["meter__location", "recorded_by"]
-    list_filter = ["meter__kind", ConsumptionFilter]
+    list_filter = ["read_at", "meter__kind", ConsumptionFilter]
     list_filter_sheet = False
     search_fields = ["meter__number", "meter__location__name", "comment"]
-    date_hierarchy = "read_at"
+    # no date_hierarchy: it needs MariaDB's time zone tables; the date filter works everywhere
     autocomplete_fields = ["meter"]
     readonly_fields = ["photo_preview", "recorded_by", "history_section"]
     fields = ["meter", "read_at", ("value", "is_exchange"), "comment", ("photo", "photo_preview"), "recorded_by", "history_section"]
