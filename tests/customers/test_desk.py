@@ -28,6 +28,10 @@ def form_data(**overrides):
         "contacts-INITIAL_FORMS": "0",
         "contacts-MIN_NUM_FORMS": "0",
         "contacts-MAX_NUM_FORMS": "1000",
+        "locations-TOTAL_FORMS": "0",
+        "locations-INITIAL_FORMS": "0",
+        "locations-MIN_NUM_FORMS": "0",
+        "locations-MAX_NUM_FORMS": "1000",
     }
     data.update(overrides)
     return data

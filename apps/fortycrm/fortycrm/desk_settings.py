@@ -20,6 +20,15 @@ NAVIGATION_CUSTOMERS = [
     _item(_("Customers"), "groups", "admin:fortycrm_customer_changelist", "fortycrm.view_customer"),
     _item(_("Contacts"), "contacts", "admin:fortycrm_contact_changelist", "fortycrm.view_contact"),
 ]
+NAVIGATION_CUSTOMERS += [
+    _item(_("Locations"), "location_city", "admin:fortycrm_location_changelist", "fortycrm.view_location"),
+    _item(_("Suppliers"), "engineering", "admin:fortycrm_supplier_changelist", "fortycrm.view_supplier"),
+    _item(_("Assignments"), "badge", "admin:fortycrm_assignment_changelist", "fortycrm.view_assignment"),
+    _item(_("Meters"), "speed", "admin:fortycrm_meter_changelist", "fortycrm.view_meter"),
+    _item(_("Meter readings"), "electric_meter", "admin:fortycrm_meterreading_changelist", "fortycrm.view_meterreading"),
+    _item(_("Orders"), "assignment", "admin:fortycrm_order_changelist", "fortycrm.view_order"),
+    _item(_("Invoices"), "receipt_long", "admin:fortycrm_invoice_changelist", "fortycrm.view_invoice"),
+]
 NAVIGATION_SETTINGS = [
     _item(_("Customer statuses"), "label", "admin:fortycrm_customerstatus_changelist", "fortycrm.view_customerstatus"),
     _item(_("Tags"), "sell", "admin:fortycrm_tag_changelist", "fortycrm.view_tag"),

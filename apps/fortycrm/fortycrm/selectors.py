@@ -86,3 +86,45 @@ def upcoming_birthdays(*, today: dt.date | None = None, days: int = 14) -> list[
             found.append({"contact": contact, "date": next_date, "in_days": delta, "age": next_date.year - birthday.year})
     found.sort(key=lambda row: (row["in_days"], row["contact"].last_name))
     return found
+
+
+def main_contact(customer: Customer) -> Contact | None:
+    """The customer's most important contact (lowest priority number)."""
+    return customer.contacts.order_by("priority", "last_name", "first_name", "id").first()
+
+
+def location_record_queryset():
+    """Locations with what the location record ("Objektakte") shows of the customer."""
+    from fortycrm.models import Location
+
+    return Location.objects.select_related("customer__status", "customer__account_manager")
+
+
+def meters_with_last_reading(qs):
+    """Annotate meters with their latest reading and reading count (one query for any number)."""
+    from django.db.models import IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from fortycrm.models import MeterReading
+
+    latest = MeterReading.objects.filter(meter=OuterRef("pk")).order_by("-read_at", "-id")
+    counted = (
+        MeterReading.objects.filter(meter=OuterRef("pk")).order_by().values("meter").annotate(n=Count("id")).values("n")
+    )
+    return qs.annotate(
+        last_value=Subquery(latest.values("value")[:1]),
+        last_read_at=Subquery(latest.values("read_at")[:1]),
+        reading_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0),
+    )
+
+
+def readings_with_previous(qs):
+    """Annotate readings with the previous reading's value of the same meter (for consumption)."""
+    from django.db.models import OuterRef, Q, Subquery
+
+    from fortycrm.models import MeterReading
+
+    before = MeterReading.objects.filter(
+        Q(read_at__lt=OuterRef("read_at")) | Q(read_at=OuterRef("read_at"), id__lt=OuterRef("id")), meter=OuterRef("meter")
+    ).order_by("-read_at", "-id")
+    return qs.annotate(previous_value=Subquery(before.values("value")[:1]))

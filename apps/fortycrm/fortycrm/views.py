@@ -12,7 +12,11 @@ def protected_file(request, name: str):
     """Uploaded files (logos, meter photos) are served to signed-in staff only; no listing."""
     if ".." in name.split("/") or name.startswith("/"):
         raise Http404
-    if not default_storage.exists(name):
+    if not name or name.endswith("/") or not default_storage.exists(name):
         raise Http404
+    try:
+        handle = default_storage.open(name, "rb")
+    except (IsADirectoryError, PermissionError):  # a folder is never listed
+        raise Http404 from None
     content_type, _encoding = mimetypes.guess_type(name)
-    return FileResponse(default_storage.open(name, "rb"), content_type=content_type or "application/octet-stream")
+    return FileResponse(handle, content_type=content_type or "application/octet-stream")

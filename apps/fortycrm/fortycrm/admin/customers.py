@@ -15,8 +15,10 @@ from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from fortycrm.admin.base import CONTACT_FIELDS, add_service_errors, color_badge, history_table
+from fortycrm.admin.locations import CustomerLocationInline, active_orders_table, save_formset_via_services
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
 from fortycrm.selectors import customer_list_queryset
+from fortycrm.services import billing as billing_services
 from fortycrm.services import contacts as contact_services
 from fortycrm.services import customers as services
 from fortycrm.services.numbers import number_suggest
@@ -114,14 +116,14 @@ class AccountManagerFilter(admin.RelatedFieldListFilter):
 @admin.register(Customer)
 class CustomerAdmin(SimpleHistoryAdmin, ModelAdmin):
     form = CustomerForm
-    inlines = [ContactInline]
+    inlines = [ContactInline, CustomerLocationInline]
     list_display = ["logo_thumb", "number_display", "name_display", "status_badge", "tag_links", "account_manager_display", "city"]
     list_display_links = ["name_display"]
     list_filter = [("status", StatusFilter), "tags", ("account_manager", AccountManagerFilter), "kind"]
     list_filter_sheet = False
     search_fields = ["name", "short_name", "first_name", "last_name", "email", "city", "postcode", "=number"]
     list_per_page = 50
-    readonly_fields = ["history_section", "logo_preview"]
+    readonly_fields = ["history_section", "logo_preview", "active_orders_section"]
     actions = ["set_status", "add_tag"]
     save_on_top = False
     change_form_template = "fortycrm/admin/customer_change_form.html"
@@ -160,6 +162,7 @@ class CustomerAdmin(SimpleHistoryAdmin, ModelAdmin):
                 "classes": ["tab"],
             },
         ),
+        (_("Active services"), {"fields": ["active_orders_section"], "classes": ["tab"]}),
         (_("History"), {"fields": ["history_section"], "classes": ["tab"]}),
     ]
 
@@ -232,6 +235,12 @@ class CustomerAdmin(SimpleHistoryAdmin, ModelAdmin):
             return format_html('<img src="{}" alt="" style="max-width:96px;max-height:96px">', obj.logo_thumbnail.url)
         return "—"
 
+    @display(description=_("Active services"))
+    def active_orders_section(self, obj: Customer):
+        if not obj or not obj.pk:
+            return "—"
+        return active_orders_table(billing_services.active_orders(obj.orders.select_related("location")).order_by("start", "id"))
+
     @display(description=_("Recent changes"))
     def history_section(self, obj: Customer):
         return history_table(obj) if obj and obj.pk else "—"
@@ -255,6 +264,8 @@ class CustomerAdmin(SimpleHistoryAdmin, ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def save_formset(self, request, form, formset, change):
+        if save_formset_via_services(request, formset):  # locations
+            return
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
             contact_services.contact_delete(contact=obj)

@@ -10,6 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from fortycrm.models.base import TimeStamped
 
 
+def location_mismatch_message(location, customer) -> str:
+    return _(
+        "The location “%(location)s” belongs to the customer “%(owner)s”, not to “%(customer)s”. "
+        "Choose one of the customer's own locations or leave the field empty."
+    ) % {"location": location.name, "owner": location.customer, "customer": customer}
+
+
 class Recurrence(models.TextChoices):
     ONCE = "once", _("One-off")
     WEEKLY = "weekly", _("Weekly")
@@ -51,7 +58,7 @@ class Order(TimeStamped):
         if self.start and self.end and self.end < self.start:
             errors["end"] = _("An order cannot end before it starts.")
         if self.location_id and self.customer_id and self.location.customer_id != self.customer_id:
-            errors["location"] = _("The location “%(location)s” belongs to another customer.") % {"location": self.location}
+            errors["location"] = location_mismatch_message(self.location, self.customer)
         if errors:
             raise ValidationError(errors)
 
@@ -78,7 +85,7 @@ class Invoice(TimeStamped):
 
     def clean(self) -> None:
         if self.location_id and self.customer_id and self.location.customer_id != self.customer_id:
-            raise ValidationError({"location": _("The location “%(location)s” belongs to another customer.") % {"location": self.location}})
+            raise ValidationError({"location": location_mismatch_message(self.location, self.customer)})
 
 
 class InvoiceLine(models.Model):

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -105,4 +106,9 @@ class Assignment(models.Model):
 
     def clean(self) -> None:
         if self.start and self.end and self.end < self.start:
-            raise ValidationError({"end": _("An assignment cannot end before it starts (%(start)s).") % {"start": self.start}})
+            raise ValidationError(
+                {
+                    "end": _("The assignment ends on %(end)s, before it starts on %(start)s. Enter an end on or after the start.")
+                    % {"end": formats.date_format(self.end, "SHORT_DATE_FORMAT"), "start": formats.date_format(self.start, "SHORT_DATE_FORMAT")}
+                }
+            )

@@ -6,11 +6,23 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from fortycrm.models import Invoice, InvoiceLine, Order
+from fortycrm.models import Customer, Invoice, InvoiceLine, Order
 from fortycrm.services import numbers
 from fortycrm.services.customers import customer_make_customer
+from fortycrm.services.statuses import conversion_target
+
+
+def conversion_check(customer: Customer) -> None:
+    """R-STA-6 can be applied: a customer without number needs a target status to switch to."""
+    if customer.status.with_number and customer.number is not None:
+        return
+    try:
+        conversion_target()
+    except ValidationError as exc:
+        raise ValidationError({"customer": exc.messages}) from None
 
 
 @transaction.atomic
@@ -43,6 +55,30 @@ def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) ->
     invoice_recalculate(invoice)
     customer_make_customer(invoice.customer)
     return invoice
+
+
+@transaction.atomic
+def invoice_update(*, invoice: Invoice) -> Invoice:
+    invoice.full_clean(exclude=["total"])
+    invoice.save()
+    invoice_recalculate(invoice)
+    return invoice
+
+
+@transaction.atomic
+def invoice_line_save(*, line: InvoiceLine) -> InvoiceLine:
+    """Save one line; the invoice total follows."""
+    line.full_clean()
+    line.save()
+    invoice_recalculate(line.invoice)
+    return line
+
+
+@transaction.atomic
+def invoice_line_delete(*, line: InvoiceLine) -> None:
+    invoice = line.invoice
+    line.delete()
+    invoice_recalculate(invoice)
 
 
 def invoice_recalculate(invoice: Invoice) -> Decimal:

@@ -54,13 +54,27 @@ def supplier_delete(*, supplier: Supplier) -> None:
 
 @transaction.atomic
 def building_service_save(*, link: LocationSupplier) -> LocationSupplier:
+    """Link a supplier to a location (Haustechnik); the trade defaults to the supplier's trade."""
+    if not link.trade and link.supplier_id:
+        link.trade = link.supplier.trade
     link.full_clean()
     link.save()
     return link
 
 
 @transaction.atomic
+def building_service_delete(*, link: LocationSupplier) -> None:
+    link.delete()
+
+
+@transaction.atomic
 def assignment_save(*, assignment: Assignment) -> Assignment:
+    """An employee's assignment at a location; it cannot end before it starts (R-LOC-4)."""
     assignment.full_clean()
     assignment.save()
     return assignment
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: Assignment) -> None:
+    assignment.delete()

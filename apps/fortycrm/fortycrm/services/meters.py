@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,14 @@ def meter_save(*, meter: Meter) -> Meter:
     return meter
 
 
+@transaction.atomic
+def meter_delete(*, meter: Meter) -> None:
+    """Delete a meter with its readings; stored photos go after the commit."""
+    doomed = [(r.photo.storage, r.photo.name) for r in meter.readings.exclude(photo="")]
+    meter.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in doomed])
+
+
 def previous_reading(reading: MeterReading) -> MeterReading | None:
     qs = MeterReading.objects.filter(meter_id=reading.meter_id, read_at__lte=reading.read_at).exclude(pk=reading.pk)
     return qs.order_by("-read_at", "-id").first()
@@ -31,36 +40,80 @@ def next_reading(reading: MeterReading) -> MeterReading | None:
     return qs.order_by("read_at", "id").first()
 
 
+def plain_decimal(value: Decimal) -> Decimal:
+    """1234.500 → 1234.5, 100.000 → 100 (without exponent notation)."""
+    value = Decimal(value)
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+
+
+def _number(value: Decimal) -> str:
+    return formats.number_format(plain_decimal(value), use_l10n=True)
+
+
+def _date(reading: MeterReading) -> str:
+    return formats.date_format(timezone.localtime(reading.read_at), "SHORT_DATETIME_FORMAT")
+
+
+def future_problem(reading: MeterReading) -> str | None:
+    """A reading may not lie in the future (a few minutes of clock drift are tolerated)."""
+    if reading.read_at and (reading.read_at - timezone.now()).total_seconds() > FUTURE_TOLERANCE_SECONDS:
+        return _("The reading time %(time)s lies in the future. Enter when the meter was actually read.") % {"time": _date(reading)}
+    return None
+
+
+def value_problem(reading: MeterReading, before: MeterReading | None, after: MeterReading | None) -> str | None:
+    """The value must not fall below the reading before it (unless exchange) nor exceed the next one."""
+    if reading.value is None:
+        return None
+    if before is not None and not reading.is_exchange and reading.value < before.value:
+        return _(
+            "The value %(value)s is lower than the previous reading %(previous)s of %(date)s. "
+            "Check the value, or mark the reading as meter exchange if the meter was replaced."
+        ) % {"value": _number(reading.value), "previous": _number(before.value), "date": _date(before)}
+    if after is not None and not after.is_exchange and reading.value > after.value:
+        return _(
+            "The value %(value)s is higher than the later reading %(next)s of %(date)s. "
+            "Check the value and the reading time."
+        ) % {"value": _number(reading.value), "next": _number(after.value), "date": _date(after)}
+    return None
+
+
 def reading_check(reading: MeterReading) -> None:
     """A reading may not lie in the future nor be lower than the previous one (unless exchange)."""
     errors: dict[str, str] = {}
-    now = timezone.now()
-    if reading.read_at and (reading.read_at - now).total_seconds() > FUTURE_TOLERANCE_SECONDS:
-        errors["read_at"] = _("The reading time %(time)s lies in the future. Enter when the meter was actually read.") % {
-            "time": formats.date_format(timezone.localtime(reading.read_at), "SHORT_DATETIME_FORMAT")
-        }
-    if reading.meter_id and reading.read_at and reading.value is not None and not reading.is_exchange:
-        before = previous_reading(reading)
-        if before is not None and reading.value < before.value:
-            errors["value"] = _(
-                "The value %(value)s is lower than the previous reading %(previous)s of %(date)s. "
-                "Check the value, or mark the reading as meter exchange if the meter was replaced."
-            ) % {
-                "value": formats.number_format(reading.value, use_l10n=True),
-                "previous": formats.number_format(before.value, use_l10n=True),
-                "date": formats.date_format(timezone.localtime(before.read_at), "SHORT_DATE_FORMAT"),
-            }
-        after = next_reading(reading)
-        if after is not None and not after.is_exchange and reading.value > after.value:
-            errors["value"] = _(
-                "The value %(value)s is higher than the later reading %(next)s of %(date)s."
-            ) % {
-                "value": formats.number_format(reading.value, use_l10n=True),
-                "next": formats.number_format(after.value, use_l10n=True),
-                "date": formats.date_format(timezone.localtime(after.read_at), "SHORT_DATE_FORMAT"),
-            }
+    problem = future_problem(reading)
+    if problem:
+        errors["read_at"] = problem
+    if reading.meter_id and reading.read_at and reading.value is not None:
+        problem = value_problem(reading, previous_reading(reading), next_reading(reading))
+        if problem:
+            errors["value"] = problem
     if errors:
         raise ValidationError(errors)
+
+
+def _timeline_key(reading: MeterReading) -> tuple:
+    return (reading.read_at, reading.pk is None, reading.pk or 0)
+
+
+def timeline_problems(readings: Iterable[MeterReading], *, candidates: Iterable[MeterReading]) -> list[tuple[MeterReading, str]]:
+    """Value problems of ``candidates`` within the whole list of one meter's readings (no queries).
+
+    Used to check several new or changed readings together, e.g. a form with many rows.
+    """
+    timeline = sorted((r for r in readings if r.read_at is not None and r.value is not None), key=_timeline_key)
+    position = {id(r): i for i, r in enumerate(timeline)}
+    problems = []
+    for reading in candidates:
+        index = position.get(id(reading))
+        if index is None:
+            continue
+        before = timeline[index - 1] if index > 0 else None
+        after = timeline[index + 1] if index + 1 < len(timeline) else None
+        problem = value_problem(reading, before, after)
+        if problem:
+            problems.append((reading, problem))
+    return problems
 
 
 @transaction.atomic
@@ -76,6 +129,49 @@ def reading_record(*, reading: MeterReading, user=None) -> MeterReading:
     return reading
 
 
+@transaction.atomic
+def readings_save(
+    *, meter: Meter, readings: Iterable[MeterReading], deleted: Iterable[MeterReading] = (), user=None
+) -> list[MeterReading]:
+    """Save several new or changed readings of one meter at once (e.g. the meter page's rows).
+
+    Every reading is validated; the value rule is checked on the final sequence of all
+    readings of the meter, so rows may be entered in any order. All or nothing.
+    """
+    readings = list(readings)
+    Meter.objects.select_for_update().filter(pk=meter.pk).first()
+    deleted_photos = []
+    for reading in deleted:
+        if reading.photo:
+            deleted_photos.append((reading.photo.storage, reading.photo.name))
+        reading.delete()
+    for reading in readings:
+        reading.meter = meter
+        if user is not None and reading.recorded_by_id is None and getattr(user, "is_authenticated", False):
+            reading.recorded_by = user
+        reading.full_clean()
+        problem = future_problem(reading)
+        if problem:
+            raise ValidationError({"read_at": problem})
+    for reading in readings:
+        reading.save()
+    saved = {r.pk: r for r in readings}
+    timeline = [saved.get(r.pk, r) for r in MeterReading.objects.filter(meter=meter)]
+    problems = timeline_problems(timeline, candidates=readings)
+    if problems:
+        raise ValidationError({"value": [problem for _reading, problem in problems]})
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in deleted_photos])
+    return readings
+
+
+@transaction.atomic
+def reading_delete(*, reading: MeterReading) -> None:
+    photo = (reading.photo.storage, reading.photo.name) if reading.photo else None
+    reading.delete()
+    if photo:
+        transaction.on_commit(lambda: photo[0].delete(photo[1]))
+
+
 def consumption(reading: MeterReading, previous: MeterReading | None) -> Decimal | None:
     """Consumption since the previous reading; None for the first one or after an exchange."""
     if previous is None or reading.is_exchange:
@@ -84,8 +180,11 @@ def consumption(reading: MeterReading, previous: MeterReading | None) -> Decimal
 
 
 def readings_with_consumption(readings: list[MeterReading]) -> list[tuple[MeterReading, Decimal | None]]:
-    """Pair each reading (of one meter, any order) with its consumption, without extra queries."""
-    ordered = sorted(readings, key=lambda r: (r.read_at, r.pk or 0))
+    """Pair each reading (of one meter, any order) with its consumption, without extra queries.
+
+    Newest first.
+    """
+    ordered = sorted(readings, key=_timeline_key)
     result = []
     previous = None
     for reading in ordered:

@@ -1,0 +1,526 @@
+"""Desk: locations ("Objektakte"), suppliers ("Lieferanten"), Haustechnik and Einsätze (R-LOC-1..4)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action, display
+from unfold.forms import PaginationInlineFormSet
+
+from fortycrm.admin.base import add_service_errors, color_badge, history_table
+from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
+from fortycrm.selectors import location_record_queryset, main_contact, meters_with_last_reading
+from fortycrm.services import billing as billing_services
+from fortycrm.services import contacts as contact_services
+from fortycrm.services import locations as services
+from fortycrm.services import meters as meter_services
+
+User = get_user_model()
+
+
+# --- shared pieces -----------------------------------------------------------------------
+class ServiceCheckedForm(forms.ModelForm):
+    """A ModelForm whose instance also passes a service check; its errors become form errors.
+
+    ``service_check(instance)`` runs after Django's own model validation, so the desk shows
+    the same messages the service would raise on saving (never a 500).
+    """
+
+    def service_check(self, instance) -> None:  # pragma: no cover - overridden
+        pass
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self._errors:
+            return
+        try:
+            self.service_check(self.instance)
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+
+
+def _save_inline(formset, save, delete, prepare=None) -> None:
+    instances = formset.save(commit=False)
+    for obj in formset.deleted_objects:
+        delete(obj)
+    for instance in instances:
+        if prepare is not None:
+            prepare(instance)
+        save(instance)
+    formset.save_m2m()
+
+
+def save_formset_via_services(request, formset) -> bool:
+    """Save an inline formset of this area through its service. False: not one of ours."""
+    model = formset.model
+    if model is Location:
+        _save_inline(formset, lambda o: services.location_save(location=o), lambda o: services.location_delete(location=o))
+    elif model is LocationSupplier:
+        _save_inline(formset, lambda o: services.building_service_save(link=o), lambda o: services.building_service_delete(link=o))
+    elif model is Assignment:
+        _save_inline(formset, lambda o: services.assignment_save(assignment=o), lambda o: services.assignment_delete(assignment=o))
+    elif model is Meter:
+        _save_inline(formset, lambda o: meter_services.meter_save(meter=o), lambda o: meter_services.meter_delete(meter=o))
+    elif model is Contact and formset.fk.name == "location":
+
+        def prepare(contact):
+            contact.customer_id = formset.instance.customer_id
+
+        _save_inline(
+            formset, lambda o: contact_services.contact_save(contact=o), lambda o: contact_services.contact_delete(contact=o), prepare
+        )
+    else:
+        return False
+    return True
+
+
+def _date(value) -> str:
+    return formats.date_format(value, "SHORT_DATE_FORMAT") if value else "—"
+
+
+def _link(url_name: str, obj, text=None):
+    return format_html('<a href="{}" class="text-primary-600 underline">{}</a>', reverse(url_name, args=[obj.pk]), text or obj)
+
+
+def active_orders_table(orders):
+    """ "Aktive Leistungen": the running orders as a small table (R-LOC-2, R-BIL-1)."""
+    orders = list(orders)
+    if not orders:
+        return _("No active services.")
+    rows = format_html_join(
+        "",
+        "<tr><td style='padding:2px 8px'>{}</td><td style='padding:2px 8px'>{}</td><td style='padding:2px 8px'>{}</td>"
+        "<td style='padding:2px 8px;text-align:right'>{}</td><td style='padding:2px 8px'>{}</td></tr>",
+        (
+            (
+                _link("admin:fortycrm_order_change", order, order.title),
+                order.location.name if order.location_id else "—",
+                order.get_recurrence_display(),
+                formats.number_format(order.price, 2, use_l10n=True, force_grouping=True),
+                f"{_date(order.start)} – {_date(order.end) if order.end else ''}",
+            )
+            for order in orders
+        ),
+    )
+    return format_html(
+        "<table class='fortycrm-active-orders'><thead><tr><th style='text-align:left;padding:2px 8px'>{}</th>"
+        "<th style='text-align:left;padding:2px 8px'>{}</th><th style='text-align:left;padding:2px 8px'>{}</th>"
+        "<th style='text-align:right;padding:2px 8px'>{}</th><th style='text-align:left;padding:2px 8px'>{}</th></tr></thead>"
+        "<tbody>{}</tbody></table>",
+        _("Order"),
+        _("location"),
+        _("recurrence"),
+        _("price"),
+        _("period"),
+        rows,
+    )
+
+
+# --- customer record: its locations ----------------------------------------------------------
+class CustomerLocationInline(TabularInline):
+    """The customer record lists its locations; the full record is one click away."""
+
+    model = Location
+    extra = 0
+    fields = ["name", "street", "postcode", "city", "bill_separately", "record_link"]
+    readonly_fields = ["record_link"]
+    verbose_name = _("location")
+    verbose_name_plural = _("locations")
+    tab = True
+    hide_title = True
+
+    @display(description=_("location record"))
+    def record_link(self, obj):
+        if not obj or not obj.pk:
+            return "—"
+        return _link("admin:fortycrm_location_change", obj, _("Open location record"))
+
+
+# --- location record ("Objektakte") -----------------------------------------------------------
+class LocationForm(ServiceCheckedForm):
+    class Meta:
+        model = Location
+        exclude = ["custom_field_data"]
+
+
+class BuildingServiceForm(ServiceCheckedForm):
+    class Meta:
+        model = LocationSupplier
+        fields = ["supplier", "trade", "note"]
+
+
+class BuildingServiceInline(TabularInline):
+    """Haustechnik: suppliers for the building; "+" next to the picker creates a new supplier."""
+
+    model = LocationSupplier
+    form = BuildingServiceForm
+    extra = 0
+    fields = ["supplier", "trade", "note"]
+    verbose_name = _("building service")
+    verbose_name_plural = _("building services")
+    tab = True
+    hide_title = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("supplier")
+
+
+class AssignmentForm(ServiceCheckedForm):
+    class Meta:
+        model = Assignment
+        fields = ["location", "user", "start", "end", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "user" in self.fields:
+            self.fields["user"].queryset = User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+            self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class AssignmentInline(TabularInline):
+    """Einsätze: who works or worked at this location (R-LOC-4)."""
+
+    model = Assignment
+    form = AssignmentForm
+    extra = 0
+    fields = ["user", "start", "end", "note", "state"]
+    readonly_fields = ["state"]
+    ordering = ["-start", "id"]
+    verbose_name = _("assignment")
+    verbose_name_plural = _("assignments")
+    tab = True
+    hide_title = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    @display(description=_("state"))
+    def state(self, obj):
+        if not obj or not obj.pk:
+            return "—"
+        return assignment_state(obj)
+
+
+def assignment_state(obj: Assignment):
+    today = timezone.localdate()
+    if obj.start > today:
+        return color_badge(str(_("planned")), "#2563EB")
+    if obj.end is None or obj.end >= today:
+        return color_badge(str(_("current")), "#16A34A")
+    return color_badge(str(_("past")), "#6B7280")
+
+
+class MeterInlineForm(ServiceCheckedForm):
+    class Meta:
+        model = Meter
+        fields = ["kind", "number", "unit", "comment", "installed_on", "removed_on"]
+
+
+class MeterInline(TabularInline):
+    model = Meter
+    form = MeterInlineForm
+    extra = 0
+    fields = ["kind", "number", "unit", "comment", "installed_on", "removed_on", "last_reading", "readings_link"]
+    readonly_fields = ["last_reading", "readings_link"]
+    verbose_name = _("meter")
+    verbose_name_plural = _("meters")
+    tab = True
+    hide_title = True
+
+    def get_queryset(self, request):
+        # latest reading and count come from subqueries: one query for any number of meters/readings
+        return meters_with_last_reading(super().get_queryset(request))
+
+    @display(description=_("last reading"))
+    def last_reading(self, obj):
+        value = getattr(obj, "last_value", None)
+        if not obj or not obj.pk or value is None:
+            return "—"
+        when = formats.date_format(timezone.localtime(obj.last_read_at), "SHORT_DATE_FORMAT")
+        return f"{formats.number_format(meter_services.plain_decimal(value), use_l10n=True)} {obj.unit} ({when})"
+
+    @display(description=_("meter readings"))
+    def readings_link(self, obj):
+        if not obj or not obj.pk:
+            return _("Save first")
+        count = getattr(obj, "reading_count", 0)
+        return _link("admin:fortycrm_meter_change", obj, _("Record readings (%(count)d)") % {"count": count})
+
+
+class LocationContactFormSet(PaginationInlineFormSet):
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if self.instance is not None and self.instance.customer_id:
+            form.instance.customer_id = self.instance.customer_id
+        return form
+
+
+class LocationContactInline(TabularInline):
+    model = Contact
+    fk_name = "location"
+    formset = LocationContactFormSet
+    extra = 0
+    fields = ["salutation", "first_name", "last_name", "role", "phone", "mobile", "email", "priority"]
+    ordering = ["priority", "last_name"]
+    verbose_name = _("contact at this location")
+    verbose_name_plural = _("contacts at this location")
+    tab = True
+    hide_title = True
+
+
+class EmployeeFilter(admin.RelatedOnlyFieldListFilter):
+    """Which locations an employee knows (R-LOC-4)."""
+
+    def has_output(self):
+        return bool(self.lookup_choices)  # shown (and applied) even with a single employee
+
+    def field_choices(self, field, request, model_admin):
+        users = User.objects.filter(location_assignments__isnull=False).distinct().order_by("first_name", "last_name", "username")
+        return [(u.pk, u.get_full_name() or u.username) for u in users]
+
+
+@admin.register(Location)
+class LocationAdmin(SimpleHistoryAdmin, ModelAdmin):
+    form = LocationForm
+    inlines = [BuildingServiceInline, AssignmentInline, MeterInline, LocationContactInline]
+    list_display = ["name", "customer_link", "address", "bill_separately"]
+    list_select_related = ["customer"]
+    list_filter = [("assignments__user", EmployeeFilter), "bill_separately"]
+    list_filter_sheet = False
+    search_fields = ["name", "street", "postcode", "city", "customer__name", "customer__short_name", "customer__last_name"]
+    autocomplete_fields = ["customer"]
+    readonly_fields = ["customer_panel", "active_orders_panel", "history_section"]
+    list_per_page = 50
+    fieldsets = [
+        (_("Customer"), {"fields": ["customer_panel", "active_orders_panel"]}),
+        (
+            _("Location"),
+            {"fields": ["customer", "name", "street", ("postcode", "city", "country"), "bill_separately"], "classes": ["tab"]},
+        ),
+        (_("Access and site notes"), {"fields": ["access_notes", "site_notes"], "classes": ["tab"]}),
+        (_("History"), {"fields": ["history_section"], "classes": ["tab"]}),
+    ]
+
+    def get_queryset(self, request):
+        return location_record_queryset()
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:  # the key data and history appear once the location exists
+            fieldsets = [fs for fs in fieldsets if not {"customer_panel", "history_section"} & set(fs[1]["fields"])]
+        return fieldsets
+
+    # --- list columns ------------------------------------------------------------------------
+    @display(description=_("customer"), ordering="customer__name")
+    def customer_link(self, obj: Location):
+        return _link("admin:fortycrm_customer_change", obj.customer, obj.customer.display_name)
+
+    @display(description=_("address"))
+    def address(self, obj: Location):
+        return ", ".join(p for p in (obj.street, f"{obj.postcode} {obj.city}".strip()) if p) or "—"
+
+    # --- record panels ------------------------------------------------------------------------
+    @display(description=_("Key data of the customer"))
+    def customer_panel(self, obj: Location):
+        if not obj or not obj.pk:
+            return "—"
+        customer: Customer = obj.customer
+        manager = customer.account_manager
+        contact = main_contact(customer)
+        if contact is not None:
+            reach = " · ".join(p for p in (contact.phone or contact.mobile, contact.email) if p)
+            contact_text = format_html("{}{}{}", contact, " – " if reach else "", reach)
+        else:
+            contact_text = "—"
+        rows = [
+            (_("customer number"), customer.number or "—"),
+            (_("name"), _link("admin:fortycrm_customer_change", customer, customer.display_name)),
+            (_("status"), color_badge(customer.status.name, customer.status.color)),
+            (_("account manager"), (manager.get_full_name() or manager.username) if manager else "—"),
+            (_("main contact"), contact_text),
+        ]
+        body = format_html_join(
+            "", "<tr><th style='text-align:left;padding:2px 12px 2px 0;font-weight:600'>{}</th><td>{}</td></tr>", rows
+        )
+        return format_html("<table class='fortycrm-key-data'>{}</table>", body)
+
+    @display(description=_("Active services"))
+    def active_orders_panel(self, obj: Location):
+        if not obj or not obj.pk:
+            return "—"
+        orders = billing_services.active_orders(obj.orders.select_related("location")).order_by("start", "id")
+        return active_orders_table(orders)
+
+    @display(description=_("Recent changes"))
+    def history_section(self, obj: Location):
+        return history_table(obj) if obj and obj.pk else "—"
+
+    # --- saving through services ---------------------------------------------------------------
+    def save_model(self, request, obj, form, change):
+        services.location_save(location=obj)
+
+    def save_formset(self, request, form, formset, change):
+        if not save_formset_via_services(request, formset):
+            super().save_formset(request, form, formset, change)
+
+    def delete_model(self, request, obj):
+        services.location_delete(location=obj)
+
+    def delete_queryset(self, request, queryset):
+        for location in queryset:
+            services.location_delete(location=location)
+
+
+# --- suppliers ("Lieferanten") ----------------------------------------------------------------
+class SupplierForm(ServiceCheckedForm):
+    class Meta:
+        model = Supplier
+        fields = ["name", "trade", "phone", "emergency_phone", "email", "street", "postcode", "city", "notes"]
+
+
+@admin.register(Supplier)
+class SupplierAdmin(ModelAdmin):
+    form = SupplierForm
+    list_display = ["name", "trade", "phone", "emergency_phone", "email", "city", "location_count"]
+    search_fields = ["name", "trade", "city", "email", "phone"]
+    list_filter = ["trade"]
+    list_filter_sheet = False
+    readonly_fields = ["linked_locations"]
+    actions = ["delete_checked"]
+    fieldsets = [
+        (None, {"fields": ["name", "trade", ("phone", "emergency_phone"), "email", "street", ("postcode", "city"), "notes"]}),
+        (_("Building services"), {"fields": ["linked_locations"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_locations=Count("location_links__location", distinct=True))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if obj is not None else fieldsets[:1]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @display(description=_("locations"), ordering="n_locations")
+    def location_count(self, obj):
+        return obj.n_locations
+
+    @display(description=_("linked to"))
+    def linked_locations(self, obj):
+        if not obj or not obj.pk:
+            return "—"
+        links = obj.location_links.select_related("location__customer").order_by("location__name")
+        if not links:
+            return _("Not linked to any location.")
+        return format_html_join(
+            "<br>",
+            "{} ({}) – {}",
+            (
+                (_link("admin:fortycrm_location_change", link.location, link.location.name), link.location.customer, link.trade or "—")
+                for link in links
+            ),
+        )
+
+    def save_model(self, request, obj, form, change):
+        services.supplier_save(supplier=obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        supplier = self.get_object(request, object_id)
+        if supplier is not None:
+            problem = services.supplier_delete_problem(supplier)
+            if problem:
+                messages.error(request, problem)
+                return HttpResponseRedirect(reverse("admin:fortycrm_supplier_change", args=[supplier.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        services.supplier_delete(supplier=obj)
+
+    @action(description=_("Delete selected suppliers"), permissions=["delete"])
+    def delete_checked(self, request, queryset):
+        problems = [p for p in (services.supplier_delete_problem(s) for s in queryset) if p]
+        if problems:
+            for problem in problems:
+                messages.error(request, problem)
+            messages.error(request, _("No supplier was deleted."))
+            return
+        count = queryset.count()
+        for supplier in queryset:
+            services.supplier_delete(supplier=supplier)
+        messages.success(request, _("%(count)d suppliers deleted.") % {"count": count})
+
+
+# --- assignments ("Einsätze") -------------------------------------------------------------------
+class CurrentFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("current", _("current")), ("past", _("past"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        running = Q(start__lte=today) & (Q(end__isnull=True) | Q(end__gte=today))
+        if self.value() == "current":
+            return queryset.filter(running)
+        if self.value() == "past":
+            return queryset.filter(end__lt=today)
+        return queryset
+
+
+class AssignmentUserFilter(admin.RelatedOnlyFieldListFilter):
+
+    def has_output(self):
+        return bool(self.lookup_choices)  # shown (and applied) even with a single employee
+    def field_choices(self, field, request, model_admin):
+        users = User.objects.filter(location_assignments__isnull=False).distinct().order_by("first_name", "last_name", "username")
+        return [(u.pk, u.get_full_name() or u.username) for u in users]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ModelAdmin):
+    """Which employee knows which location: filter by employee (R-LOC-4)."""
+
+    form = AssignmentForm
+    list_display = ["employee", "location_link", "customer", "start", "end", "state_badge", "note"]
+    list_select_related = ["user", "location__customer"]
+    list_filter = [("user", AssignmentUserFilter), CurrentFilter]
+    list_filter_sheet = False
+    search_fields = ["user__username", "user__first_name", "user__last_name", "location__name", "location__city"]
+    autocomplete_fields = ["location"]
+    fields = ["location", "user", "start", "end", "note"]
+
+    @display(description=_("employee"), ordering="user__last_name")
+    def employee(self, obj):
+        return obj.user.get_full_name() or obj.user.username
+
+    @display(description=_("location"), ordering="location__name")
+    def location_link(self, obj):
+        return _link("admin:fortycrm_location_change", obj.location, obj.location.name)
+
+    @display(description=_("customer"))
+    def customer(self, obj):
+        return obj.location.customer
+
+    @display(description=_("state"))
+    def state_badge(self, obj):
+        return assignment_state(obj)
+
+    def save_model(self, request, obj, form, change):
+        services.assignment_save(assignment=obj)
+
+    def delete_model(self, request, obj):
+        services.assignment_delete(assignment=obj)

@@ -1,0 +1,269 @@
+"""Desk: meters ("Zähler") and readings ("Zählerstände") with consumption and photo (R-LOC-5/6)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import display
+from unfold.forms import PaginationInlineFormSet
+
+from fortycrm.admin.base import history_table
+from fortycrm.admin.locations import ServiceCheckedForm
+from fortycrm.models import Meter, MeterReading
+from fortycrm.selectors import meters_with_last_reading, readings_with_previous
+from fortycrm.services import meters as services
+
+
+def photo_thumbnail(reading: MeterReading, size: int = 48):
+    """A small preview of the meter photo; the file is served to signed-in staff only."""
+    if not reading or not reading.photo:
+        return "—"
+    url = reading.photo.url
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" class="fortycrm-reading-photo" '
+        'style="width:{}px;height:{}px;object-fit:cover;border-radius:4px"></a>',
+        url,
+        url,
+        _("photo"),
+        size,
+        size,
+    )
+
+
+def _amount(value, unit: str) -> str:
+    if value is None:
+        return "—"
+    return f"{formats.number_format(services.plain_decimal(value), use_l10n=True)} {unit}".strip()
+
+
+class ReadingForm(ServiceCheckedForm):
+    """A single reading (own page): the service's plausibility check runs on validation."""
+
+    class Meta:
+        model = MeterReading
+        fields = ["meter", "read_at", "value", "is_exchange", "comment", "photo"]
+
+    def service_check(self, instance):
+        services.reading_check(instance)
+
+
+class ReadingRowForm(ServiceCheckedForm):
+    """A row on the meter page; the value rule is checked for all rows together by the formset."""
+
+    class Meta:
+        model = MeterReading
+        fields = ["read_at", "value", "is_exchange", "comment", "photo"]
+
+    def service_check(self, instance):
+        problem = services.future_problem(instance)
+        if problem:
+            raise ValidationError({"read_at": problem})
+
+
+class ReadingFormSet(PaginationInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        changed, replaced = [], set()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data"):
+                continue
+            deleted = self.can_delete and self._should_delete_form(form)
+            if deleted or form.has_changed():
+                if form.instance.pk:
+                    replaced.add(form.instance.pk)  # its stored version is replaced or removed
+                if not deleted:
+                    changed.append(form)
+        if not changed:
+            return
+        existing = []
+        if self.instance.pk:
+            existing = [r for r in MeterReading.objects.filter(meter=self.instance) if r.pk not in replaced]
+        timeline = existing + [form.instance for form in changed]
+        by_instance = {id(form.instance): form for form in changed}
+        for reading, problem in services.timeline_problems(timeline, candidates=[f.instance for f in changed]):
+            by_instance[id(reading)].add_error("value", problem)
+
+
+class ReadingInline(TabularInline):
+    """Record readings on the meter's page; newest first with the consumption since the previous one."""
+
+    model = MeterReading
+    form = ReadingRowForm
+    formset = ReadingFormSet
+    extra = 1
+    fields = ["read_at", "value", "consumption", "is_exchange", "photo", "photo_preview", "comment", "recorded_by_name"]
+    hide_title = True
+    readonly_fields = ["consumption", "photo_preview", "recorded_by_name"]
+    ordering = ["-read_at", "-id"]
+    verbose_name = _("meter reading")
+    verbose_name_plural = _("meter readings")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by")
+
+    def _consumptions(self, meter: Meter) -> dict:
+        cache = getattr(self, "_consumption_cache", None)
+        if cache is None or cache[0] != meter.pk:
+            pairs = services.readings_with_consumption(list(MeterReading.objects.filter(meter=meter)))
+            cache = (meter.pk, {reading.pk: value for reading, value in pairs})
+            self._consumption_cache = cache
+        return cache[1]
+
+    @display(description=_("consumption"))
+    def consumption(self, obj):
+        if not obj or not obj.pk:
+            return "—"
+        if obj.is_exchange:
+            return _("meter exchange")
+        return _amount(self._consumptions(obj.meter).get(obj.pk), obj.meter.unit)
+
+    @display(description=_("preview"))
+    def photo_preview(self, obj):
+        return photo_thumbnail(obj)
+
+    @display(description=_("recorded by"))
+    def recorded_by_name(self, obj):
+        user = obj.recorded_by if obj and obj.pk else None
+        return (user.get_full_name() or user.username) if user else "—"
+
+
+class MeterForm(ServiceCheckedForm):
+    class Meta:
+        model = Meter
+        fields = ["location", "kind", "number", "unit", "comment", "installed_on", "removed_on"]
+
+
+@admin.register(Meter)
+class MeterAdmin(SimpleHistoryAdmin, ModelAdmin):
+    form = MeterForm
+    inlines = [ReadingInline]
+    list_display = ["number", "kind", "location_link", "customer", "unit", "comment", "last_reading"]
+    list_select_related = ["location__customer"]
+    list_filter = ["kind"]
+    list_filter_sheet = False
+    search_fields = ["number", "comment", "location__name", "location__city", "location__customer__name"]
+    autocomplete_fields = ["location"]
+    fields = ["location", ("kind", "number"), ("unit", "comment"), ("installed_on", "removed_on")]
+
+    def get_queryset(self, request):
+        return meters_with_last_reading(super().get_queryset(request))
+
+    @display(description=_("location"), ordering="location__name")
+    def location_link(self, obj):
+        url = reverse("admin:fortycrm_location_change", args=[obj.location_id])
+        return format_html('<a href="{}">{}</a>', url, obj.location.name)
+
+    @display(description=_("customer"))
+    def customer(self, obj):
+        return obj.location.customer
+
+    @display(description=_("last reading"))
+    def last_reading(self, obj):
+        if obj.last_value is None:
+            return "—"
+        when = formats.date_format(timezone.localtime(obj.last_read_at), "SHORT_DATE_FORMAT")
+        return f"{_amount(obj.last_value, obj.unit)} ({when})"
+
+    def save_model(self, request, obj, form, change):
+        services.meter_save(meter=obj)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not MeterReading:
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        services.readings_save(meter=form.instance, readings=instances, deleted=formset.deleted_objects, user=request.user)
+
+    def delete_model(self, request, obj):
+        services.meter_delete(meter=obj)
+
+    def delete_queryset(self, request, queryset):
+        for meter in queryset:
+            services.meter_delete(meter=meter)
+
+
+class ConsumptionFilter(admin.SimpleListFilter):
+    title = _("meter exchange")
+    parameter_name = "exchange"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("yes")), ("no", _("no"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(is_exchange=self.value() == "yes")
+        return queryset
+
+
+@admin.register(MeterReading)
+class MeterReadingAdmin(SimpleHistoryAdmin, ModelAdmin):
+    """All readings with consumption since the previous one and the photo."""
+
+    form = ReadingForm
+    list_display = ["read_at", "meter_link", "location", "value_display", "consumption_display", "photo_preview", "recorded_by", "comment"]
+    list_select_related = ["meter__location", "recorded_by"]
+    list_filter = ["read_at", "meter__kind", ConsumptionFilter]
+    list_filter_sheet = False
+    search_fields = ["meter__number", "meter__location__name", "comment"]
+    # no date_hierarchy: it needs MariaDB's time zone tables; the date filter works everywhere
+    autocomplete_fields = ["meter"]
+    readonly_fields = ["photo_preview", "recorded_by", "history_section"]
+    fields = ["meter", "read_at", ("value", "is_exchange"), "comment", ("photo", "photo_preview"), "recorded_by", "history_section"]
+
+    def get_queryset(self, request):
+        return readings_with_previous(super().get_queryset(request))
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if obj is not None else [f for f in fields if f not in ("recorded_by", "history_section")]
+
+    @display(description=_("meter"), ordering="meter__number")
+    def meter_link(self, obj):
+        url = reverse("admin:fortycrm_meter_change", args=[obj.meter_id])
+        return format_html('<a href="{}">{}</a>', url, obj.meter)
+
+    @display(description=_("location"))
+    def location(self, obj):
+        return obj.meter.location.name
+
+    @display(description=_("value"), ordering="value")
+    def value_display(self, obj):
+        return _amount(obj.value, obj.meter.unit)
+
+    @display(description=_("consumption"))
+    def consumption_display(self, obj):
+        if obj.is_exchange:
+            return _("meter exchange")
+        previous = getattr(obj, "previous_value", None)
+        return _amount(obj.value - previous if previous is not None else None, obj.meter.unit)
+
+    @display(description=_("photo"))
+    def photo_preview(self, obj):
+        return photo_thumbnail(obj)
+
+    @display(description=_("Recent changes"))
+    def history_section(self, obj):
+        return history_table(obj) if obj and obj.pk else "—"
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("read_at", timezone.now().replace(second=0, microsecond=0))
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        services.reading_record(reading=obj, user=request.user)
+
+    def delete_model(self, request, obj):
+        services.reading_delete(reading=obj)
+
+    def delete_queryset(self, request, queryset):
+        for reading in queryset:
+            services.reading_delete(reading=reading)
+
