@@ -58,6 +58,44 @@ def number_allocate(key: str = CUSTOMER) -> int:
         return number
 
 
+def number_allocate_many(key: str, count: int) -> list[int]:
+    """Hand out ``count`` free numbers at once (bulk import). Must run inside the caller's transaction.
+
+    Same rule as ``number_allocate``: counting up from the last given number (or the start
+    value), skipping numbers already taken, under the lock of the counter row.
+    """
+    if count <= 0:
+        return []
+    model = _numbered_model(key)
+    with transaction.atomic():
+        seq = _locked_sequence(key)
+        candidate = max(seq.last_value + 1, _start(key))
+        result: list[int] = []
+        while len(result) < count:
+            window = count - len(result) + 1000
+            taken = set(model.objects.filter(number__gte=candidate, number__lt=candidate + window).values_list("number", flat=True))
+            end = candidate + window
+            while candidate < end and len(result) < count:
+                if candidate not in taken:
+                    result.append(candidate)
+                candidate += 1
+        seq.last_value = result[-1]
+        seq.save(update_fields=["last_value"])
+        return result
+
+
+def number_claim_many(key: str, numbers: list[int]) -> None:
+    """Freely chosen numbers (already checked to be free) move the counter past them, as a claim does."""
+    if not numbers:
+        return
+    with transaction.atomic():
+        seq = _locked_sequence(key)
+        highest = max(numbers)
+        if highest > seq.last_value:
+            seq.last_value = highest
+            seq.save(update_fields=["last_value"])
+
+
 def customer_number_owner(number: int, *, exclude_pk: int | None = None) -> Customer | None:
     return Customer.objects.filter(number=number).exclude(pk=exclude_pk).first()
 
