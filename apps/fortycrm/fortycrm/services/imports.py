@@ -367,9 +367,8 @@ class CustomerImporter(Importer):
 
     def write(self, checked: list[tuple[Row, Customer]]) -> None:
         customers = [c for _r, c in checked]
-        numbers.number_claim_many(numbers.CUSTOMER, [c.number for c in customers if c.number is not None])
-        need = [c for c in customers if c.status.with_number and c.number is None]
-        for customer, number in zip(need, numbers.number_allocate_many(numbers.CUSTOMER, len(need))):
+        numbered = [c for c in customers if c.status.with_number]
+        for customer, number in zip(numbered, numbers.number_assign_many(numbers.CUSTOMER, [c.number for c in numbered])):
             customer.number = number
         tags_per_row = [self.tag_objects(row.values.get("tags") or []) for row, _c in checked]
         now = timezone.now()
