@@ -149,8 +149,10 @@ class Importer:
         if hasattr(exc, "error_dict"):
             for name, messages in exc.message_dict.items():
                 key = self.field_columns.get(name, name)
-                for message in messages:
-                    self.problem(row, key, message)
+                if key in row.failed_keys:
+                    continue  # already reported (empty mandatory cell or unreadable value)
+                # the model's own clean() message comes last and is the most specific
+                self.problem(row, key, messages[-1])
         else:
             for message in exc.messages:
                 self.problem(row, None, message)
@@ -666,6 +668,8 @@ def import_file(
         if result.error_count or dry_run:
             transaction.set_rollback(True)
     result.total_rows = result.processed
+    result.errors.sort(key=lambda p: p.row)
+    result.warnings.sort(key=lambda p: p.row)
     if progress:
         progress(result.processed, result.processed)
     if result.error_count:
