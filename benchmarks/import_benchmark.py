@@ -79,7 +79,6 @@ def setup_django(site: str) -> None:
 def make_users() -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-
     from fortycrm.setup import ROLE_OFFICE
 
     group = Group.objects.get(name=ROLE_OFFICE)
@@ -90,7 +89,6 @@ def make_users() -> None:
 
 def run_import(path: Path):
     from django.core.files import File
-
     from fortycrm.models import ImportLog
     from fortycrm.services.imports import import_run
 
@@ -105,7 +103,6 @@ def run_import(path: Path):
 
 def wipe() -> None:
     from django.db import connection, transaction
-
     from fortycrm.models import Customer
 
     with transaction.atomic(), connection.cursor() as cursor:
@@ -119,7 +116,6 @@ def plain_bulk_insert(path: Path) -> float:
 
     from django.contrib.auth import get_user_model
     from django.db import transaction
-
     from fortycrm.models import Customer, CustomerStatus, Tag
 
     started = time.perf_counter()
@@ -163,7 +159,6 @@ def main() -> None:
     try:
         setup_django(site)
         from django.db import connection
-
         from fortycrm.models import Customer
 
         make_users()

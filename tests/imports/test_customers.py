@@ -90,7 +90,7 @@ def test_tags_are_created_once_and_reused(base_data):
 def test_unknown_columns_are_reported_as_notes_not_errors(base_data):
     from tests.imports.conftest import run_bytes
 
-    result = run_bytes("company_customers", "Name *;Lieblingsfarbe\nAlpha GmbH;blau\n".encode())
+    result = run_bytes("company_customers", b"Name *;Lieblingsfarbe\nAlpha GmbH;blau\n")
     assert result.ok
     assert [(p.row, p.column, p.level) for p in result.warnings] == [(1, "Lieblingsfarbe", "warning")]
     assert "ignored" in result.warnings[0].message or "ignoriert" in result.warnings[0].message

@@ -76,7 +76,7 @@ def test_rollback_after_rows_were_already_written(base_data):
 
 
 def test_missing_mandatory_column_and_duplicate_header():
-    result = run_bytes("company_customers", "PLZ;Ort;ort\n12345;Kiel;Kiel\n".encode())
+    result = run_bytes("company_customers", b"PLZ;Ort;ort\n12345;Kiel;Kiel\n")
     messages = " ".join(p.message for p in result.errors)
     assert "Name *" in messages and "fehlt" in messages
     assert "zweimal" in messages and "B" in messages and "C" in messages
@@ -86,7 +86,7 @@ def test_missing_mandatory_column_and_duplicate_header():
 def test_empty_file_and_header_only_file():
     empty = run_bytes("company_customers", b"")
     assert not empty.ok and "leer" in empty.errors[0].message
-    header_only = run_bytes("company_customers", "Name *;PLZ\n;\n".encode())
+    header_only = run_bytes("company_customers", b"Name *;PLZ\n;\n")
     assert not header_only.ok and "keine Datenzeilen" in header_only.errors[0].message
 
 

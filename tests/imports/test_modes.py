@@ -47,7 +47,7 @@ def test_update_problems_unknown_number_wrong_kind_missing_number_status_rule(ba
 
 
 def test_update_needs_the_number_column(base_data):
-    result = run_bytes("company_customers", "Name;Ort\nHansa Reinigung GmbH;Kiel\n".encode(), mode="update")
+    result = run_bytes("company_customers", b"Name;Ort\nHansa Reinigung GmbH;Kiel\n", mode="update")
     assert not result.ok and "Kundennummer" in result.errors[0].message
 
 

@@ -62,14 +62,14 @@ def test_readings_decimal_comma_times_and_exchange(with_meters, olga):
 
 def test_birthday_for_company_contact_is_refused(with_locations):
     before = Contact.objects.count()
-    result = run_bytes("contacts", "Kundennummer;Nachname;Geburtstag\n10001;Meier;01.01.1970\n10002;Schulz;02.02.1950\n".encode())
+    result = run_bytes("contacts", b"Kundennummer;Nachname;Geburtstag\n10001;Meier;01.01.1970\n10002;Schulz;02.02.1950\n")
     assert [(p.row, p.column) for p in result.errors] == [(2, "Geburtstag")]
     assert "Privatkunden" in result.errors[0].message or "private" in result.errors[0].message
     assert Contact.objects.count() == before
 
 
 def test_unknown_customer_and_location(with_locations):
-    result = run_bytes("contacts", "Kundennummer;Objekt;Nachname\n99999;;Meier\n10001;Gibtsnicht;Meier\n".encode())
+    result = run_bytes("contacts", b"Kundennummer;Objekt;Nachname\n99999;;Meier\n10001;Gibtsnicht;Meier\n")
     problems = {(p.row, p.column): p.message for p in result.errors}
     assert "99999" in problems[(2, "Kundennummer")]
     assert "Gibtsnicht" in problems[(3, "Objekt")] and "Bürohaus Hafen" in problems[(3, "Objekt")]
