@@ -176,9 +176,9 @@ T = {
     ("", "Download problems as CSV"): "Probleme als CSV herunterladen",
     ("", "Upload a (corrected) file"): "(Korrigierte) Datei hochladen",
     ("", "Problems with the file"): "Probleme mit der Datei",
-    ("", "%(counter)s row with problems (shown first), then the first rows of the file"): (
-        "%(counter)s Zeile mit Problemen (zuerst), danach die ersten Zeilen der Datei",
-        "%(counter)s Zeilen mit Problemen (zuerst), danach die ersten Zeilen der Datei",
+    ("", "%(counter)s row with problems, shown with the first rows of the file"): (
+        "%(counter)s Zeile mit Problemen, dazu die ersten Zeilen der Datei",
+        "%(counter)s Zeilen mit Problemen, dazu die ersten Zeilen der Datei",
     ),
     ("", "The first rows of the file"): "Die ersten Zeilen der Datei",
     ("", "… and %(n)s further problems not listed here; fix the listed ones and upload again."): "… und %(n)s weitere, hier nicht aufgeführte Probleme; beheben Sie die aufgeführten und laden Sie erneut hoch.",
