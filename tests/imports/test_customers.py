@@ -95,3 +95,37 @@ def test_unknown_columns_are_reported_as_notes_not_errors(base_data):
     assert [(p.row, p.column, p.level) for p in result.warnings] == [(1, "Lieblingsfarbe", "warning")]
     assert "ignored" in result.warnings[0].message or "ignoriert" in result.warnings[0].message
     assert by_row(result)[1]
+
+
+def test_bulk_path_stores_exactly_what_the_desk_service_stores(base_data, olga):
+    """The fast insert writes the same row and history entry as customer_create would."""
+    import datetime as dt
+
+    from django.forms.models import model_to_dict
+    from fortycrm.services.customers import customer_create
+
+    data = "Name *;Kurzname;PLZ;Ort;Land;E-Mail;Webseite;Kundenbetreuer;Schlagwörter;Kunde seit;Kunde bis;Rechnungen zusammenfassen;Notizen;Status\n"
+    data += "Vergleich GmbH;Vgl;12345;Köln;at;a@b.de;www.vgl.de;olga;Eins, Zwei;01.02.2020;31.12.2026;ja;Zeile;Interessent\n"
+    assert run_bytes_ok(data)
+    imported = Customer.objects.get(name="Vergleich GmbH")
+    desk = customer_create(
+        kind="company", name="Vergleich GmbH", short_name="Vgl", postcode="12345", city="Köln", country="AT", email="a@b.de",
+        website="https://www.vgl.de", account_manager=olga, tags=["Eins", "Zwei"], start_date=dt.date(2020, 2, 1),
+        end_date=dt.date(2026, 12, 31), combine_invoices=True, notes="Zeile", status="Interessent",
+    )
+    skip = {"id", "created_at", "updated_at", "tags"}
+    assert {k: v for k, v in model_to_dict(imported).items() if k not in skip} == {k: v for k, v in model_to_dict(desk).items() if k not in skip}
+    assert sorted(imported.tags.values_list("name", flat=True)) == sorted(desk.tags.values_list("name", flat=True))
+    assert imported.created_at and imported.updated_at and imported.logo.name == "" and imported.custom_field_data == {}
+    h_imported, h_desk = imported.history.get(), desk.history.get()
+    fields = [f.attname for f in Customer.history.model.tracked_fields if f.attname not in {"id", "created_at", "updated_at"}]
+    assert [getattr(h_imported, f) for f in fields] == [getattr(h_desk, f) for f in fields]
+    assert h_imported.history_type == "+" and h_imported.id == imported.pk
+
+
+def run_bytes_ok(text: str) -> bool:
+    from tests.imports.conftest import run_bytes
+
+    result = run_bytes("company_customers", text.encode("cp1252"), allow_duplicates=True)
+    assert result.ok, result.errors
+    return True

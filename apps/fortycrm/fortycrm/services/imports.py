@@ -24,13 +24,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
 from fortycrm.imports import columns as C
 from fortycrm.imports.columns import Template, get_template
@@ -373,11 +373,10 @@ class CustomerImporter(Importer):
         for customer, number in zip(numbered, numbers.number_assign_many(numbers.CUSTOMER, [c.number for c in numbered])):
             customer.number = number
         tags_per_row = [self.tag_objects(row.values.get("tags") or []) for row, _c in checked]
-        now = timezone.now()
-        bulk_create_with_history(customers, Customer, batch_size=BATCH_SIZE, default_user=self.user, default_change_reason=self.reason, default_date=now)
+        bulk_insert_customers(customers, user=self.user, reason=self.reason)
         Through = Customer.tags.through
-        links = [Through(customer_id=c.pk, tag_id=t.pk) for c, tags in zip(customers, tags_per_row) for t in tags]
-        Through.objects.bulk_create(links, batch_size=BATCH_SIZE)
+        through_columns = [Through._meta.get_field("customer"), Through._meta.get_field("tag")]
+        _insert(Through, through_columns, [[c.pk, t.pk] for c, tags in zip(customers, tags_per_row) for t in tags], returning=False)
         self.result.created += len(customers)
         for row, customer in checked:
             self.result.note(row.number, "create", f"{customer.number or ''} {customer.display_name}".strip())
@@ -420,6 +419,104 @@ class CustomerImporter(Importer):
                 continue
             self.result.updated += 1
             self.result.note(row.number, "update", f"{customer.number} {customer.display_name}")
+
+
+# --- the bulk write ----------------------------------------------------------------------
+# Django's bulk_create spends most of its time compiling every value of every row through
+# the generic insert compiler. For the customer fast path we issue the same statement
+# (multi-row INSERT … RETURNING id, in batches) with values prepared once per field type.
+
+_PLAIN_TYPES = {
+    "CharField", "TextField", "EmailField", "URLField", "SlugField", "BooleanField", "ForeignKey", "OneToOneField",
+    "IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField",
+}
+_AUTO_TYPES = {"AutoField", "BigAutoField", "SmallAutoField"}
+
+
+def _columns(model) -> list:
+    return [f for f in model._meta.concrete_fields if not (f.primary_key and f.get_internal_type() in _AUTO_TYPES)]
+
+
+def _insert(model, columns: list, rows: list[list[Any]], *, returning: bool) -> list[int]:
+    """INSERT rows (values already prepared for the database) in batches; the new ids in row order."""
+    if not rows:
+        return []
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    max_params = 30000
+    if connection.vendor == "sqlite" and connection.Database.sqlite_version_info < (3, 32):
+        max_params = 999
+    per_statement = max(1, min(1000, max_params // len(columns)))
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) VALUES "
+    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            sql = head + ", ".join([row_sql] * len(chunk))
+            params = [value for row in chunk for value in row]
+            if returning:
+                cursor.execute(f"{sql} RETURNING {quote(model._meta.pk.column)}", params)
+                # auto-increment ids grow in VALUES order within one statement
+                ids.extend(sorted(r[0] for r in cursor.fetchall()))
+            else:
+                cursor.execute(sql, params)
+    return ids
+
+
+def _prepared_rows(objs: list, columns: list, connection) -> list[list[Any]]:
+    getters = []
+    for column in columns:
+        getters.append((column.attname, None if column.get_internal_type() in _PLAIN_TYPES else column))
+    rows = []
+    for obj in objs:
+        row = []
+        for attname, prep in getters:
+            value = getattr(obj, attname)
+            row.append(value if prep is None else prep.get_db_prep_save(prep.pre_save(obj, True), connection))
+        rows.append(row)
+    return rows
+
+
+def bulk_insert_customers(customers: list[Customer], *, user=None, reason: str = "") -> None:
+    """Insert validated customers with their "created" history entries (R-CUS-7), as
+    simple_history's ``bulk_create_with_history`` would, in a fraction of the time."""
+    connection = connections[router.db_for_write(Customer)]
+    now = timezone.now()
+    for customer in customers:
+        customer.created_at = customer.updated_at = now
+    columns = _columns(Customer)
+    rows = _prepared_rows(customers, columns, connection)
+    ids = _insert(Customer, columns, rows, returning=True)
+    for customer, pk in zip(customers, ids, strict=True):
+        customer.pk = pk
+        customer._state.adding = False
+        customer._state.db = connection.alias
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    History = Customer.history.model
+    history_columns = _columns(History)
+    position = {f.attname: i for i, f in enumerate(columns)}
+    meta = {
+        "history_date": History._meta.get_field("history_date").get_db_prep_save(now, connection),
+        "history_change_reason": reason,
+        "history_type": "+",
+        "history_user_id": getattr(user, "pk", None),
+    }
+    history_rows = []
+    for customer, row in zip(customers, rows):
+        values = []
+        for column in history_columns:
+            if column.attname == "id":
+                values.append(customer.pk)
+            elif column.attname in position:
+                values.append(row[position[column.attname]])
+            elif column.attname in meta:
+                values.append(meta[column.attname])
+            else:
+                values.append(column.get_db_prep_save(column.get_default(), connection))
+        history_rows.append(values)
+    _insert(History, history_columns, history_rows, returning=False)
 
 
 class RowImporter(Importer):
