@@ -2,6 +2,7 @@
 
 T = {
     ("", "Template"): "Vorlage",
+    ("", "Contacts"): "Ansprechpartner",
     ("", "Mode"): "Modus",
     ("", "File (CSV or XLSX)"): "Datei (CSV oder XLSX)",
     ("", "Import possible duplicates anyway"): "Mögliche Dubletten trotzdem importieren",
@@ -218,16 +219,18 @@ def apply(path: str = "apps/fortycrm/fortycrm/locale/de/LC_MESSAGES/django.po") 
         found = T.get((entry.msgctxt or "", entry.msgid))
         if found is None:
             continue
+        fuzzy = "fuzzy" in entry.flags
         if entry.msgid_plural:
-            if entry.msgstr_plural.get(0):
+            if entry.msgstr_plural.get(0) and not fuzzy:
                 continue
             entry.msgstr_plural = {0: found[0], 1: found[1]}
         else:
-            if entry.msgstr:
+            if entry.msgstr and not fuzzy:
                 continue
             entry.msgstr = found
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
+            entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
         done += 1
     po.save(path)
     return done
