@@ -156,3 +156,24 @@ def test_users_without_import_permission_are_refused(client, django_user_model):
     client.force_login(user)
     assert client.get(reverse("admin:fortycrm_importlog_template", args=["contacts", "csv"])).status_code == 403
     assert client.get(reverse("admin:fortycrm_importlog_add")).status_code == 403
+
+
+def test_duplicates_checkbox_flags_only_and_commit_keeps_that_choice(desk, base_data):
+    data = "Name *;PLZ\nHansa Reinigung GmbH;20457\nNeu GmbH;11111\n".encode("cp1252")
+    upload = io.BytesIO(data)
+    upload.name = "dubletten.csv"
+    desk.post(reverse("admin:fortycrm_importlog_add"), {"template": "company_customers", "mode": "insert", "file": upload})
+    refused = ImportLog.objects.get()
+    assert refused.state == "failed" and refused.errors[0]["code"] == "duplicate"
+
+    upload = io.BytesIO(data)
+    upload.name = "dubletten.csv"
+    response = desk.post(
+        reverse("admin:fortycrm_importlog_add"), {"template": "company_customers", "mode": "insert", "file": upload, "allow_duplicates": "on"}, follow=True
+    )
+    flagged = ImportLog.objects.order_by("-pk").first()
+    assert flagged.state == "previewed" and [w["row"] for w in flagged.warnings] == [2]
+    assert 'data-row="2"' in response.content.decode() and "Dublette" in response.content.decode()
+    desk.post(reverse("admin:fortycrm_importlog_commit", args=[flagged.pk]))
+    flagged.refresh_from_db()
+    assert flagged.state == "done" and Customer.objects.filter(name="Hansa Reinigung GmbH").count() == 2
