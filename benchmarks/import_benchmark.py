@@ -250,8 +250,7 @@ def main() -> None:
         print(f"checked              {customers:,} customers, {links:,} tag links, {history:,} history rows, {numbered:,} distinct numbers")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-        if not os.environ.get("DATABASE_URL"):
-            shutil.rmtree(site_dir, ignore_errors=True)
+        shutil.rmtree(site_dir, ignore_errors=True)  # SQLite file and the uploaded copy of the CSV
 
 
 if __name__ == "__main__":
