@@ -35,6 +35,7 @@ NAVIGATION_SETTINGS = [
     _item(_("Site settings"), "settings", "admin:fortycrm_sitesettings_changelist", "fortycrm.change_sitesettings"),
     _item(_("Users"), "person", "admin:auth_user_changelist", "auth.view_user"),
     _item(_("Groups"), "group", "admin:auth_group_changelist", "auth.view_group"),
+    _item(_("Data import"), "upload_file", "admin:fortycrm_importlog_changelist", "fortycrm.view_importlog"),
 ]
 
 UNFOLD = {

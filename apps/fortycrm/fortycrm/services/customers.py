@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import PurePath
 from typing import Any
 
@@ -56,9 +56,19 @@ def status_resolve(status: CustomerStatus | int | str | None) -> CustomerStatus:
 
 
 def customer_check_number(
-    *, customer_pk: int | None, old_number: int | None, status: CustomerStatus, number: int | None, actor=None
+    *,
+    customer_pk: int | None,
+    old_number: int | None,
+    status: CustomerStatus,
+    number: int | None,
+    actor=None,
+    owner_lookup: Callable[[int], Customer | None] | None = None,
 ) -> None:
-    """The status/number rules, callable by forms before saving (R-STA-5, R-NUM-2, R-NUM-3)."""
+    """The status/number rules, callable by forms before saving (R-STA-5, R-NUM-2, R-NUM-3).
+
+    ``owner_lookup`` (number → customer holding it) lets a bulk import look owners up for a
+    whole batch in one query; by default each call asks the database.
+    """
     if old_number is not None and not status.with_number:
         raise ValidationError(
             {
@@ -78,8 +88,8 @@ def customer_check_number(
         raise PermissionDenied(_("Only support may change a customer number once it is saved."))
     if number < 1:
         raise ValidationError({"number": _("A customer number must be a whole number of at least 1.")}, code="invalid")
-    owner = numbers.customer_number_owner(number, exclude_pk=customer_pk)
-    if owner is not None:
+    owner = owner_lookup(number) if owner_lookup is not None else numbers.customer_number_owner(number, exclude_pk=customer_pk)
+    if owner is not None and owner.pk != customer_pk:
         raise numbers.number_taken_error(number, owner)
 
 

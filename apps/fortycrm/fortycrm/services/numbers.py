@@ -58,6 +58,51 @@ def number_allocate(key: str = CUSTOMER) -> int:
         return number
 
 
+def number_assign_many(key: str, wanted: list[int | None]) -> list[int]:
+    """Numbers for a batch of records in file order (bulk import), under the counter row lock.
+
+    ``None`` gets the next free number, as ``number_allocate`` would hand it out one by one;
+    an int is a freely chosen number already checked to be free, which moves the counter
+    past it as ``customer_number_claim`` does. Numbers taken in the database or chosen
+    elsewhere in the batch are skipped. Must run inside the caller's transaction.
+    """
+    if not wanted:
+        return []
+    model = _numbered_model(key)
+    explicit = {w for w in wanted if w is not None}
+    with transaction.atomic():
+        seq = _locked_sequence(key)
+        last, start = seq.last_value, _start(key)
+        window_lo = window_hi = 0
+        taken: set[int] = set()
+        result: list[int] = []
+        for number in wanted:
+            if number is not None:
+                result.append(number)
+                last = max(last, number)
+                continue
+            candidate = max(last + 1, start)
+            while True:
+                if not window_lo <= candidate < window_hi:
+                    window_lo, window_hi = candidate, candidate + len(wanted) + 1000
+                    taken = set(model.objects.filter(number__gte=window_lo, number__lt=window_hi).values_list("number", flat=True))
+                if candidate in taken or candidate in explicit:
+                    candidate += 1
+                    continue
+                break
+            result.append(candidate)
+            last = candidate
+        if last != seq.last_value:
+            seq.last_value = last
+            seq.save(update_fields=["last_value"])
+        return result
+
+
+def number_allocate_many(key: str, count: int) -> list[int]:
+    """``count`` next free numbers at once (see ``number_assign_many``)."""
+    return number_assign_many(key, [None] * count) if count > 0 else []
+
+
 def customer_number_owner(number: int, *, exclude_pk: int | None = None) -> Customer | None:
     return Customer.objects.filter(number=number).exclude(pk=exclude_pk).first()
 

@@ -1,0 +1,266 @@
+"""Datenimport in the desk (R-IMP): templates, upload, preview with hints next to the rows,
+error file, commit, progress bar, import log list."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from unfold.admin import ModelAdmin
+from unfold.decorators import display
+
+from fortycrm import jobs
+from fortycrm.admin.base import color_badge
+from fortycrm.imports import files
+from fortycrm.imports.columns import TEMPLATES, get_template
+from fortycrm.imports.parsing import FileError, count_rows, match_headers, open_table
+from fortycrm.imports.parsing import display as cell_text
+from fortycrm.models import ImportLog
+from fortycrm.services.imports import import_progress
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+PREVIEW_ROWS = 50
+PROBLEM_ROWS = 300
+STATE_COLORS = {
+    ImportLog.State.PENDING: "#6B7280",
+    ImportLog.State.RUNNING: "#2563EB",
+    ImportLog.State.PREVIEWED: "#D97706",
+    ImportLog.State.DONE: "#16A34A",
+    ImportLog.State.FAILED: "#DC2626",
+}
+
+
+class UploadForm(forms.Form):
+    template = forms.ChoiceField(label=_("Template"), choices=())
+    mode = forms.ChoiceField(label=_("Mode"), choices=ImportLog.Mode.choices, initial=ImportLog.Mode.INSERT)
+    file = forms.FileField(label=_("File (CSV or XLSX)"))
+    allow_duplicates = forms.BooleanField(
+        label=_("Import possible duplicates anyway"),
+        required=False,
+        help_text=_("Same name and postcode or same e-mail are then only flagged, not refused."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].choices = [(t.key, t.title) for t in TEMPLATES.values()]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        name = upload.name.lower()
+        if not name.endswith((".csv", ".txt", ".xlsx", ".xlsm")):
+            raise forms.ValidationError(_("Upload a CSV (.csv) or Excel (.xlsx) file. Old .xls files: save them as .xlsx first."))
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 50 MB. Split it into several files."))
+        if upload.size == 0:
+            raise forms.ValidationError(_("The file is empty."))
+        return upload
+
+
+@admin.register(ImportLog)
+class ImportLogAdmin(ModelAdmin):
+    list_display = ["created_at", "template_title", "file_name", "user", "mode", "state_badge", "total_rows", "created_count", "updated_count", "error_count"]
+    list_display_links = ["created_at", "file_name"]
+    list_filter = ["state", "template", "mode"]
+    search_fields = ["file_name"]
+    list_per_page = 50
+
+    # --- list ---------------------------------------------------------------------------
+    @display(description=_("template"), ordering="template")
+    def template_title(self, obj):
+        template = TEMPLATES.get(obj.template)
+        return template.title if template else obj.template
+
+    @display(description=_("state"), ordering="state")
+    def state_badge(self, obj):
+        label = obj.get_state_display()
+        if obj.dry_run and obj.state == ImportLog.State.FAILED:
+            label = _("preview with problems")
+        return color_badge(label, STATE_COLORS.get(obj.state, "#6B7280"))
+
+    def has_change_permission(self, request, obj=None):
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    # --- urls ---------------------------------------------------------------------------
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        custom = [
+            path("template/<str:name>.<str:fmt>", wrap(self.template_view), name="fortycrm_importlog_template"),
+            path("<int:pk>/progress/", wrap(self.progress_view), name="fortycrm_importlog_progress"),
+            path("<int:pk>/errors.csv", wrap(self.errors_view), name="fortycrm_importlog_errors"),
+            path("<int:pk>/commit/", wrap(require_POST(self.commit_view)), name="fortycrm_importlog_commit"),
+        ]
+        return custom + super().get_urls()
+
+    def _check(self, request, perm: str = "view") -> None:
+        if not request.user.has_perm(f"fortycrm.{perm}_importlog"):
+            raise PermissionDenied
+
+    def template_view(self, request, name: str, fmt: str):
+        self._check(request)
+        if name not in TEMPLATES or fmt not in ("csv", "xlsx"):
+            raise Http404(_("Unknown template."))
+        template = get_template(name)
+        title = str(template.title).lower().replace(" ", "_")
+        if fmt == "csv":
+            response = HttpResponse(files.template_csv(template), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(files.template_xlsx(template), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="fortycrm_{title}.{fmt}"'
+        return response
+
+    def progress_view(self, request, pk: int):
+        self._check(request)
+        log = get_object_or_404(ImportLog, pk=pk)
+        return JsonResponse(import_progress(log))
+
+    def errors_view(self, request, pk: int):
+        self._check(request)
+        log = get_object_or_404(ImportLog, pk=pk)
+        response = HttpResponse(files.errors_csv([*log.errors, *log.warnings]), content_type="text/csv; charset=utf-8")
+        stem = log.file_name.rsplit(".", 1)[0] or "import"
+        response["Content-Disposition"] = f'attachment; filename="{stem}_problems.csv"'
+        return response
+
+    def commit_view(self, request, pk: int):
+        self._check(request, "add")
+        log = get_object_or_404(ImportLog, pk=pk)
+        if log.state != ImportLog.State.PREVIEWED or not log.dry_run:
+            messages.error(request, _("Only a preview without problems can be imported. Upload the corrected file again."))
+            return HttpResponseRedirect(reverse("admin:fortycrm_importlog_change", args=[log.pk]))
+        ImportLog.objects.filter(pk=log.pk).update(state=ImportLog.State.PENDING)
+        jobs.import_start(log.pk, dry_run=False)
+        log.refresh_from_db()
+        if log.state == ImportLog.State.DONE:
+            messages.success(request, _("Import finished: %(created)d created, %(updated)d updated.") % {"created": log.created_count, "updated": log.updated_count})
+        return HttpResponseRedirect(reverse("admin:fortycrm_importlog_change", args=[log.pk]))
+
+    # --- upload (the "add" page) ----------------------------------------------------------
+    def add_view(self, request, form_url="", extra_context=None):
+        self._check(request, "add")
+        form = UploadForm(request.POST or None, request.FILES or None, initial={"template": request.GET.get("template", "company_customers")})
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            log = ImportLog(
+                template=form.cleaned_data["template"],
+                mode=form.cleaned_data["mode"],
+                file_name=upload.name[:255],
+                dry_run=True,
+                user=request.user,
+            )
+            log.file.save(upload.name, upload, save=False)
+            try:
+                with log.file.open("rb") as f:
+                    log.total_rows = count_rows(f, log.file_name)
+            except FileError:
+                log.total_rows = 0
+            log.save()
+            if form.cleaned_data["allow_duplicates"]:
+                log.warnings = [{"row": 0, "column": "", "value": "", "message": "", "level": "option", "code": "duplicate"}]
+                log.save(update_fields=["warnings"])
+            jobs.import_start(log.pk, dry_run=True)
+            return HttpResponseRedirect(reverse("admin:fortycrm_importlog_change", args=[log.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Data import"),
+            "opts": self.model._meta,
+            "form": form,
+            "templates": [
+                {
+                    "key": t.key,
+                    "title": t.title,
+                    "csv": reverse("admin:fortycrm_importlog_template", args=[t.key, "csv"]),
+                    "xlsx": reverse("admin:fortycrm_importlog_template", args=[t.key, "xlsx"]),
+                }
+                for t in TEMPLATES.values()
+            ],
+            "log_url": reverse("admin:fortycrm_importlog_changelist"),
+            "threshold": jobs_threshold(),
+        }
+        return TemplateResponse(request, "fortycrm/admin/import_upload.html", context)
+
+    # --- preview / result (the "change" page) ---------------------------------------------
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._check(request)
+        log = get_object_or_404(ImportLog, pk=object_id)
+        problems = [p for p in [*log.errors, *log.warnings] if p.get("level") in ("error", "warning")]
+        by_row: dict[int, list[dict]] = {}
+        for problem in problems:
+            by_row.setdefault(int(problem.get("row") or 0), []).append(problem)
+        headers, rows = self._rows_for_display(log, by_row)
+        file_problems = [p for p in problems if int(p.get("row") or 0) <= 1]
+        template = TEMPLATES.get(log.template)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import %(file)s") % {"file": log.file_name},
+            "opts": self.model._meta,
+            "log": log,
+            "template_title": template.title if template else log.template,
+            "progress": import_progress(log),
+            "headers": headers,
+            "rows": rows,
+            "file_problems": file_problems,
+            "row_problem_count": len({p["row"] for p in problems if int(p.get("row") or 0) > 1 and p.get("level") == "error"}),
+            "more_problems": max(0, log.error_count - len(log.errors)),
+            "can_commit": log.state == ImportLog.State.PREVIEWED and log.dry_run and request.user.has_perm("fortycrm.add_importlog"),
+            "running": log.state in (ImportLog.State.PENDING, ImportLog.State.RUNNING),
+            "progress_url": reverse("admin:fortycrm_importlog_progress", args=[log.pk]),
+            "errors_url": reverse("admin:fortycrm_importlog_errors", args=[log.pk]),
+            "commit_url": reverse("admin:fortycrm_importlog_commit", args=[log.pk]),
+            "upload_url": reverse("admin:fortycrm_importlog_add") + f"?template={log.template}",
+            "customers_url": reverse("admin:fortycrm_customer_changelist"),
+            "is_customer_import": bool(template and template.is_customer),
+        }
+        return TemplateResponse(request, "fortycrm/admin/import_detail.html", context)
+
+    def _rows_for_display(self, log: ImportLog, by_row: dict[int, list[dict]]):
+        """The file's rows with their problems beside them: rows with problems first, then the first rows."""
+        template = TEMPLATES.get(log.template)
+        if not log.file or template is None:
+            return [], []
+        try:
+            with log.file.open("rb") as f:
+                table = open_table(f, log.file_name)
+                match = match_headers(template, table.headers)
+                indexes = sorted(match.by_index)
+                headers = [str(table.headers[i]).strip() for i in indexes]
+                rows = []
+                shown_plain = 0
+                for number, cells in table.rows:
+                    problems = by_row.get(number, [])
+                    if not problems and shown_plain >= PREVIEW_ROWS:
+                        continue
+                    if not problems:
+                        shown_plain += 1
+                    bad_columns = {p.get("column") for p in problems}
+                    rows.append(
+                        {
+                            "number": number,
+                            "cells": [
+                                {"text": cell_text(cells[i]) if i < len(cells) else "", "bad": headers[k] in bad_columns}
+                                for k, i in enumerate(indexes)
+                            ],
+                            "problems": problems,
+                            "has_error": any(p.get("level") == "error" for p in problems),
+                        }
+                    )
+                    if len(rows) >= PREVIEW_ROWS + PROBLEM_ROWS:
+                        break
+                return headers, rows
+        except (FileError, OSError, ValueError):
+            return [], []
+
+
+def jobs_threshold() -> int:
+    from django.conf import settings
+
+    return getattr(settings, "FORTYCRM_IMPORT_JOB_THRESHOLD", 2000)
+

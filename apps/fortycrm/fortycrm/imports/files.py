@@ -1,0 +1,113 @@
+"""Files the desk hands out: templates (CSV/XLSX) and the error file (R-IMP-1, R-IMP-3).
+
+Every cell that a spreadsheet would run as a formula (starting with = + - @ tab or CR) is
+neutralised with a leading apostrophe (R-IMP, issue item 7).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from fortycrm.imports import columns as C
+from fortycrm.imports.columns import Column, Template
+from fortycrm.imports.parsing import header_label
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _csv_bytes(rows: Iterable[Iterable[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([neutralise(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 correctly
+
+
+def headers(template: Template) -> list[str]:
+    return [header_label(c) for c in template.columns]
+
+
+def template_csv(template: Template) -> bytes:
+    return _csv_bytes([headers(template)])
+
+
+def allowed_values(column: Column) -> str:
+    from fortycrm.models import CustomerStatus, Tag
+
+    if column.key == "status":
+        names = ", ".join(CustomerStatus.objects.order_by("position", "name").values_list("name", flat=True))
+        return _("One of: %(names)s.") % {"names": names}
+    if column.key == "account_manager":
+        users = get_user_model().objects.filter(groups__isnull=False, is_active=True).distinct().order_by("username")
+        return _("One of: %(names)s.") % {"names": ", ".join(u.get_username() for u in users[:100]) or "–"}
+    if column.kind == C.TAGS:
+        names = list(Tag.objects.order_by("name").values_list("name", flat=True)[:100])
+        return _("Any text; existing tags: %(names)s.") % {"names": ", ".join(names) or "–"}
+    if column.kind == C.CHOICE:
+        return _("One of: %(names)s.") % {"names": ", ".join(str(label) for _v, label in column.choices)}
+    return {
+        C.DATE: _("Date as 31.12.2026 or 2026-12-31."),
+        C.DATETIME: _("31.12.2026 14:30, 31.12.2026 or 2026-12-31 14:30."),
+        C.BOOL: _("ja / nein (yes / no, x, 1 / 0); empty = no."),
+        C.INT: _("Whole number."),
+        C.DECIMAL: _("Number; decimal comma or point, e.g. 1234,5."),
+        C.EMAIL: _("E-mail address, e.g. info@example.de."),
+        C.URL: _("Web address, e.g. https://www.example.de."),
+    }.get(column.kind, _("Text."))
+
+
+def template_xlsx(template: Template) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    data = workbook.active
+    data.title = pgettext("xlsx sheet", "Data")[:31]
+    bold = Font(bold=True)
+    mandatory = PatternFill("solid", fgColor="FFF3C4")
+    for index, column in enumerate(template.columns, start=1):
+        cell = data.cell(row=1, column=index, value=neutralise(header_label(column)))
+        cell.font = bold
+        if column.required:
+            cell.fill = mandatory
+        if column.help:
+            cell.comment = Comment(neutralise(str(column.help)), "fortycrm")
+        data.column_dimensions[get_column_letter(index)].width = max(14, len(header_label(column)) + 4)
+    data.freeze_panes = "A2"
+
+    helpsheet = workbook.create_sheet(pgettext("xlsx sheet", "Explanations")[:31])
+    helpsheet.append([_("Column"), _("Mandatory"), _("Description"), _("Allowed values")])
+    for cell in helpsheet[1]:
+        cell.font = bold
+    for column in template.columns:
+        helpsheet.append(
+            [neutralise(header_label(column)), _("yes") if column.required else _("no"), neutralise(str(column.help)), neutralise(allowed_values(column))]
+        )
+    helpsheet.append([])
+    helpsheet.append([neutralise(_("Columns marked with * must be filled in. Fill one record per row on the first sheet; do not change the column names."))])
+    for letter, width in zip("ABCD", (24, 12, 60, 70)):
+        helpsheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def errors_csv(problems: Iterable[dict[str, Any]]) -> bytes:
+    rows: list[list[Any]] = [[_("Row"), _("Column"), _("Value"), _("Problem"), _("Kind")]]
+    for p in problems:
+        rows.append([p.get("row"), p.get("column"), p.get("value"), p.get("message"), _("error") if p.get("level") == "error" else _("warning")])
+    return _csv_bytes(rows)
