@@ -28,6 +28,8 @@ NAVIGATION_SETTINGS = [
     _item(_("Groups"), "group", "admin:auth_group_changelist", "auth.view_group"),
 ]
 
+NAVIGATION_SETTINGS.append(_item(_("API keys"), "key", "admin:fortycrm_apikey_changelist", "fortycrm.view_apikey"))
+
 UNFOLD = {
     "SITE_TITLE": "fortycrm",
     "SITE_HEADER": "fortycrm",

@@ -45,6 +45,14 @@ def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) ->
     return invoice
 
 
+@transaction.atomic
+def invoice_update(*, invoice: Invoice) -> Invoice:
+    """Change an invoice's header (date, draft flag, location); lines and number stay."""
+    invoice.full_clean(exclude=["total"])
+    invoice.save()
+    return invoice
+
+
 def invoice_recalculate(invoice: Invoice) -> Decimal:
     total = sum((line.amount for line in invoice.lines.all()), Decimal("0"))
     invoice.total = total.quantize(Decimal("0.01"))

@@ -1,0 +1,64 @@
+"""A generation number for customer data, so list counts can be cached correctly.
+
+Counting 100,000 customers filtered by tag and status costs far more than fetching one
+page. The API caches that count under a key that includes a *generation*: a counter row
+(``NumberSequence`` with key ``customer-data``) bumped after every committed change of
+customers, their tags, statuses or tags themselves. Reading it is one primary-key lookup,
+the row lives in the database, so every process (gunicorn workers, RQ workers, imports)
+sees the same generation whether or not Redis is configured.
+
+On SQLite (one writer at a time anyway) the bump runs inside the writer's transaction, so
+readers see data and generation change together. On MariaDB it runs after commit in its
+own tiny statement, so it never holds a row lock inside long transactions (imports) and
+cannot deadlock with number allocation. Code that writes customers with ``bulk_create``/``update()`` (which
+send no signals) calls :func:`customer_data_changed` itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from fortycrm.models import Customer, CustomerStatus, NumberSequence, Tag
+
+GENERATION_KEY = "customer-data"
+
+
+def _bump() -> None:
+    updated = NumberSequence.objects.filter(key=GENERATION_KEY).update(last_value=F("last_value") + 1)
+    if not updated:
+        NumberSequence.objects.get_or_create(key=GENERATION_KEY, defaults={"last_value": 1})
+
+
+def customer_data_changed() -> None:
+    """Invalidate cached customer counts (with the current transaction, or once it commits)."""
+    if connection.vendor == "sqlite":
+        _bump()
+        return
+    if connection.in_atomic_block and any(func is _bump for _sids, func, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(_bump)
+
+
+def generation() -> int:
+    value = NumberSequence.objects.filter(key=GENERATION_KEY).values_list("last_value", flat=True).first()
+    return value or 0
+
+
+def count_key(name: str, parts: tuple) -> str:
+    digest = hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()
+    return f"fortycrm:api:count:{name}:{generation()}:{digest}"
+
+
+def _changed(sender, **kwargs) -> None:
+    customer_data_changed()
+
+
+def connect() -> None:
+    for model in (Customer, CustomerStatus, Tag):
+        post_save.connect(_changed, sender=model, dispatch_uid=f"fortycrm_api_gen_save_{model.__name__}")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"fortycrm_api_gen_delete_{model.__name__}")
+    m2m_changed.connect(_changed, sender=Customer.tags.through, dispatch_uid="fortycrm_api_gen_tags")
