@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from rest_framework.test import APIClient
-
 from fortycrm.models import ApiKey
+from rest_framework.test import APIClient
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from fortycrm.api.listcache import memo
 from fortycrm.models import Contact, Customer, CustomerStatus, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
 
 MAX_ID = 2**63 - 1
@@ -52,6 +53,15 @@ def parse_changed_since(value: str) -> dt.datetime:
     return moment
 
 
+def _status_id(text: str) -> int | None:
+    found = None
+    if text.isdigit() and int(text) <= MAX_ID:
+        found = CustomerStatus.objects.filter(pk=int(text)).values_list("pk", flat=True).first()
+    if found is None:
+        found = CustomerStatus.objects.filter(name__iexact=text).values_list("pk", flat=True).first()
+    return found
+
+
 @dataclass
 class CustomerFilter:
     """The customer list's filters, parsed and checked; ``key`` identifies the result set."""
@@ -65,16 +75,17 @@ class CustomerFilter:
     ordering: tuple[str, ...] = DEFAULT_CUSTOMER_ORDERING
 
     @classmethod
-    def from_params(cls, params) -> CustomerFilter:
+    def from_params(cls, params, *, gen: int | None = None) -> CustomerFilter:
+        """Parse the query; with ``gen`` (the customer-data generation) name lookups are memoised."""
+
+        def lookup(key: tuple, compute):
+            return compute() if gen is None else memo(gen, key, compute)
+
         result = cls()
         errors: dict[str, str] = {}
         status = (params.get("status") or "").strip()
         if status:
-            found = None
-            if status.isdigit() and int(status) <= MAX_ID:
-                found = CustomerStatus.objects.filter(pk=int(status)).values_list("pk", flat=True).first()
-            if found is None:
-                found = CustomerStatus.objects.filter(name__iexact=status).values_list("pk", flat=True).first()
+            found = lookup(("status", status.casefold()), lambda: _status_id(status))
             if found is None:
                 names = ", ".join(CustomerStatus.objects.values_list("name", flat=True))
                 errors["status"] = _("Unknown status “%(status)s”. Known statuses: %(names)s.") % {"status": status, "names": names}
@@ -82,7 +93,7 @@ class CustomerFilter:
         names = [" ".join(n.split()) for n in params.getlist("tag") if n.strip()]
         if names:
             wanted = {Tag.normalize(n) for n in names}
-            ids = list(Tag.objects.filter(normalized__in=wanted).values_list("pk", flat=True))
+            ids = lookup(("tags", tuple(sorted(wanted))), lambda: list(Tag.objects.filter(normalized__in=wanted).values_list("pk", flat=True)))
             result.tag_ids = sorted(ids)
             result.unknown_tag = len(ids) < len(wanted)
         manager = (params.get("account_manager") or "").strip()

@@ -17,6 +17,8 @@ send no signals) calls :func:`customer_data_changed` itself.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -48,17 +50,36 @@ def generation() -> int:
     return value or 0
 
 
-def count_key(name: str, parts: tuple) -> str:
+def count_key(name: str, parts: tuple, gen: int) -> str:
     digest = hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()
-    return f"fortycrm:api:count:{name}:{generation()}:{digest}"
+    return f"fortycrm:api:count:{name}:{gen}:{digest}"
+
+
+_memo: dict[str, Any] = {"gen": None, "values": {}}
+MEMO_SIZE = 2000
+
+
+def memo(gen: int, key: tuple, compute: Callable[[], Any]) -> Any:
+    """A per-process memo of small lookups (status and tag names → ids) for one generation."""
+    if _memo["gen"] != gen or len(_memo["values"]) > MEMO_SIZE:
+        _memo["gen"], _memo["values"] = gen, {}
+    values = _memo["values"]
+    if key not in values:
+        values[key] = compute()
+    return values[key]
 
 
 def _changed(sender, **kwargs) -> None:
     customer_data_changed()
 
 
+def _tags_changed(sender, action: str, **kwargs) -> None:
+    if action.startswith("post_"):
+        customer_data_changed()
+
+
 def connect() -> None:
     for model in (Customer, CustomerStatus, Tag):
         post_save.connect(_changed, sender=model, dispatch_uid=f"fortycrm_api_gen_save_{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"fortycrm_api_gen_delete_{model.__name__}")
-    m2m_changed.connect(_changed, sender=Customer.tags.through, dispatch_uid="fortycrm_api_gen_tags")
+    m2m_changed.connect(_tags_changed, sender=Customer.tags.through, dispatch_uid="fortycrm_api_gen_tags")

@@ -71,11 +71,13 @@ class CustomerViewSet(ServiceViewSet):
     count_cache_key: str | None = None
 
     def list(self, request, *args, **kwargs):
-        spec = CustomerFilter.from_params(request.query_params)
-        self.count_cache_key = listcache.count_key("customers", spec.key)
+        gen = listcache.generation()
+        spec = CustomerFilter.from_params(request.query_params, gen=gen)
+        self.count_cache_key = listcache.count_key("customers", spec.key, gen)
         rows = spec.apply(Customer.objects.all()).values(*serializers.CUSTOMER_VALUES)
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response(serializers.customer_rows(list(page), request))
+        tag_names = listcache.memo(gen, ("tag-names",), lambda: dict(Tag.objects.values_list("pk", "name")))
+        return self.get_paginated_response(serializers.customer_rows(list(page), request, tag_names))
 
     def delete_with(self, instance: Customer) -> None:
         customer_services.customer_delete(customer=instance)
