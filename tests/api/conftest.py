@@ -8,9 +8,13 @@ from rest_framework.test import APIClient
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    from fortycrm.api.listcache import memo_clear
+
     cache.clear()
+    memo_clear()
     yield
     cache.clear()
+    memo_clear()
 
 
 def make_key(scope: str, name: str | None = None) -> str:

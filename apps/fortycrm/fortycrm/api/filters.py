@@ -75,7 +75,7 @@ class CustomerFilter:
     ordering: tuple[str, ...] = DEFAULT_CUSTOMER_ORDERING
 
     @classmethod
-    def from_params(cls, params, *, gen: int | None = None) -> CustomerFilter:
+    def from_params(cls, params, *, gen: str | None = None) -> CustomerFilter:
         """Parse the query; with ``gen`` (the customer-data generation) name lookups are memoised."""
 
         def lookup(key: tuple, compute):

@@ -12,6 +12,10 @@ readers see data and generation change together. On MariaDB it runs after commit
 own tiny statement, so it never holds a row lock inside long transactions (imports) and
 cannot deadlock with number allocation. Code that writes customers with ``bulk_create``/``update()`` (which
 send no signals) calls :func:`customer_data_changed` itself.
+
+A second counter in the Django cache is bumped at once (no lock involved), so the writing
+process (and, with Redis, every process) stops using old counts even before the commit;
+the generation is the pair of both.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -27,6 +32,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from fortycrm.models import Customer, CustomerStatus, NumberSequence, Tag
 
 GENERATION_KEY = "customer-data"
+CACHE_GENERATION_KEY = "fortycrm:api:customer-data"
 
 
 def _bump() -> None:
@@ -37,6 +43,10 @@ def _bump() -> None:
 
 def customer_data_changed() -> None:
     """Invalidate cached customer counts (with the current transaction, or once it commits)."""
+    try:
+        cache.incr(CACHE_GENERATION_KEY)
+    except ValueError:
+        cache.set(CACHE_GENERATION_KEY, 1, None)
     if connection.vendor == "sqlite":
         _bump()
         return
@@ -45,12 +55,12 @@ def customer_data_changed() -> None:
     transaction.on_commit(_bump)
 
 
-def generation() -> int:
+def generation() -> str:
     value = NumberSequence.objects.filter(key=GENERATION_KEY).values_list("last_value", flat=True).first()
-    return value or 0
+    return f"{value or 0}.{cache.get(CACHE_GENERATION_KEY, 0)}"
 
 
-def count_key(name: str, parts: tuple, gen: int) -> str:
+def count_key(name: str, parts: tuple, gen: str) -> str:
     digest = hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()
     return f"fortycrm:api:count:{name}:{gen}:{digest}"
 
@@ -59,7 +69,7 @@ _memo: dict[str, Any] = {"gen": None, "values": {}}
 MEMO_SIZE = 2000
 
 
-def memo(gen: int, key: tuple, compute: Callable[[], Any]) -> Any:
+def memo(gen: str, key: tuple, compute: Callable[[], Any]) -> Any:
     """A per-process memo of small lookups (status and tag names → ids) for one generation."""
     if _memo["gen"] != gen or len(_memo["values"]) > MEMO_SIZE:
         _memo["gen"], _memo["values"] = gen, {}
@@ -83,3 +93,8 @@ def connect() -> None:
         post_save.connect(_changed, sender=model, dispatch_uid=f"fortycrm_api_gen_save_{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"fortycrm_api_gen_delete_{model.__name__}")
     m2m_changed.connect(_tags_changed, sender=Customer.tags.through, dispatch_uid="fortycrm_api_gen_tags")
+
+
+def memo_clear() -> None:
+    """Forget memoised lookups (tests reuse generations after each rollback)."""
+    _memo["gen"], _memo["values"] = None, {}

@@ -182,10 +182,7 @@ class CustomerSerializer(serializers.Serializer):
         return customer_json(row, names, logo_url)
 
     def _service_kwargs(self, data: dict[str, Any]) -> dict[str, Any]:
-        kwargs = dict(data)
-        if "account_manager" in kwargs:
-            kwargs["account_manager_id"] = kwargs.pop("account_manager")
-        return kwargs
+        return dict(data)  # account_manager as id: the service sets account_manager_id
 
     def _actor(self):
         request = self.context.get("request")
