@@ -16,6 +16,7 @@ from django.db import DataError, IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
@@ -42,6 +43,33 @@ def has_code(exc: DjangoValidationError, code: str) -> bool:
     return any(e.code == code for e in getattr(exc, "error_list", [exc]))
 
 
+def _messages(value, prefix: str = "") -> list[str]:
+    """Flatten DRF's nested errors (lists of items, nested objects) into plain messages."""
+    if isinstance(value, dict):
+        out: list[str] = []
+        for key, inner in value.items():
+            label = _("Item %(number)s") % {"number": key + 1} if isinstance(key, int) else str(key)
+            out += _messages(inner, f"{prefix}{label}: ")
+        return out
+    if isinstance(value, list):
+        out = []
+        for index, inner in enumerate(value):
+            if isinstance(inner, dict | list):
+                if inner:
+                    out += _messages(inner, f"{prefix}{_('Item %(number)s') % {'number': index + 1}}: ")
+            else:
+                out.append(f"{prefix}{inner}")
+        return out
+    return [f"{prefix}{value}"]
+
+
+def flat_field_errors(data):
+    """``{"field": ["message"]}`` also for list and nested fields."""
+    if not isinstance(data, dict):
+        return {api_settings.NON_FIELD_ERRORS_KEY: _messages(data)}
+    return {field: _messages(value) for field, value in data.items()}
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         code = status.HTTP_409_CONFLICT if has_code(exc, NUMBER_TAKEN) else status.HTTP_400_BAD_REQUEST
@@ -60,4 +88,7 @@ def api_exception_handler(exc, context):
             {api_settings.NON_FIELD_ERRORS_KEY: [_("The change conflicts with existing data (for example a value that must be unique). Reload and try again.")]},
             status=status.HTTP_409_CONFLICT,
         )
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, ValidationError):
+        response.data = flat_field_errors(response.data)
+    return response
