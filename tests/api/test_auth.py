@@ -94,14 +94,14 @@ def test_create_api_key_command_prints_key_on_last_line(db):
     api_key = ApiKey.objects.get(name="Website")
     assert api_key.scope == "intake"
     assert key not in api_key.hashed_key and api_key.hashed_key.startswith("sha512$$")
-    assert "cannot be shown again" in err.getvalue()
+    assert "nicht noch einmal angezeigt" in err.getvalue()  # commands speak the desk's German
     assert client_for(key).post("/api/v1/intake/", {"company_name": "A GmbH", "last_name": "B"}, format="json").status_code == 201
 
 
 def test_create_api_key_command_refuses_bad_input(db):
     with pytest.raises(CommandError):
         call_command("create_api_key", "Website", "--scope", "admin")
-    with pytest.raises(CommandError, match="at most 50"):
+    with pytest.raises(CommandError, match="höchstens 50 Zeichen"):
         call_command("create_api_key", "x" * 60)
     assert not ApiKey.objects.exists()
 
