@@ -81,7 +81,10 @@ else:
         "NAME": ENV.site_dir / "db.sqlite3",
         # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so number
         # allocation never fails with "database is locked" half-way (R-NUM-4).
-        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"},
+        # synchronous=NORMAL: with WAL still safe against corruption; a power cut may lose the
+        # last commits, but a commit no longer waits for an fsync (customer creation from the
+        # API: ~2x throughput, benchmarks/api_benchmark.py).
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
     }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
