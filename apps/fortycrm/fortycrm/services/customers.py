@@ -105,13 +105,17 @@ def _number_for(customer: Customer, *, old_number: int | None, requested: int | 
     return numbers.number_allocate(numbers.CUSTOMER)
 
 
-def _set_tags(customer: Customer, tags: Iterable[str | Tag] | None) -> None:
+def _set_tags(customer: Customer, tags: Iterable[str | Tag] | None, *, new: bool = False) -> None:
     if tags is None:
         return
     tags = list(tags)
     tag_objs = [t for t in tags if isinstance(t, Tag)]
     tag_objs += tags_resolve([t for t in tags if not isinstance(t, Tag)])
-    customer.tags.set(tag_objs)
+    if new:  # nothing to remove: one query less than set()
+        if tag_objs:
+            customer.tags.add(*tag_objs)
+    else:
+        customer.tags.set(tag_objs)
 
 
 def _make_thumbnail(customer: Customer) -> None:
@@ -162,7 +166,7 @@ def customer_create(
     with transaction.atomic():
         customer.number = _number_for(customer, old_number=None, requested=number, suggested=suggested_number)
         _save(customer)
-        _set_tags(customer, tags)
+        _set_tags(customer, tags, new=True)
     return customer
 
 
