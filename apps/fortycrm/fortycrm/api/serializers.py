@@ -107,8 +107,12 @@ def customer_rows(rows: list[dict[str, Any]], request=None, tag_names: dict[int,
     if ids:
         through = Customer.tags.through.objects.filter(customer_id__in=ids)
         if tag_names is not None:
-            for customer_id, tag_id in through.values_list("customer_id", "tag_id"):
-                tags[customer_id].append(tag_names[tag_id])
+            pairs = list(through.values_list("customer_id", "tag_id"))
+            missing = {tag_id for _c, tag_id in pairs if tag_id not in tag_names}
+            if missing:  # a tag newer than the memo (committed a moment ago)
+                tag_names = {**tag_names, **dict(Tag.objects.filter(pk__in=missing).values_list("pk", "name"))}
+            for customer_id, tag_id in pairs:
+                tags[customer_id].append(tag_names.get(tag_id, ""))
         else:
             for customer_id, name in through.values_list("customer_id", "tag__name"):
                 tags[customer_id].append(name)
