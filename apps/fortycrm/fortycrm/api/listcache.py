@@ -56,8 +56,12 @@ def customer_data_changed() -> None:
 
 
 def generation() -> str:
-    value = NumberSequence.objects.filter(key=GENERATION_KEY).values_list("last_value", flat=True).first()
-    return f"{value or 0}.{cache.get(CACHE_GENERATION_KEY, 0)}"
+    """The current generation (database counter and cache counter); one plain SELECT."""
+    table = connection.ops.quote_name(NumberSequence._meta.db_table)
+    with connection.cursor() as cursor:  # plain SQL: read on every list request
+        cursor.execute(f"SELECT last_value FROM {table} WHERE {connection.ops.quote_name('key')} = %s", [GENERATION_KEY])
+        row = cursor.fetchone()
+    return f"{row[0] if row else 0}.{cache.get(CACHE_GENERATION_KEY, 0)}"
 
 
 def count_key(name: str, parts: tuple, gen: str) -> str:
