@@ -7,5 +7,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/desk/", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("desk/", admin.site.urls),
+    path("api/v1/", include("fortycrm.api.urls")),
     path(settings.MEDIA_URL.strip("/") + "/", include("fortycrm.urls")),
 ]

@@ -9,3 +9,6 @@ class FortycrmConfig(AppConfig):
 
     def ready(self) -> None:
         from fortycrm import checks, signals  # noqa: F401  (registers checks and signal handlers)
+        from fortycrm.api import listcache
+
+        listcache.connect()  # cached API list counts follow every customer change

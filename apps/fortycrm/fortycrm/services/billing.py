@@ -59,6 +59,7 @@ def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) ->
 
 @transaction.atomic
 def invoice_update(*, invoice: Invoice) -> Invoice:
+    """Change an invoice's header (date, draft flag, location); the total follows its lines."""
     invoice.full_clean(exclude=["total"])
     invoice.save()
     invoice_recalculate(invoice)

@@ -94,7 +94,7 @@ def customer_check_number(
 
 
 def _save(customer: Customer) -> None:
-    customer.full_clean(exclude=["number", "status", "logo_thumbnail"], validate_unique=False)
+    """Save a customer the caller has already validated (full_clean) and numbered."""
     try:
         with transaction.atomic():
             customer.save()
@@ -115,13 +115,17 @@ def _number_for(customer: Customer, *, old_number: int | None, requested: int | 
     return numbers.number_allocate(numbers.CUSTOMER)
 
 
-def _set_tags(customer: Customer, tags: Iterable[str | Tag] | None) -> None:
+def _set_tags(customer: Customer, tags: Iterable[str | Tag] | None, *, new: bool = False) -> None:
     if tags is None:
         return
     tags = list(tags)
     tag_objs = [t for t in tags if isinstance(t, Tag)]
     tag_objs += tags_resolve([t for t in tags if not isinstance(t, Tag)])
-    customer.tags.set(tag_objs)
+    if new:  # nothing to remove: one query less than set()
+        if tag_objs:
+            customer.tags.add(*tag_objs)
+    else:
+        customer.tags.set(tag_objs)
 
 
 def _make_thumbnail(customer: Customer) -> None:
@@ -142,7 +146,6 @@ def _make_thumbnail(customer: Customer) -> None:
     customer.logo_thumbnail.save(name, ContentFile(out.getvalue()), save=False)
 
 
-@transaction.atomic
 def customer_create(
     *,
     instance: Customer | None = None,
@@ -158,17 +161,22 @@ def customer_create(
     In a status with number it gets ``number`` if given (unique, R-NUM-2) or the next free
     number. ``suggested_number`` is the number the form showed: keeping it means "the next
     free one", so two people saving at once both succeed (R-NUM-4).
+
+    The checks run before the transaction, so the write lock (SQLite) and the number
+    sequence lock (MariaDB) are held only for numbering and saving; the number is checked
+    again under the lock.
     """
     customer = instance or Customer()
     _apply(customer, fields)
     customer.status = status_resolve(status)
     customer_check_number(customer_pk=None, old_number=None, status=customer.status, number=number if number != suggested_number else None, actor=actor)
     customer.full_clean(exclude=["number", "status", "logo_thumbnail"], validate_unique=False)
-    customer.number = _number_for(customer, old_number=None, requested=number, suggested=suggested_number)
     if customer.logo:
         _make_thumbnail(customer)
-    _save(customer)
-    _set_tags(customer, tags)
+    with transaction.atomic():
+        customer.number = _number_for(customer, old_number=None, requested=number, suggested=suggested_number)
+        _save(customer)
+        _set_tags(customer, tags, new=True)
     return customer
 
 

@@ -1,0 +1,1 @@
+"""REST API v1 (R-API): serializers, viewsets, permissions, filters, throttling, urls."""

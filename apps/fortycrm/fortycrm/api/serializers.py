@@ -1,0 +1,350 @@
+"""Serializers: input checks and the JSON shape. Writes go through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from fortycrm.api.filters import MAX_ID
+from fortycrm.models import (
+    Contact,
+    Customer,
+    CustomerStatus,
+    Invoice,
+    InvoiceLine,
+    Location,
+    Meter,
+    MeterReading,
+    Order,
+    Supplier,
+    Tag,
+)
+from fortycrm.models.base import Salutation
+from fortycrm.models.customers import CustomerKind
+from fortycrm.services import billing, contacts, locations, meters, statuses
+from fortycrm.services import customers as customer_services
+from fortycrm.services import tags as tag_services
+
+User = get_user_model()
+
+
+
+def iso_datetime(value, tz=None) -> str:
+    """Like DRF's DateTimeField output (current time zone, ISO 8601, "Z" for UTC), but cheap."""
+    text = value.astimezone(tz or timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def id_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+# --- customers ---------------------------------------------------------------------------
+
+CUSTOMER_VALUES = (
+    "id", "kind", "number", "name", "short_name", "salutation", "title", "first_name", "last_name",
+    "status_id", "status__name", "street", "postcode", "city", "country", "email", "phone", "mobile",
+    "website", "vat_id", "notes", "start_date", "end_date", "account_manager_id", "combine_invoices",
+    "logo", "created_at", "updated_at",
+)
+
+
+def display_name(row: dict[str, Any]) -> str:
+    if row["kind"] == CustomerKind.COMPANY:
+        return row["short_name"] or row["name"]
+    person = " ".join(p for p in (row["title"], row["first_name"], row["last_name"]) if p)
+    return row["short_name"] or person
+
+
+def customer_json(row: dict[str, Any], tags: list[str], logo_url, tz=None) -> dict[str, Any]:
+    """The customer's JSON from a ``.values(*CUSTOMER_VALUES)`` row (lists) or an instance's fields."""
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "number": row["number"],
+        "name": row["name"],
+        "short_name": row["short_name"],
+        "salutation": row["salutation"],
+        "title": row["title"],
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "display_name": display_name(row),
+        "status": row["status_id"],
+        "status_name": row["status__name"],
+        "tags": tags,
+        "street": row["street"],
+        "postcode": row["postcode"],
+        "city": row["city"],
+        "country": row["country"],
+        "email": row["email"],
+        "phone": row["phone"],
+        "mobile": row["mobile"],
+        "website": row["website"],
+        "vat_id": row["vat_id"],
+        "notes": row["notes"],
+        "start_date": row["start_date"].isoformat() if row["start_date"] else None,
+        "end_date": row["end_date"].isoformat() if row["end_date"] else None,
+        "account_manager": row["account_manager_id"],
+        "combine_invoices": row["combine_invoices"],
+        "logo": logo_url(row["logo"]) if row["logo"] else None,
+        "created_at": iso_datetime(row["created_at"], tz),
+        "updated_at": iso_datetime(row["updated_at"], tz),
+    }
+
+
+def _tag_pairs(ids: list[int]) -> list[tuple[int, int]]:
+    """(customer id, tag id) for the given customers; plain SQL, it runs for every list page."""
+    through = Customer.tags.through._meta
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {quote('customer_id')}, {quote('tag_id')} FROM {quote(through.db_table)} "
+        f"WHERE {quote('customer_id')} IN ({', '.join(['%s'] * len(ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        return list(cursor.fetchall())
+
+
+def customer_rows(rows: list[dict[str, Any]], request=None, tag_names: dict[int, str] | None = None) -> list[dict[str, Any]]:
+    """JSON for a page of ``.values()`` rows: one more query for all their tags.
+
+    ``tag_names`` (tag id → name, e.g. memoised per data generation) saves the join to tags.
+    """
+    ids = [row["id"] for row in rows]
+    tags: dict[int, list[str]] = {pk: [] for pk in ids}
+    if ids:
+        through = Customer.tags.through.objects.filter(customer_id__in=ids)
+        if tag_names is not None:
+            pairs = _tag_pairs(ids)
+            missing = {tag_id for _c, tag_id in pairs if tag_id not in tag_names}
+            if missing:  # a tag newer than the memo (committed a moment ago)
+                tag_names = {**tag_names, **dict(Tag.objects.filter(pk__in=missing).values_list("pk", "name"))}
+            for customer_id, tag_id in pairs:
+                tags[customer_id].append(tag_names.get(tag_id, ""))
+        else:
+            for customer_id, name in through.values_list("customer_id", "tag__name"):
+                tags[customer_id].append(name)
+        for names in tags.values():
+            names.sort(key=str.casefold)
+    tz = timezone.get_current_timezone()
+    storage = Customer._meta.get_field("logo").storage
+
+    def logo_url(name: str) -> str:
+        url = storage.url(name)
+        return request.build_absolute_uri(url) if request is not None else url
+
+    return [customer_json(row, tags[row["id"]], logo_url, tz) for row in rows]
+
+
+class CustomerSerializer(serializers.Serializer):
+    """A customer (Kunde): company or private. Numbering, status and tag rules of the desk apply."""
+
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=CustomerKind.choices, required=False, help_text=_("company or private"))
+    number = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True,
+        help_text=_("Only for statuses with customer number; empty → the next free number."),
+    )
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    short_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    salutation = serializers.ChoiceField(choices=Salutation.choices, required=False, allow_blank=True)
+    title = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    display_name = serializers.CharField(read_only=True)
+    status = id_field(required=False, help_text=_("Status id; empty → the default status for new customers."))
+    status_name = serializers.CharField(read_only=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=100)
+    street = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    country = serializers.CharField(max_length=2, required=False)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    mobile = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    website = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    vat_id = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    start_date = serializers.DateField(required=False, allow_null=True)
+    end_date = serializers.DateField(required=False, allow_null=True)
+    account_manager = id_field(required=False, allow_null=True, help_text=_("User id of the account manager (a user in a group)."))
+    combine_invoices = serializers.BooleanField(required=False)
+    logo = serializers.URLField(read_only=True, allow_null=True, help_text=_("URL of the logo or picture, or null."))
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    def validate_account_manager(self, value: int | None) -> int | None:
+        if value is not None and not User.objects.filter(pk=value, groups__isnull=False, is_active=True).exists():
+            raise serializers.ValidationError(
+                _("There is no active user with id %(id)s who can be account manager (users in at least one group).") % {"id": value}
+            )
+        return value
+
+    def to_representation(self, instance: Customer) -> dict[str, Any]:
+        row = {name: getattr(instance, name) for name in CUSTOMER_VALUES if "__" not in name and name != "logo"}
+        row["status__name"] = instance.status.name
+        row["logo"] = instance.logo.name if instance.logo else ""
+        names = sorted((t.name for t in instance.tags.all()), key=str.casefold)
+        request = self.context.get("request")
+
+        def logo_url(name: str) -> str:
+            url = instance.logo.url
+            return request.build_absolute_uri(url) if request is not None else url
+
+        return customer_json(row, names, logo_url)
+
+    def _service_kwargs(self, data: dict[str, Any]) -> dict[str, Any]:
+        return dict(data)  # account_manager as id: the service sets account_manager_id
+
+    def _actor(self):
+        request = self.context.get("request")
+        return request.user if request is not None else None
+
+    def create(self, validated_data: dict[str, Any]) -> Customer:
+        kwargs = self._service_kwargs(validated_data)
+        kwargs.setdefault("kind", CustomerKind.COMPANY)
+        return customer_services.customer_create(actor=self._actor(), **kwargs)
+
+    def update(self, instance: Customer, validated_data: dict[str, Any]) -> Customer:
+        kwargs = self._service_kwargs(validated_data)
+        return customer_services.customer_update(instance, actor=self._actor(), **kwargs)
+
+
+# --- everything else: ModelSerializers whose create/update call the service -------------
+
+
+class ServiceModelSerializer(serializers.ModelSerializer):
+    """``save_with(instance)`` is the service that checks the rules and saves."""
+
+    def save_with(self, instance):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @transaction.atomic
+    def create(self, validated_data: dict[str, Any]):
+        instance = self.Meta.model(**validated_data)
+        return self.save_with(instance)
+
+    @transaction.atomic
+    def update(self, instance, validated_data: dict[str, Any]):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return self.save_with(instance)
+
+
+class StatusSerializer(ServiceModelSerializer):
+    class Meta:
+        model = CustomerStatus
+        fields = ["id", "name", "color", "position", "with_number", "is_default", "is_conversion_target"]
+
+    def save_with(self, instance):
+        return statuses.status_save(status=instance)
+
+
+class TagSerializer(ServiceModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "name", "color"]
+
+    def save_with(self, instance):
+        return tag_services.tag_save(tag=instance)
+
+
+class ContactSerializer(ServiceModelSerializer):
+    class Meta:
+        model = Contact
+        fields = [
+            "id", "customer", "location", "salutation", "title", "first_name", "last_name", "role", "phone", "mobile",
+            "email", "notes", "priority", "birthday", "created_at", "updated_at",
+        ]
+        extra_kwargs = {"priority": {"max_value": 32767}}
+
+    def save_with(self, instance):
+        return contacts.contact_save(contact=instance)
+
+
+class LocationSerializer(ServiceModelSerializer):
+    class Meta:
+        model = Location
+        fields = [
+            "id", "customer", "name", "street", "postcode", "city", "country", "access_notes", "site_notes",
+            "bill_separately", "created_at", "updated_at",
+        ]
+
+    def save_with(self, instance):
+        return locations.location_save(location=instance)
+
+
+class SupplierSerializer(ServiceModelSerializer):
+    class Meta:
+        model = Supplier
+        fields = ["id", "name", "trade", "phone", "emergency_phone", "email", "street", "postcode", "city", "notes", "created_at", "updated_at"]
+
+    def save_with(self, instance):
+        return locations.supplier_save(supplier=instance)
+
+
+class MeterSerializer(ServiceModelSerializer):
+    class Meta:
+        model = Meter
+        fields = ["id", "location", "kind", "number", "unit", "comment", "installed_on", "removed_on", "created_at", "updated_at"]
+
+    def save_with(self, instance):
+        return meters.meter_save(meter=instance)
+
+
+class ReadingSerializer(ServiceModelSerializer):
+    class Meta:
+        model = MeterReading
+        fields = ["id", "meter", "read_at", "value", "comment", "photo", "is_exchange", "recorded_by", "created_at", "updated_at"]
+        read_only_fields = ["photo", "recorded_by"]
+
+    def save_with(self, instance):
+        request = self.context.get("request")
+        user = request.user if request is not None and request.user.is_authenticated else None
+        return meters.reading_record(reading=instance, user=user)
+
+
+class OrderSerializer(ServiceModelSerializer):
+    class Meta:
+        model = Order
+        fields = ["id", "customer", "location", "title", "recurrence", "price", "start", "end", "created_at", "updated_at"]
+
+    def save_with(self, instance):
+        if instance.pk:
+            return billing.order_update(order=instance)
+        return billing.order_create(order=instance)
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    amount = serializers.DecimalField(max_digits=22, decimal_places=4, read_only=True)
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["id", "order", "description", "quantity", "unit_price", "amount"]
+
+
+class InvoiceSerializer(ServiceModelSerializer):
+    lines = InvoiceLineSerializer(many=True, required=False, help_text=_("Invoice lines; only when creating the invoice."))
+
+    class Meta:
+        model = Invoice
+        fields = ["id", "number", "customer", "location", "date", "is_draft", "total", "lines", "created_at", "updated_at"]
+        read_only_fields = ["number", "total"]
+
+    @transaction.atomic
+    def create(self, validated_data: dict[str, Any]) -> Invoice:
+        lines = validated_data.pop("lines", [])
+        return billing.invoice_create(invoice=Invoice(**validated_data), lines=lines)
+
+    @transaction.atomic
+    def update(self, instance: Invoice, validated_data: dict[str, Any]) -> Invoice:
+        if "lines" in validated_data:
+            raise serializers.ValidationError({"lines": [_("Invoice lines can only be sent when the invoice is created.")]})
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return billing.invoice_update(invoice=instance)

@@ -1,0 +1,28 @@
+"""URLs of API v1 (mounted at /api/v1/ by the host project)."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from fortycrm.api import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("customers", views.CustomerViewSet, basename="customer")
+router.register("statuses", views.StatusViewSet, basename="status")
+router.register("tags", views.TagViewSet, basename="tag")
+router.register("contacts", views.ContactViewSet, basename="contact")
+router.register("locations", views.LocationViewSet, basename="location")
+router.register("suppliers", views.SupplierViewSet, basename="supplier")
+router.register("meters", views.MeterViewSet, basename="meter")
+router.register("readings", views.ReadingViewSet, basename="reading")
+router.register("orders", views.OrderViewSet, basename="order")
+router.register("invoices", views.InvoiceViewSet, basename="invoice")
+
+app_name = "api"
+urlpatterns = [
+    path("intake/", views.IntakeView.as_view(), name="intake"),
+    path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+]

@@ -1,0 +1,209 @@
+"""Viewsets of API v1. Lists are paged; writes go through the services (via the serializers)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers as drf_serializers
+from rest_framework import status, viewsets
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fortycrm.api import filters, intake, listcache, schema, serializers  # noqa: F401  (schema: OpenAPI extensions)
+from fortycrm.api.filters import CustomerFilter
+from fortycrm.api.pagination import CustomerPagination
+from fortycrm.api.throttling import IntakeRateThrottle
+from fortycrm.models import ApiKey, Contact, Customer, CustomerStatus, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
+from fortycrm.services import contacts, locations, statuses
+from fortycrm.services import customers as customer_services
+
+HTTP_METHODS = ["get", "post", "patch", "delete", "head", "options"]
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input: {\"field\": [\"message\"]}"),
+    401: OpenApiResponse(OpenApiTypes.OBJECT, description="No or unknown API key"),
+    403: OpenApiResponse(OpenApiTypes.OBJECT, description="Not allowed for this key or user"),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description="Not found"),
+}
+
+
+class ServiceViewSet(viewsets.ModelViewSet):
+    """List, retrieve, create, partial update, delete; deletes go through ``delete_with``."""
+
+    http_method_names = HTTP_METHODS
+
+    def delete_with(self, instance) -> None:
+        with transaction.atomic():
+            instance.delete()
+
+    def perform_destroy(self, instance) -> None:
+        self.delete_with(instance)
+
+
+CUSTOMER_LIST_PARAMETERS = [
+    OpenApiParameter("status", str, description="Status id or name"),
+    OpenApiParameter("tag", str, many=True, explode=True, description="Tag name; repeat for customers with all of the tags"),
+    OpenApiParameter("account_manager", int, description="User id of the account manager"),
+    OpenApiParameter("changed_since", str, description="ISO 8601 date or date-time; customers changed at or after it"),
+    OpenApiParameter("search", str, description="Part of name, number, e-mail or city"),
+    OpenApiParameter(
+        "ordering", str,
+        description="Comma separated: number, name, created_at, updated_at, city, postcode, last_name, id; “-” for descending",
+    ),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=CUSTOMER_LIST_PARAMETERS, responses={200: serializers.CustomerSerializer(many=True), 400: ERROR_RESPONSES[400]}),
+    create=extend_schema(responses={201: serializers.CustomerSerializer, 400: ERROR_RESPONSES[400], 409: ERROR_RESPONSES[400]}),
+    partial_update=extend_schema(responses={200: serializers.CustomerSerializer, 400: ERROR_RESPONSES[400], 409: ERROR_RESPONSES[400]}),
+)
+class CustomerViewSet(ServiceViewSet):
+    """Customers (Kunden). The list is built from ``.values()`` rows with one query for all tags."""
+
+    serializer_class = serializers.CustomerSerializer
+    queryset = Customer.objects.select_related("status").prefetch_related("tags")
+    pagination_class = CustomerPagination
+    filter_backends: list = []
+    count_cache_key: str | None = None
+
+    def list(self, request, *args, **kwargs):
+        gen = listcache.generation()
+        spec = CustomerFilter.from_params(request.query_params, gen=gen)
+        self.count_cache_key = listcache.count_key("customers", spec.key, gen)
+        rows = spec.apply(Customer.objects.all()).values(*serializers.CUSTOMER_VALUES)
+        page = self.paginate_queryset(rows)
+        tag_names = listcache.memo(gen, ("tag-names",), lambda: dict(Tag.objects.values_list("pk", "name")))
+        return self.get_paginated_response(serializers.customer_rows(list(page), request, tag_names))
+
+    def delete_with(self, instance: Customer) -> None:
+        customer_services.customer_delete(customer=instance)
+
+
+class StatusViewSet(ServiceViewSet):
+    """Customer statuses (Kundenstatus)."""
+
+    serializer_class = serializers.StatusSerializer
+    queryset = CustomerStatus.objects.all()
+
+    def delete_with(self, instance: CustomerStatus) -> None:
+        statuses.status_delete(status=instance)
+
+
+class TagViewSet(ServiceViewSet):
+    """Tags (Schlagwörter)."""
+
+    serializer_class = serializers.TagSerializer
+    queryset = Tag.objects.all()
+
+
+class ContactViewSet(ServiceViewSet):
+    """Contacts (Ansprechpartner)."""
+
+    serializer_class = serializers.ContactSerializer
+    queryset = Contact.objects.all()
+    filterset_class = filters.ContactFilter
+
+    def delete_with(self, instance: Contact) -> None:
+        contacts.contact_delete(contact=instance)
+
+
+class LocationViewSet(ServiceViewSet):
+    """Locations (Objekte)."""
+
+    serializer_class = serializers.LocationSerializer
+    queryset = Location.objects.all()
+    filterset_class = filters.LocationFilter
+
+    def delete_with(self, instance: Location) -> None:
+        locations.location_delete(location=instance)
+
+
+class SupplierViewSet(ServiceViewSet):
+    """Suppliers (Lieferanten)."""
+
+    serializer_class = serializers.SupplierSerializer
+    queryset = Supplier.objects.all()
+    filterset_class = filters.SupplierFilter
+
+    def delete_with(self, instance: Supplier) -> None:
+        locations.supplier_delete(supplier=instance)
+
+
+class MeterViewSet(ServiceViewSet):
+    """Meters (Zähler)."""
+
+    serializer_class = serializers.MeterSerializer
+    queryset = Meter.objects.all()
+    filterset_class = filters.MeterFilter
+
+
+class ReadingViewSet(ServiceViewSet):
+    """Meter readings (Zählerstände); plausibility rules of the desk apply."""
+
+    serializer_class = serializers.ReadingSerializer
+    queryset = MeterReading.objects.all()
+    filterset_class = filters.ReadingFilter
+
+
+class OrderViewSet(ServiceViewSet):
+    """Orders (Aufträge); the first order makes a prospect a customer with number."""
+
+    serializer_class = serializers.OrderSerializer
+    queryset = Order.objects.all()
+    filterset_class = filters.OrderFilter
+
+
+class InvoiceViewSet(ServiceViewSet):
+    """Invoices (Rechnungen), numbered automatically."""
+
+    serializer_class = serializers.InvoiceSerializer
+    queryset = Invoice.objects.prefetch_related("lines")
+    filterset_class = filters.InvoiceFilter
+
+
+class IntakeView(APIView):
+    """Website intake: one POST creates a prospect with contact and optional location."""
+
+    intake_endpoint = True  # see permissions.ScopeOrModelPermission
+    throttle_classes = [IntakeRateThrottle]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    serializer_class = intake.IntakeSerializer
+
+    @extend_schema(
+        request=intake.IntakeSerializer,
+        parameters=[OpenApiParameter(intake.IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, description="Same key again → same answer, nothing new")],
+        responses={
+            201: intake.IntakeResultSerializer,
+            400: ERROR_RESPONSES[400],
+            409: OpenApiResponse(OpenApiTypes.OBJECT, description="Idempotency-Key used before with another body"),
+            429: OpenApiResponse(OpenApiTypes.OBJECT, description="Too many requests; see Retry-After"),
+        },
+    )
+    def post(self, request):
+        serializer = intake.IntakeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = (request.headers.get(intake.IDEMPOTENCY_HEADER) or "").strip()
+        if len(key) > intake.MAX_IDEMPOTENCY_KEY:
+            raise drf_serializers.ValidationError(
+                {intake.IDEMPOTENCY_HEADER: [_("The Idempotency-Key may have at most %(max)d characters.") % {"max": intake.MAX_IDEMPOTENCY_KEY}]}
+            )
+        if not key:
+            with transaction.atomic():
+                return Response(intake.intake_create(serializer.validated_data), status=status.HTTP_201_CREATED)
+        api_key = request.auth if isinstance(request.auth, ApiKey) else None
+        code, body, outcome = intake.intake_idempotent(
+            api_key=api_key, key=key, fingerprint=intake.request_fingerprint(request.data), data=serializer.validated_data
+        )
+        if outcome == "conflict":
+            return Response(
+                {intake.IDEMPOTENCY_HEADER: [_("This Idempotency-Key was already used for a different request. Use a new key for a new enquiry.")]},
+                status=status.HTTP_409_CONFLICT,
+            )
+        response = Response(body, status=code)
+        if outcome == "replayed":
+            response["Idempotent-Replayed"] = "true"
+        return response
