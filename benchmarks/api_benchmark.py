@@ -63,7 +63,8 @@ def ensure_mysql_database() -> None:
 
 def populate(total: int) -> None:
     from django.db import transaction
-    from fortycrm.api.listcache import customer_data_changed
+
+    from fortycrm.listcache import customer_data_changed
     from fortycrm.models import Customer, CustomerStatus, NumberSequence
     from fortycrm.services.tags import tags_resolve
 
@@ -209,6 +210,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count
+
     from fortycrm.models import ApiKey, Customer, CustomerStatus
 
     call_command("migrate", verbosity=0)

@@ -6,9 +6,9 @@ It exists only for the benchmark (the baseline of ratio (a)); it is not part of 
 from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.urls import path
-from fortycrm.models import Customer, CustomerStatus, Tag
 
 from config.urls import urlpatterns as product_urlpatterns
+from fortycrm.models import Customer, CustomerStatus, Tag
 
 FIELDS = (
     "id", "kind", "number", "name", "short_name", "salutation", "title", "first_name", "last_name", "status_id",

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from fortycrm.models import ApiKey
 from rest_framework.test import APIClient
+
+from fortycrm.models import ApiKey
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    from fortycrm.api.listcache import memo_clear
+    from fortycrm.listcache import memo_clear
 
     cache.clear()
     memo_clear()

@@ -8,8 +8,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
-from fortycrm.models import ApiKey, Customer
 
+from fortycrm.models import ApiKey, Customer
 from tests import factories
 from tests.api.conftest import client_for, make_key
 

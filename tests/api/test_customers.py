@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
+
 from fortycrm.models import Customer, CustomerStatus
 from fortycrm.setup import ROLE_OFFICE
-
 from tests import factories
 
 URL = "/api/v1/customers/"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fortycrm.models import Contact, Customer, Location
 
+from fortycrm.models import Contact, Customer, Location
 from tests import factories
 from tests.api.conftest import client_for, make_key
 

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 from django.db import connection
+
 from fortycrm.models import Contact, Customer, CustomerStatus, IntakeRequest, Location, SiteSettings
 from fortycrm.services.tags import tags_resolve
-
 from tests import factories
 from tests.api.conftest import client_for, make_key
 

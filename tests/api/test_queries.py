@@ -6,7 +6,8 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from fortycrm.api.listcache import customer_data_changed, memo_clear
+
+from fortycrm.listcache import customer_data_changed, memo_clear
 from fortycrm.models import Customer, CustomerStatus, Tag
 from fortycrm.services.tags import tag_save, tags_resolve
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+
 from fortycrm.models import Contact, CustomerStatus, Invoice, Location, LocationSupplier, Meter, MeterReading, Order, Supplier, Tag
 from fortycrm.services.locations import building_service_save, location_save
-
 from tests import factories
 
 pytestmark = pytest.mark.django_db

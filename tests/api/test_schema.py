@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import requests
 import schemathesis
-from fortycrm.models import SiteSettings
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import checks
 from schemathesis.generation import GenerationMode
 
+from fortycrm.models import SiteSettings
 from tests import factories
 from tests.api.conftest import make_key
 

@@ -130,3 +130,21 @@ def run_bytes_ok(text: str) -> bool:
     result = run_bytes("company_customers", text.encode("cp1252"), allow_duplicates=True)
     assert result.ok, result.errors
     return True
+
+
+def test_api_list_count_follows_an_import(base_data, olga):
+    """The bulk path sends no signals; the API's cached customer count must still follow it."""
+    from rest_framework.test import APIClient
+
+    from fortycrm.models import ApiKey
+    from fortycrm.services.tags import tags_resolve
+
+    tags_resolve(["Großkunde", "Reinigung", "hausmeister"])  # no new tag saves during the import
+    _obj, key = ApiKey.objects.create_key(name="reader", scope="read")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    before = api.get("/api/v1/customers/").json()["count"]
+    assert before == 2
+    result = run("company_customers", "company_customers_cp1252.csv", user=olga)
+    assert result.ok, result.errors
+    assert api.get("/api/v1/customers/").json()["count"] == before + 3

@@ -8,7 +8,6 @@ class FortycrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from fortycrm import checks, signals  # noqa: F401  (registers checks and signal handlers)
-        from fortycrm.api import listcache
+        from fortycrm import checks, listcache, signals  # noqa: F401  (registers checks and signal handlers)
 
         listcache.connect()  # cached API list counts follow every customer change

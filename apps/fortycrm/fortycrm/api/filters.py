@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from fortycrm.api.listcache import memo
+from fortycrm.listcache import memo
 from fortycrm.models import Contact, Customer, CustomerStatus, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
 
 MAX_ID = 2**63 - 1

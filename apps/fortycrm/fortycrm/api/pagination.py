@@ -22,7 +22,7 @@ class CachedCountPaginator(Paginator):
     """A paginator whose ``count`` comes from the cache when ``count_key`` is known.
 
     The key must change whenever the counted rows may have changed (see
-    fortycrm.api.listcache: it carries the customer-data generation).
+    fortycrm.listcache: it carries the customer-data generation).
     """
 
     count_timeout = 300

@@ -12,7 +12,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fortycrm.api import filters, intake, listcache, schema, serializers  # noqa: F401  (schema: OpenAPI extensions)
+from fortycrm import listcache
+from fortycrm.api import filters, intake, schema, serializers  # noqa: F401  (schema: OpenAPI extensions)
 from fortycrm.api.filters import CustomerFilter
 from fortycrm.api.pagination import CustomerPagination
 from fortycrm.api.throttling import IntakeRateThrottle

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from fortycrm.imports import columns as C
 from fortycrm.imports.columns import Template, get_template
 from fortycrm.imports.parsing import ConvertError, FileError, convert, count_rows, display, header_label, match_headers, open_table
+from fortycrm.listcache import customer_data_changed
 from fortycrm.models import Contact, Customer, ImportLog, Location, Meter, MeterReading, Tag
 from fortycrm.services import numbers
 from fortycrm.services.contacts import contact_save
@@ -377,6 +378,7 @@ class CustomerImporter(Importer):
         Through = Customer.tags.through
         through_columns = [Through._meta.get_field("customer"), Through._meta.get_field("tag")]
         _insert(Through, through_columns, [[c.pk, t.pk] for c, tags in zip(customers, tags_per_row) for t in tags], returning=False)
+        customer_data_changed()  # the bulk INSERTs send no signals; cached list counts must follow
         self.result.created += len(customers)
         for row, customer in checked:
             self.result.note(row.number, "create", f"{customer.number or ''} {customer.display_name}".strip())
