@@ -234,3 +234,14 @@ def test_session_user_uses_model_permissions(client, office_user, django_user_mo
     client.force_login(no_role)
     assert client.get(URL).status_code == 403
     assert Group.objects.get(name=ROLE_OFFICE)  # the role the office user has
+
+
+def test_status_can_be_given_by_name_on_write(write_api):
+    response = write_api.post("/api/v1/customers/", {"kind": "company", "name": "Name GmbH", "status": "kunde"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["status_name"] == "Kunde" and response.json()["number"] == 10000
+    assert isinstance(response.json()["status"], int)
+    unknown = write_api.post("/api/v1/customers/", {"kind": "company", "name": "X GmbH", "status": "Stammkunde"}, format="json")
+    assert unknown.status_code == 400
+    assert "Stammkunde" in unknown.json()["status"][0] and "Interessent" in unknown.json()["status"][0]
+    assert write_api.post("/api/v1/customers/", {"kind": "company", "name": "Y GmbH", "status": True}, format="json").status_code == 400

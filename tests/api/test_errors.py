@@ -30,7 +30,8 @@ def test_field_messages_in_english_and_german(db):
     [
         ({"name": "X", "number": 10**30}, "number"),
         ({"name": "X", "status": 10**30}, "status"),
-        ({"name": "X", "status": "Kunde"}, "status"),
+        ({"name": "X", "status": "Stammkunde"}, "status"),
+        ({"name": "X", "status": ""}, "status"),
         ({"name": "X", "tags": "VIP"}, "tags"),
         ({"name": "X", "tags": [{"a": 1}]}, "tags"),
         ({"name": "X", "start_date": "2025-02-30"}, "start_date"),

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from fortycrm.api.filters import MAX_ID
@@ -42,6 +43,26 @@ def iso_datetime(value, tz=None) -> str:
 
 def id_field(**kwargs) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1}]})
+class StatusRefField(serializers.Field):
+    """A status by id (``2``) or by name (``"Kunde"``, any case); answers always carry the id."""
+
+    default_error_messages = {"invalid": _("Give the status as its id or its name.")}
+
+    def to_internal_value(self, data: Any) -> int | str:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        text = str(data).strip()
+        if text.isdigit():
+            return id_field().run_validation(int(text))
+        if not text or len(text) > 60:
+            self.fail("invalid")
+        return text  # resolved by the service; an unknown name gets a 400 listing the statuses
+
+    def to_representation(self, value: int) -> int:
+        return value
 
 
 # --- customers ---------------------------------------------------------------------------
@@ -157,7 +178,7 @@ class CustomerSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     display_name = serializers.CharField(read_only=True)
-    status = id_field(required=False, help_text=_("Status id; empty → the default status for new customers."))
+    status = StatusRefField(required=False, help_text=_("Status id or name; empty → the default status for new customers."))
     status_name = serializers.CharField(read_only=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=100)
     street = serializers.CharField(max_length=200, required=False, allow_blank=True)
