@@ -20,7 +20,8 @@ preview shows what the commit will do, numbers included.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
@@ -466,16 +467,37 @@ def _insert(model, columns: list, rows: list[list[Any]], *, returning: bool) -> 
     return ids
 
 
+_FILE_TYPES = {"FileField", "ImageField"}
+
+
 def _prepared_rows(objs: list, columns: list, connection) -> list[list[Any]]:
-    getters = []
+    """Values ready for the database, row by row.
+
+    Plain values go as they are; file fields as their stored name (an import never uploads
+    files); every other type is prepared once per distinct value (dates, the batch's single
+    timestamp, the empty custom-field dict), not once per row.
+    """
+    plans = []
     for column in columns:
-        getters.append((column.attname, None if column.get_internal_type() in _PLAIN_TYPES else column))
+        kind = column.get_internal_type()
+        plans.append((column.attname, "plain" if kind in _PLAIN_TYPES else "file" if kind in _FILE_TYPES else column))
+    memos: dict[str, dict[Any, Any]] = {column.attname: {} for column in columns}
     rows = []
     for obj in objs:
+        values = obj.__dict__
         row = []
-        for attname, prep in getters:
-            value = getattr(obj, attname)
-            row.append(value if prep is None else prep.get_db_prep_save(prep.pre_save(obj, True), connection))
+        for attname, plan in plans:
+            value = values.get(attname)
+            if plan == "plain":
+                row.append(value)
+            elif plan == "file":
+                row.append(getattr(value, "name", value) or "")
+            else:
+                key = value if isinstance(value, Hashable) else json.dumps(value, sort_keys=True, default=str)
+                memo = memos[attname]
+                if key not in memo:
+                    memo[key] = plan.get_db_prep_save(value, connection)
+                row.append(memo[key])
         rows.append(row)
     return rows
 
