@@ -527,19 +527,21 @@ def bulk_insert_customers(customers: list[Customer], *, user=None, reason: str =
         "history_type": "+",
         "history_user_id": getattr(user, "pk", None),
     }
-    history_rows = []
-    for customer, row in zip(customers, rows):
-        values = []
-        for column in history_columns:
-            if column.attname == "id":
-                values.append(customer.pk)
-            elif column.attname in position:
-                values.append(row[position[column.attname]])
-            elif column.attname in meta:
-                values.append(meta[column.attname])
-            else:
-                values.append(column.get_db_prep_save(column.get_default(), connection))
-        history_rows.append(values)
+    # per history column: the customer's id, a value of the customer's row, or a constant
+    plan: list[tuple[str, Any]] = []
+    for column in history_columns:
+        if column.attname == "id":
+            plan.append(("id", None))
+        elif column.attname in position:
+            plan.append(("row", position[column.attname]))
+        elif column.attname in meta:
+            plan.append(("const", meta[column.attname]))
+        else:
+            plan.append(("const", column.get_db_prep_save(column.get_default(), connection)))
+    history_rows = [
+        [customer.pk if kind == "id" else row[arg] if kind == "row" else arg for kind, arg in plan]
+        for customer, row in zip(customers, rows)
+    ]
     _insert(History, history_columns, history_rows, returning=False)
 
 
