@@ -75,6 +75,7 @@ def test_location_record_query_count_is_constant_in_meters_and_readings(desk, pr
         return loc
 
     small, big = location_with(2, 2), location_with(10, 20)
+    desk.get(change_url(small))  # first request of the session: one-off lookups are not what is measured
     counts = []
     for loc in (small, big):
         with CaptureQueriesContext(connection) as ctx:
@@ -184,7 +185,7 @@ def test_deleting_linked_supplier_in_desk_is_refused(desk, location, supplier):
     response = desk.post(
         reverse("admin:fortycrm_supplier_changelist"), {"action": "delete_checked", "_selected_action": [supplier.pk]}, follow=True
     )
-    assert "Es wurde kein Lieferant gelöscht." in html(response)
+    assert "Es wurde nichts gelöscht." in html(response)
     assert Supplier.objects.filter(pk=supplier.pk).exists()
 
 

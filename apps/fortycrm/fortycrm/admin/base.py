@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.admin.utils import model_ngettext
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.forms import ModelForm
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from unfold.decorators import action
 
 CONTACT_FIELDS = [
     ("salutation", "title"),
@@ -74,3 +79,52 @@ def history_table(obj, limit: int = 15):
         _("Change"),
         body,
     )
+
+
+class ProtectedDeleteMixin:
+    """Deleting goes through a service that may refuse (e.g. a status still in use).
+
+    The single delete view and the bulk action ask ``delete_problem`` first and show its
+    message instead of deleting; a bulk action deletes nothing if any record is refused.
+    Subclasses name the service in ``delete_problem`` and ``delete_with``, and list
+    ``"delete_checked"`` in ``actions``.
+    """
+
+    def delete_problem(self, obj) -> str | None:
+        raise NotImplementedError
+
+    def delete_with(self, obj) -> None:
+        raise NotImplementedError
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # replaced by delete_checked
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            problem = self.delete_problem(obj)
+            if problem:
+                messages.error(request, problem)
+                opts = self.model._meta
+                return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        self.delete_with(obj)
+
+    @action(description=_("Delete selected %(verbose_name_plural)s"), permissions=["delete"])
+    def delete_checked(self, request, queryset):
+        problems = [p for p in (self.delete_problem(obj) for obj in queryset) if p]
+        if problems:
+            for problem in problems:
+                messages.error(request, problem)
+            messages.error(request, _("Nothing was deleted."))
+            return
+        count = queryset.count()
+        items = model_ngettext(self.opts, count)
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_with(obj)
+        messages.success(request, _("Successfully deleted %(count)d %(items)s.") % {"count": count, "items": items})

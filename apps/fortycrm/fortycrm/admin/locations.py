@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
-from unfold.decorators import action, display
+from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
-from fortycrm.admin.base import add_service_errors, color_badge, history_table
+from fortycrm.admin.base import ProtectedDeleteMixin, add_service_errors, color_badge, history_table
 from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
 from fortycrm.selectors import location_record_queryset, main_contact, meters_with_last_reading
 from fortycrm.services import billing as billing_services
@@ -389,7 +388,7 @@ class SupplierForm(ServiceCheckedForm):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(ModelAdmin):
+class SupplierAdmin(ProtectedDeleteMixin, ModelAdmin):
     form = SupplierForm
     list_display = ["name", "trade", "phone", "emergency_phone", "email", "city", "location_count"]
     search_fields = ["name", "trade", "city", "email", "phone"]
@@ -408,11 +407,6 @@ class SupplierAdmin(ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         return fieldsets if obj is not None else fieldsets[:1]
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     @display(description=_("locations"), ordering="n_locations")
     def location_count(self, obj):
@@ -437,30 +431,11 @@ class SupplierAdmin(ModelAdmin):
     def save_model(self, request, obj, form, change):
         services.supplier_save(supplier=obj)
 
-    def delete_view(self, request, object_id, extra_context=None):
-        supplier = self.get_object(request, object_id)
-        if supplier is not None:
-            problem = services.supplier_delete_problem(supplier)
-            if problem:
-                messages.error(request, problem)
-                return HttpResponseRedirect(reverse("admin:fortycrm_supplier_change", args=[supplier.pk]))
-        return super().delete_view(request, object_id, extra_context)
+    def delete_problem(self, obj):
+        return services.supplier_delete_problem(obj)
 
-    def delete_model(self, request, obj):
+    def delete_with(self, obj):
         services.supplier_delete(supplier=obj)
-
-    @action(description=_("Delete selected suppliers"), permissions=["delete"])
-    def delete_checked(self, request, queryset):
-        problems = [p for p in (services.supplier_delete_problem(s) for s in queryset) if p]
-        if problems:
-            for problem in problems:
-                messages.error(request, problem)
-            messages.error(request, _("No supplier was deleted."))
-            return
-        count = queryset.count()
-        for supplier in queryset:
-            services.supplier_delete(supplier=supplier)
-        messages.success(request, _("%(count)d suppliers deleted.") % {"count": count})
 
 
 # --- assignments ("Einsätze") -------------------------------------------------------------------
@@ -481,15 +456,6 @@ class CurrentFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AssignmentUserFilter(admin.RelatedOnlyFieldListFilter):
-
-    def has_output(self):
-        return bool(self.lookup_choices)  # shown (and applied) even with a single employee
-    def field_choices(self, field, request, model_admin):
-        users = User.objects.filter(location_assignments__isnull=False).distinct().order_by("first_name", "last_name", "username")
-        return [(u.pk, u.get_full_name() or u.username) for u in users]
-
-
 @admin.register(Assignment)
 class AssignmentAdmin(ModelAdmin):
     """Which employee knows which location: filter by employee (R-LOC-4)."""
@@ -497,7 +463,7 @@ class AssignmentAdmin(ModelAdmin):
     form = AssignmentForm
     list_display = ["employee", "location_link", "customer", "start", "end", "state_badge", "note"]
     list_select_related = ["user", "location__customer"]
-    list_filter = [("user", AssignmentUserFilter), CurrentFilter]
+    list_filter = [("user", EmployeeFilter), CurrentFilter]
     list_filter_sheet = False
     search_fields = ["user__username", "user__first_name", "user__last_name", "location__name", "location__city"]
     autocomplete_fields = ["location"]

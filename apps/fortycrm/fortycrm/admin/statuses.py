@@ -1,18 +1,16 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpResponseRedirect
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
-from unfold.decorators import action, display
+from unfold.decorators import display
 from unfold.widgets import UnfoldAdminColorInputWidget
 
-from fortycrm.admin.base import add_service_errors, color_badge
+from fortycrm.admin.base import ProtectedDeleteMixin, add_service_errors, color_badge
 from fortycrm.models import CustomerStatus
 from fortycrm.services import statuses as services
 
@@ -36,7 +34,7 @@ class StatusForm(forms.ModelForm):
 
 
 @admin.register(CustomerStatus)
-class CustomerStatusAdmin(SimpleHistoryAdmin, ModelAdmin):
+class CustomerStatusAdmin(ProtectedDeleteMixin, SimpleHistoryAdmin, ModelAdmin):
     form = StatusForm
     list_display = ["badge", "with_number", "is_default", "is_conversion_target", "position", "customer_count"]
     list_editable = ["position"]
@@ -45,11 +43,6 @@ class CustomerStatusAdmin(SimpleHistoryAdmin, ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_customers=Count("customers"))
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     @display(description=_("name"), ordering="name")
     def badge(self, obj):
@@ -62,27 +55,8 @@ class CustomerStatusAdmin(SimpleHistoryAdmin, ModelAdmin):
     def save_model(self, request, obj, form, change):
         services.status_save(status=obj)
 
-    def delete_view(self, request, object_id, extra_context=None):
-        status = self.get_object(request, object_id)
-        if status is not None:
-            problem = services.status_delete_problem(status)
-            if problem:
-                messages.error(request, problem)
-                return HttpResponseRedirect(reverse("admin:fortycrm_customerstatus_change", args=[status.pk]))
-        return super().delete_view(request, object_id, extra_context)
+    def delete_problem(self, obj):
+        return services.status_delete_problem(obj)
 
-    def delete_model(self, request, obj):
+    def delete_with(self, obj):
         services.status_delete(status=obj)
-
-    @action(description=_("Delete selected statuses"), permissions=["delete"])
-    def delete_checked(self, request, queryset):
-        problems = [p for p in (services.status_delete_problem(s) for s in queryset) if p]
-        if problems:
-            for problem in problems:
-                messages.error(request, problem)
-            messages.error(request, _("No status was deleted."))
-            return
-        count = queryset.count()
-        for status in queryset:
-            services.status_delete(status=status)
-        messages.success(request, _("%(count)d statuses deleted.") % {"count": count})
