@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
+from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldAdminSelectWidget, UnfoldBooleanSwitchWidget
 
 from fortycrm import jobs
 from fortycrm.admin.base import color_badge
@@ -37,12 +38,13 @@ STATE_COLORS = {
 
 
 class UploadForm(forms.Form):
-    template = forms.ChoiceField(label=_("Template"), choices=())
-    mode = forms.ChoiceField(label=_("Mode"), choices=ImportLog.Mode.choices, initial=ImportLog.Mode.INSERT)
-    file = forms.FileField(label=_("File (CSV or XLSX)"))
+    template = forms.ChoiceField(label=_("Template"), choices=(), widget=UnfoldAdminSelectWidget)
+    mode = forms.ChoiceField(label=_("Mode"), choices=ImportLog.Mode.choices, initial=ImportLog.Mode.INSERT, widget=UnfoldAdminSelectWidget)
+    file = forms.FileField(label=_("File (CSV or XLSX)"), widget=UnfoldAdminFileFieldWidget)
     allow_duplicates = forms.BooleanField(
         label=_("Import possible duplicates anyway"),
         required=False,
+        widget=UnfoldBooleanSwitchWidget,
         help_text=_("Same name and postcode or same e-mail are then only flagged, not refused."),
     )
 

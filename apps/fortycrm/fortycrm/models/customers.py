@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from fortycrm.models.base import Salutation, TimeStamped
@@ -16,7 +17,7 @@ class CustomerStatus(models.Model):
 
     name = models.CharField(_("name"), max_length=60, unique=True)
     color = models.CharField(_("colour"), max_length=7, default="#607D8B", validators=[color_validator])
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    position = models.PositiveSmallIntegerField(pgettext_lazy("sort order", "order"), default=0)
     with_number = models.BooleanField(
         _("with customer number"),
         default=False,
