@@ -117,3 +117,28 @@ def test_job_failure_is_recorded_on_the_log(base_data):
         jobs.import_job(log.pk, True)
     log.refresh_from_db()
     assert log.state == "failed" and "FileNotFoundError" in log.errors[0]["message"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_large_file_runs_as_an_rq_job_on_redis(settings, base_data):
+    """With Redis the job is queued after commit and a real RQ worker runs it (R-IMP-5)."""
+    import os
+
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("needs Redis: set REDIS_URL (done by .ci/run)")
+    import django_rq
+    from rq import SimpleWorker
+
+    settings.FORTYCRM_JOBS_ASYNC = True
+    settings.FORTYCRM_IMPORT_JOB_THRESHOLD = 50
+    queue = django_rq.get_queue("default")
+    queue.empty()
+    log = _log_for(_big_file(120))
+    jobs.import_start(log.pk, dry_run=False)  # outside a transaction: queued at once
+    log.refresh_from_db()
+    assert log.state == "pending" and Customer.objects.count() == 2  # nothing done in the request
+    assert queue.count == 1
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    log.refresh_from_db()
+    assert (log.state, log.created_count) == ("done", 120)
+    assert Customer.objects.count() == 122
