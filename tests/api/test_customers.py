@@ -245,3 +245,14 @@ def test_status_can_be_given_by_name_on_write(write_api):
     assert unknown.status_code == 400
     assert "Stammkunde" in unknown.json()["status"][0] and "Interessent" in unknown.json()["status"][0]
     assert write_api.post("/api/v1/customers/", {"kind": "company", "name": "Y GmbH", "status": True}, format="json").status_code == 400
+
+
+def test_changes_through_the_api_name_the_key_in_the_history(write_api):
+    from fortycrm.selectors import history_of
+
+    response = write_api.post("/api/v1/customers/", {"kind": "company", "name": "Historie GmbH"}, format="json")
+    customer = Customer.objects.get(pk=response.json()["id"])
+    write_api.patch(f"/api/v1/customers/{customer.pk}/", {"city": "Köln"}, format="json")
+    rows = history_of(customer)
+    assert [row["who"] for row in rows] == ["API: test write", "API: test write"]
+    assert "Köln" in str(rows[0]["what"])

@@ -38,7 +38,7 @@ def history_of(obj, *, limit: int = 15) -> list[dict[str, Any]]:
     for newer, older in zip(records, records[1:] + [None]):
         if len(rows) == limit:
             break
-        who = str(newer.history_user) if newer.history_user else _("system / API")
+        who = str(newer.history_user) if newer.history_user else (newer.history_change_reason or _("system / API"))
         when = formats.date_format(timezone.localtime(newer.history_date), "SHORT_DATETIME_FORMAT")
         if newer.history_type == "+":
             what = [(_("created"), "")]
