@@ -269,3 +269,36 @@ def test_start_page_shows_birthdays_and_status_counts(desk):
     page = desk.get("/desk/").content.decode()
     assert "Oma Geburtstag" in page
     assert "Kunden pro Status" in page
+
+
+def test_export_selected_customers_reimports_in_update_mode(desk, office_user):
+    import datetime as dt
+    import io
+
+    from fortycrm.services.imports import import_file
+
+    a = factories.company(name="Export = GmbH", status="Kunde", tags=["Winterdienst", "Nord"], account_manager=office_user, city="Köln")
+    b = factories.company(name="Zweite GmbH", status="Kunde", start_date=dt.date(2024, 3, 1), combine_invoices=True)
+    response = desk.post("/desk/fortycrm/customer/", {"action": "export_csv", "_selected_action": [a.pk, b.pk]})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].startswith("Kundennummer;Status;Name *")
+    assert "10000;Kunde;Export = GmbH" in text and "Nord, Winterdienst" in text and "office" in text
+    assert "01.03.2024" in text and ";ja;" in text
+    # the file goes back in unchanged (update mode by number): nothing is lost on the way
+    edited = text.replace("Köln", "Bonn").encode("utf-8-sig")
+    result = import_file(template="company_customers", file=io.BytesIO(edited), file_name="export.csv", mode="update", user=office_user)
+    assert result.ok, result.errors
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.city == "Bonn" and set(a.tags.values_list("name", flat=True)) == {"Winterdienst", "Nord"}
+    assert b.start_date.isoformat() == "2024-03-01" and b.combine_invoices
+
+
+def test_export_refuses_mixed_kinds(desk):
+    a = factories.company(name="Firma GmbH")
+    b = factories.private(last_name="Privat")
+    response = desk.post("/desk/fortycrm/customer/", {"action": "export_csv", "_selected_action": [a.pk, b.pk]}, follow=True)
+    assert response["Content-Type"].startswith("text/html")
+    assert any("Filter" in str(m) or "filter" in str(m) for m in response.context["messages"])

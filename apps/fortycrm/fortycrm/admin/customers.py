@@ -124,7 +124,7 @@ class CustomerAdmin(SimpleHistoryAdmin, ModelAdmin):
     search_fields = ["name", "short_name", "first_name", "last_name", "email", "city", "postcode", "=number"]
     list_per_page = 50
     readonly_fields = ["history_section", "logo_preview", "active_orders_section"]
-    actions = ["set_status", "add_tag"]
+    actions = ["set_status", "add_tag", "export_csv"]
     save_on_top = False
     change_form_template = "fortycrm/admin/customer_change_form.html"
     fieldsets = [
@@ -292,6 +292,29 @@ class CustomerAdmin(SimpleHistoryAdmin, ModelAdmin):
     @action(description=_("Add a tag to selected customers"))
     def add_tag(self, request, queryset):
         return self._bulk_form(request, queryset, "tag")
+
+    @action(description=_("Export selected customers (CSV in the import format)"))
+    def export_csv(self, request, queryset):
+        from django.http import HttpResponse
+        from django.utils import timezone
+
+        from fortycrm.imports.columns import get_template
+        from fortycrm.imports.files import customers_csv
+
+        kinds = set(queryset.values_list("kind", flat=True))
+        if len(kinds) != 1:
+            self.message_user(
+                request,
+                _("Company and private customers have different columns. Filter the list by kind and export each kind on its own."),
+                messages.ERROR,
+            )
+            return None
+        kind = kinds.pop()
+        template = get_template("company_customers" if kind == Customer.Kind.COMPANY else "private_customers")
+        rows = queryset.select_related("status", "account_manager").prefetch_related("tags").order_by("number", "pk")
+        response = HttpResponse(customers_csv(template, rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{template.key}-{timezone.localdate():%Y-%m-%d}.csv"'
+        return response
 
     def _bulk_form(self, request, queryset, kind: str):
         from django.template.response import TemplateResponse

@@ -111,3 +111,29 @@ def errors_csv(problems: Iterable[dict[str, Any]]) -> bytes:
     for p in problems:
         rows.append([p.get("row"), p.get("column"), p.get("value"), p.get("message"), _("error") if p.get("level") == "error" else _("warning")])
     return _csv_bytes(rows)
+
+
+def _export_cell(column: Column, customer) -> Any:
+    """One cell of a customer as the import reads it back (R-DSK-2 export)."""
+    from django.utils import formats
+
+    if column.key == "status":
+        return customer.status.name
+    if column.key == "tags":
+        return ", ".join(sorted((t.name for t in customer.tags.all()), key=str.casefold))
+    if column.key == "account_manager":
+        return customer.account_manager.get_username() if customer.account_manager else ""
+    value = getattr(customer, column.key)
+    if column.kind == C.DATE:
+        return formats.date_format(value, "d.m.Y") if value else ""
+    if column.kind == C.BOOL:
+        return _("yes") if value else _("no")
+    if column.kind == C.CHOICE:
+        return str(dict(column.choices).get(value, "")) if value else ""
+    return "" if value is None else value
+
+
+def customers_csv(template: Template, customers: Iterable[Any]) -> bytes:
+    """Customers in the columns of their import template, so the file can be edited and
+    imported again (mode "update" by customer number)."""
+    return _csv_bytes([headers(template), *([_export_cell(c, customer) for c in template.columns] for customer in customers)])
