@@ -56,3 +56,21 @@ def test_every_change_and_history_page_renders(client, admin_user):
             if response.status_code != 200:
                 failures.append((url, response.status_code))
     assert failures == []
+
+
+def test_malformed_ids_in_desk_urls_are_not_found_not_500(client, admin_user):
+    client.raise_request_exception = False
+    client.force_login(admin_user)
+    customer = factories.company(name="Seiten GmbH")
+    failures = []
+    for model, _model_admin in _our_models():
+        opts = model._meta
+        base = f"/desk/{opts.app_label}/{opts.model_name}/"
+        for url in (f"{base}abc/change/", f"{base}abc/history/", f"{base}abc/delete/", f"{base}?id__exact=abc"):
+            status = client.get(url).status_code
+            if status >= 500:
+                failures.append((url, status))
+    status = client.get(f"/desk/fortycrm/customer/{customer.pk}/history/abc/").status_code
+    if status >= 500:
+        failures.append(("history version abc", status))
+    assert failures == []

@@ -2,17 +2,16 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from fortycrm.admin.base import CONTACT_FIELDS, history_table
+from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, history_table
 from fortycrm.models import Contact
 from fortycrm.services import contacts as services
 
 
 @admin.register(Contact)
-class ContactAdmin(SimpleHistoryAdmin, ModelAdmin):
+class ContactAdmin(HistoryAdmin, ModelAdmin):
     list_display = ["__str__", "customer", "role", "priority", "phone", "email", "birthday"]
     list_select_related = ["customer"]
     search_fields = ["first_name", "last_name", "email", "customer__name", "customer__short_name", "customer__last_name"]

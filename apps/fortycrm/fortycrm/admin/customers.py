@@ -9,12 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
-from fortycrm.admin.base import CONTACT_FIELDS, add_service_errors, color_badge, history_table
+from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, add_service_errors, color_badge, history_table
 from fortycrm.admin.locations import CustomerLocationInline, active_orders_table, save_formset_via_services
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
 from fortycrm.selectors import customer_list_queryset
@@ -114,7 +113,7 @@ class AccountManagerFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin, ModelAdmin):
+class CustomerAdmin(HistoryAdmin, ModelAdmin):
     form = CustomerForm
     inlines = [ContactInline, CustomerLocationInline]
     list_display = ["logo_thumb", "number_display", "name_display", "status_badge", "tag_links", "account_manager_display", "city"]

@@ -192,6 +192,8 @@ class ImportLogAdmin(ModelAdmin):
     # --- preview / result (the "change" page) ---------------------------------------------
     def change_view(self, request, object_id, form_url="", extra_context=None):
         self._check(request)
+        if not str(object_id).isdigit():
+            raise Http404
         log = get_object_or_404(ImportLog, pk=object_id)
         problems = [p for p in [*log.errors, *log.warnings] if p.get("level") in ("error", "warning")]
         by_row: dict[int, list[dict]] = {}

@@ -11,12 +11,11 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
-from fortycrm.admin.base import ProtectedDeleteMixin, add_service_errors, color_badge, history_table
+from fortycrm.admin.base import HistoryAdmin, ProtectedDeleteMixin, add_service_errors, color_badge, history_table
 from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
 from fortycrm.selectors import location_record_queryset, main_contact, meters_with_last_reading
 from fortycrm.services import billing as billing_services
@@ -289,7 +288,7 @@ class EmployeeFilter(admin.RelatedOnlyFieldListFilter):
 
 
 @admin.register(Location)
-class LocationAdmin(SimpleHistoryAdmin, ModelAdmin):
+class LocationAdmin(HistoryAdmin, ModelAdmin):
     form = LocationForm
     inlines = [BuildingServiceInline, AssignmentInline, MeterInline, LocationContactInline]
     list_display = ["name", "customer_link", "address", "bill_separately"]

@@ -8,12 +8,11 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
-from fortycrm.admin.base import history_table
+from fortycrm.admin.base import HistoryAdmin, history_table
 from fortycrm.admin.locations import ServiceCheckedForm
 from fortycrm.models import Meter, MeterReading
 from fortycrm.selectors import meters_with_last_reading, readings_with_previous
@@ -142,7 +141,7 @@ class MeterForm(ServiceCheckedForm):
 
 
 @admin.register(Meter)
-class MeterAdmin(SimpleHistoryAdmin, ModelAdmin):
+class MeterAdmin(HistoryAdmin, ModelAdmin):
     form = MeterForm
     inlines = [ReadingInline]
     list_display = ["number", "kind", "location_link", "customer", "unit", "comment", "last_reading"]
@@ -203,7 +202,7 @@ class ConsumptionFilter(admin.SimpleListFilter):
 
 
 @admin.register(MeterReading)
-class MeterReadingAdmin(SimpleHistoryAdmin, ModelAdmin):
+class MeterReadingAdmin(HistoryAdmin, ModelAdmin):
     """All readings with consumption since the previous one and the photo."""
 
     form = ReadingForm

@@ -5,12 +5,11 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminColorInputWidget
 
-from fortycrm.admin.base import ProtectedDeleteMixin, add_service_errors, color_badge
+from fortycrm.admin.base import HistoryAdmin, ProtectedDeleteMixin, add_service_errors, color_badge
 from fortycrm.models import CustomerStatus
 from fortycrm.services import statuses as services
 
@@ -34,7 +33,7 @@ class StatusForm(forms.ModelForm):
 
 
 @admin.register(CustomerStatus)
-class CustomerStatusAdmin(ProtectedDeleteMixin, SimpleHistoryAdmin, ModelAdmin):
+class CustomerStatusAdmin(ProtectedDeleteMixin, HistoryAdmin, ModelAdmin):
     form = StatusForm
     list_display = ["badge", "with_number", "is_default", "is_conversion_target", "position", "customer_count"]
     list_editable = ["position"]
