@@ -74,3 +74,17 @@ def test_malformed_ids_in_desk_urls_are_not_found_not_500(client, admin_user):
     if status >= 500:
         failures.append(("history version abc", status))
     assert failures == []
+
+
+def test_empty_or_garbage_add_forms_show_errors_not_500(client, admin_user):
+    client.raise_request_exception = False
+    client.force_login(admin_user)
+    failures = []
+    for url in _list_and_add_urls(admin_user):
+        if not url.endswith("/add/"):
+            continue
+        for data in ({}, {"name": "x" * 500, "number": "-1", "status": "abc", "customer": "999999", "value": "1,2,3", "read_at": "gestern"}):
+            response = client.post(url, data)
+            if response.status_code >= 500:
+                failures.append((url, response.status_code))
+    assert failures == []
