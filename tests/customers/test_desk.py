@@ -302,3 +302,11 @@ def test_export_refuses_mixed_kinds(desk):
     response = desk.post("/desk/fortycrm/customer/", {"action": "export_csv", "_selected_action": [a.pk, b.pk]}, follow=True)
     assert response["Content-Type"].startswith("text/html")
     assert any("Filter" in str(m) or "filter" in str(m) for m in response.context["messages"])
+
+
+def test_start_page_lists_recent_imports(desk, admin_user):
+    from fortycrm.models import ImportLog
+
+    ImportLog.objects.create(template="company_customers", file_name="kunden-maerz.csv", state="done", created_count=12, user=admin_user)
+    page = desk.get("/desk/").content.decode()
+    assert "Letzte Importe" in page and "kunden-maerz.csv" in page and "12 angelegt" in page
