@@ -90,3 +90,18 @@ def test_403_and_409_shapes(read_api, write_api):
     holder = factories.company("Halter GmbH", status="Kunde")
     response = write_api.post(URL, {"name": "Y", "status": holder.status_id, "number": holder.number}, format="json")
     assert response.status_code == 409 and set(response.json()) == {"number"}
+
+
+def test_not_found_and_bad_json_messages_follow_the_language(write_api):
+    from tests.api.conftest import client_for, make_key
+
+    german = client_for(make_key("write", "de key"), language="de")
+    assert german.get(f"{URL}99999999999999999999/").json() == {"detail": "Nicht gefunden."}
+    body = german.generic("POST", URL, "{bad", content_type="application/json").json()
+    assert body["detail"].startswith("Der Inhalt der Anfrage ist kein gültiges JSON")
+
+
+def test_birthday_in_the_future_is_refused(write_api):
+    customer = write_api.post(URL, {"kind": "private", "last_name": "Zukunft"}, format="json").json()
+    response = write_api.post("/api/v1/contacts/", {"customer": customer["id"], "last_name": "Meier", "birthday": "2099-01-01"}, format="json")
+    assert response.status_code == 400 and "birthday" in response.json()

@@ -162,3 +162,33 @@ def test_invoices_numbered_with_lines(write_api, read_api):
     assert write_api.delete(f"{url}{data['id']}/").status_code == 204
     assert Invoice.objects.count() == 1
     assert Decimal(Invoice.objects.get().total) == Decimal("0")
+
+
+def test_invoice_too_large_is_400_and_saves_nothing(write_api):
+    customer = factories.company(name="Gross GmbH")
+    for lines in (
+        [{"description": "Big", "quantity": "99999999.99", "unit_price": "9999999999.99"}],
+        [{"description": "A", "quantity": "999999", "unit_price": "9999999999.99"}, {"description": "B", "quantity": "999999", "unit_price": "9999999999.99"}],
+        [{"description": "A", "quantity": "1", "unit_price": "9999999999.99"}, {"description": "B", "quantity": "1", "unit_price": "1"}],
+    ):
+        response = write_api.post("/api/v1/invoices/", {"customer": customer.pk, "date": "2026-11-01", "lines": lines}, format="json")
+        assert response.status_code == 400, response.content
+        assert "lines" in response.json()
+    assert not Invoice.objects.exists()
+    assert write_api.get("/api/v1/invoices/").status_code == 200
+
+
+def test_invoice_line_for_another_customers_order_is_refused(write_api):
+    from fortycrm.services.billing import order_create
+
+    owner = factories.company(name="Eigentümer GmbH")
+    other = factories.company(name="Andere GmbH")
+    order = order_create(order=Order(customer=owner, title="Glasreinigung", start=dt.date(2026, 1, 1)))
+    response = write_api.post(
+        "/api/v1/invoices/",
+        {"customer": other.pk, "date": "2026-11-01", "lines": [{"order": order.pk, "description": "a", "quantity": "1", "unit_price": "1"}]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "Eigentümer GmbH" in response.json()["lines"][0]
+    assert not Invoice.objects.exists()

@@ -148,3 +148,13 @@ def test_api_list_count_follows_an_import(base_data, olga):
     result = run("company_customers", "company_customers_cp1252.csv", user=olga)
     assert result.ok, result.errors
     assert api.get("/api/v1/customers/").json()["count"] == before + 3
+
+
+def test_csv_postcode_that_excel_shortened_gets_its_zero_back(base_data):
+    from tests.imports.conftest import run_bytes
+
+    data = "Name *;PLZ;Ort;Land\nDresden GmbH;1067;Dresden;\nWien GmbH;1010;Wien;AT\n".encode("cp1252")
+    result = run_bytes("company_customers", data)
+    assert result.ok, result.errors
+    assert Customer.objects.get(name="Dresden GmbH").postcode == "01067"
+    assert Customer.objects.get(name="Wien GmbH").postcode == "1010"

@@ -103,7 +103,7 @@ def test_bool_int_choice_tags_text():
     kind = C.METERS.column("kind")
     assert [convert(kind, v) for v in ("Strom", "Wärme", "water")] == ["electricity", "heat", "water"]
     assert convert(col(C.TAGS), "Reinigung, reinigung ,Büro,") == ["Reinigung", "Büro"]
-    assert convert(col(C.TEXT, key="postcode"), 1067) == "01067"
+    assert convert(col(C.TEXT, key="postcode"), 1067) == "1067"  # the zero comes back per row, by country (german_postcode)
     assert convert(col(C.TEXT), "  Müller  ") == "Müller" and convert(col(C.TEXT), "   ") is None
     assert convert(col(C.URL), "www.example.de") == "https://www.example.de"
 
@@ -116,3 +116,13 @@ def test_headers_are_matched_tolerantly():
     assert keys == {0: "number", 1: "name", 2: "postcode", 4: "start_date", 5: "email"}
     assert len(match.problems) == 1
     assert "zweimal" in match.problems[0][2] or "twice" in match.problems[0][2]
+
+
+def test_four_digit_postcode_gets_its_zero_back_in_germany_only():
+    from fortycrm.imports.parsing import german_postcode
+
+    assert german_postcode("1067", None) == "01067"
+    assert german_postcode("1067", "de") == "01067"
+    assert german_postcode("1010", "AT") == "1010"
+    assert german_postcode("8001", "CH") == "8001"
+    assert german_postcode("10115", "DE") == "10115"

@@ -384,3 +384,29 @@ def test_reading_photo_is_served_only_to_staff_and_not_listable(client, desk, me
     plain = django_user_model.objects.create_user("kunde", password="pw-kunde-123")
     client.force_login(plain)
     assert client.get(url).status_code == 302
+
+
+def test_invoice_in_desk_too_large_in_sum_shows_error_and_saves_nothing(desk, prospect):
+    data = form_data(desk.get(reverse("admin:fortycrm_invoice_add")))
+    data.update(
+        {
+            "customer": str(prospect.pk),
+            "date": "15.03.2026",
+            "lines-TOTAL_FORMS": "2",
+            "lines-0-description": "Groß",
+            "lines-0-quantity": "1",
+            "lines-0-unit_price": "9999999999.99",
+            "lines-1-description": "Noch mehr",
+            "lines-1-quantity": "1",
+            "lines-1-unit_price": "1",
+        }
+    )
+    response = desk.post(reverse("admin:fortycrm_invoice_add"), data)
+    assert response.status_code == 200
+    assert "zu groß" in html(response)
+    assert not Invoice.objects.exists()
+    data["lines-TOTAL_FORMS"] = "1"
+    data["lines-0-quantity"] = "99999999.99"
+    response = desk.post(reverse("admin:fortycrm_invoice_add"), data)
+    assert response.status_code == 200 and "zu groß" in html(response)
+    assert not Invoice.objects.exists()

@@ -247,3 +247,14 @@ def test_deleting_a_location_removes_meters_and_readings(location, meter):
     record(meter, "1", days=1)
     locations.location_delete(location=location)
     assert not MeterReading.objects.exists()
+
+
+def test_second_reading_at_the_same_time_is_refused(meter):
+    first = record(meter, "100.5", days=10)
+    with pytest.raises(ValidationError) as err:
+        meters.reading_record(reading=MeterReading(meter=meter, read_at=first.read_at, value=Decimal("190")))
+    assert "bereits einen Zählerstand" in " ".join(err.value.messages) or "already has a reading" in " ".join(err.value.messages)
+    assert MeterReading.objects.filter(meter=meter).count() == 1
+    # correcting the reading itself is fine
+    first.value = Decimal("101")
+    meters.reading_record(reading=first)

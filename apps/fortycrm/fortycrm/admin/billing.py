@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
@@ -11,6 +15,7 @@ from unfold.decorators import display
 from fortycrm.admin.base import color_badge
 from fortycrm.admin.locations import ServiceCheckedForm
 from fortycrm.models import Invoice, InvoiceLine, Order
+from fortycrm.models.billing import MAX_AMOUNT, money
 from fortycrm.services import billing as services
 
 
@@ -86,9 +91,27 @@ class InvoiceLineForm(ServiceCheckedForm):
         fields = ["description", "quantity", "unit_price", "order"]
 
 
+class InvoiceLineFormSet(BaseInlineFormSet):
+    """Each line may be fine while their sum is too large for an invoice: refuse that here."""
+
+    def clean(self):
+        super().clean()
+        total = Decimal("0")
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data and not data.get("DELETE") and data.get("quantity") is not None and data.get("unit_price") is not None:
+                total += data["quantity"] * data["unit_price"]
+        if abs(total) > MAX_AMOUNT:
+            raise ValidationError(
+                _("The invoice total %(total)s is too large; an invoice can hold at most %(max)s. Split it into several invoices.")
+                % {"total": money(total), "max": money(MAX_AMOUNT)}
+            )
+
+
 class InvoiceLineInline(TabularInline):
     model = InvoiceLine
     form = InvoiceLineForm
+    formset = InvoiceLineFormSet
     extra = 1
     fields = ["description", "quantity", "unit_price", "order", "amount_display"]
     readonly_fields = ["amount_display"]

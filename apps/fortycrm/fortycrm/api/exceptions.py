@@ -16,7 +16,7 @@ from django.db import DataError, IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
@@ -74,8 +74,10 @@ def api_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         code = status.HTTP_409_CONFLICT if has_code(exc, NUMBER_TAKEN) else status.HTTP_400_BAD_REQUEST
         return Response(error_dict(exc), status=code)
-    if isinstance(exc, ObjectDoesNotExist):
-        exc = Http404(_("Not found."))
+    if isinstance(exc, ObjectDoesNotExist | Http404):
+        exc = NotFound()  # DRF's translated "Not found." instead of Django's English model message
+    if isinstance(exc, ParseError) and str(exc.detail).startswith("JSON parse error"):
+        exc = ParseError(_("The request body is not valid JSON: %(error)s") % {"error": str(exc.detail).split(" - ", 1)[-1]})
     if isinstance(exc, (DataError, OverflowError)):
         logger.info("API: value out of range: %s", exc)
         return Response(

@@ -420,13 +420,19 @@ def to_text(column: Column, value: Any) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-        text = str(int(value))
-        if column.key == "postcode" and len(text) == 4:
-            text = text.zfill(5)  # Excel turns 01067 into the number 1067
-        return text
+        return str(int(value))
     if isinstance(value, dt.date):
         return display(value)
     return str(value).strip()
+
+
+def german_postcode(postcode: Any, country: Any) -> Any:
+    """Excel turns the German postcode 01067 into 1067 (in XLSX and in the CSV it saves):
+    four digits in Germany get their leading zero back; Austria's and Switzerland's four
+    digit postcodes stay as they are."""
+    if isinstance(postcode, str) and len(postcode) == 4 and postcode.isdigit() and str(country or "DE").strip().upper() == "DE":
+        return "0" + postcode
+    return postcode
 
 
 def convert(column: Column, value: Any) -> Any:

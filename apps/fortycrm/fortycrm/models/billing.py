@@ -88,6 +88,16 @@ class Invoice(TimeStamped):
             raise ValidationError({"location": location_mismatch_message(self.location, self.customer)})
 
 
+# the largest amount an invoice total (max_digits=12, decimal_places=2) can hold
+MAX_AMOUNT = Decimal("9999999999.99")
+
+
+def money(value: Decimal) -> str:
+    from django.utils import formats
+
+    return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
+
+
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="lines")
     order = models.ForeignKey(Order, verbose_name=_("order"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -106,3 +116,17 @@ class InvoiceLine(models.Model):
     @property
     def amount(self) -> Decimal:
         return (self.quantity or 0) * (self.unit_price or 0)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.quantity is not None and self.unit_price is not None and abs(self.amount) > MAX_AMOUNT:
+            errors["unit_price"] = _(
+                "The line amount %(amount)s (quantity × unit price) is too large; an invoice can hold at most %(max)s."
+            ) % {"amount": money(self.amount), "max": money(MAX_AMOUNT)}
+        invoice = self.invoice if (self.invoice_id or self._state.fields_cache.get("invoice")) else None
+        if self.order_id and invoice is not None and invoice.customer_id and self.order.customer_id != invoice.customer_id:
+            errors["order"] = _("The order “%(order)s” belongs to “%(owner)s”, not to “%(customer)s”, the customer of this invoice.") % {
+                "order": self.order, "owner": self.order.customer, "customer": invoice.customer,
+            }
+        if errors:
+            raise ValidationError(errors)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -56,6 +57,10 @@ class Contact(TimeStamped):
                 "A birthday can only be entered for contacts of private customers; "
                 "“%(customer)s” is a company customer. Leave the field empty."
             ) % {"customer": customer.display_name}
+        if self.birthday and self.birthday > timezone.localdate():
+            errors["birthday"] = _("The birthday %(date)s lies in the future. Check the year.") % {
+                "date": formats.date_format(self.birthday, "SHORT_DATE_FORMAT")
+            }
         if self.location_id and customer is not None and customer.pk and self.location.customer_id != customer.pk:
             errors["location"] = _("This location belongs to another customer.")
         if errors:

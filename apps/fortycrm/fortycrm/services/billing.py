@@ -8,8 +8,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from fortycrm.models import Customer, Invoice, InvoiceLine, Order
+from fortycrm.models.billing import MAX_AMOUNT, money
 from fortycrm.services import numbers
 from fortycrm.services.customers import customer_make_customer
 from fortycrm.services.statuses import conversion_target
@@ -48,9 +50,14 @@ def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) ->
         invoice.number = numbers.number_allocate(numbers.INVOICE)
     invoice.full_clean(exclude=["total"])
     invoice.save()
-    for data in lines:
+    for position, data in enumerate(lines, start=1):
         line = InvoiceLine(invoice=invoice, **data)
-        line.full_clean()
+        try:
+            line.full_clean()
+        except ValidationError as exc:
+            raise ValidationError(
+                {"lines": [_("Line %(position)d: %(message)s") % {"position": position, "message": m} for m in exc.messages]}
+            ) from None
         line.save()
     invoice_recalculate(invoice)
     customer_make_customer(invoice.customer)
@@ -84,6 +91,11 @@ def invoice_line_delete(*, line: InvoiceLine) -> None:
 
 def invoice_recalculate(invoice: Invoice) -> Decimal:
     total = sum((line.amount for line in invoice.lines.all()), Decimal("0"))
+    if abs(total) > MAX_AMOUNT:
+        raise ValidationError(
+            {"lines": _("The invoice total %(total)s is too large; an invoice can hold at most %(max)s. Split it into several invoices.")
+             % {"total": money(total), "max": money(MAX_AMOUNT)}}
+        )
     invoice.total = total.quantize(Decimal("0.01"))
     invoice.save(update_fields=["total", "updated_at"])
     return invoice.total

@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from fortycrm.imports import columns as C
 from fortycrm.imports.columns import Template, get_template
-from fortycrm.imports.parsing import ConvertError, FileError, convert, count_rows, display, header_label, match_headers, open_table
+from fortycrm.imports.parsing import ConvertError, FileError, convert, count_rows, display, german_postcode, header_label, match_headers, open_table
 from fortycrm.listcache import customer_data_changed
 from fortycrm.models import Contact, Customer, ImportLog, Location, Meter, MeterReading, Tag
 from fortycrm.services import numbers
@@ -725,6 +725,9 @@ def _make_row(number: int, cells: list[Any], by_index: dict, importer: Importer,
         if column.required and row.values[column.key] in (None, []) and (mode == INSERT or column.key == "number"):
             row.failed_keys.add(column.key)
             importer.problem(row, column.key, _("The mandatory column “%(name)s” is empty. Fill it in.") % {"name": importer.column_label(column.key)})
+    for prefix in ("", "location_"):
+        if row.values.get(f"{prefix}postcode"):
+            row.values[f"{prefix}postcode"] = german_postcode(row.values[f"{prefix}postcode"], row.values.get(f"{prefix}country"))
     return row
 
 

@@ -65,6 +65,11 @@ def value_problem(reading: MeterReading, before: MeterReading | None, after: Met
     """The value must not fall below the reading before it (unless exchange) nor exceed the next one."""
     if reading.value is None:
         return None
+    if before is not None and before.read_at == reading.read_at:
+        return _(
+            "This meter already has a reading at %(date)s (%(previous)s). Correct that reading instead of entering a second one, "
+            "or check the reading time."
+        ) % {"date": _date(before), "previous": _number(before.value)}
     if before is not None and not reading.is_exchange and reading.value < before.value:
         return _(
             "The value %(value)s is lower than the previous reading %(previous)s of %(date)s. "
