@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # before the libraries: its catalogue words their messages the fortycrm way ("Sie")
+    "fortycrm",
     "import_export",
     "simple_history",
     "rest_framework",
@@ -34,7 +36,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_rq",
-    "fortycrm",
 ]
 
 MIDDLEWARE = [

@@ -21,7 +21,7 @@ def test_field_messages_in_english_and_german(db):
     assert german.json() == {"company_name": ["Eine Anfrage einer Firma braucht den Firmennamen."]}
     assert german["Content-Language"] == "de"
     german = client_for(key, "de-DE,de;q=0.9").post(URL, {"name": "X", "email": "keine-adresse"}, format="json")
-    assert german.status_code == 400 and german.json()["email"] == ["Gib eine gültige E-Mail Adresse an."]  # DRF's own German
+    assert german.status_code == 400 and german.json()["email"] == ["Geben Sie eine gültige E-Mail-Adresse ein."]  # "Sie", not DRF's "du"
     assert not Customer.objects.exists()
 
 
@@ -105,3 +105,12 @@ def test_birthday_in_the_future_is_refused(write_api):
     customer = write_api.post(URL, {"kind": "private", "last_name": "Zukunft"}, format="json").json()
     response = write_api.post("/api/v1/contacts/", {"customer": customer["id"], "last_name": "Meier", "birthday": "2099-01-01"}, format="json")
     assert response.status_code == 400 and "birthday" in response.json()
+
+
+def test_impossible_date_message_says_the_date_does_not_exist(write_api):
+    from tests.api.conftest import client_for, make_key
+
+    german = client_for(make_key("write", "de dates"), language="de")
+    response = german.post(URL, {"name": "X", "start_date": "2026-02-30"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["start_date"][0].startswith("Das Datum gibt es nicht")

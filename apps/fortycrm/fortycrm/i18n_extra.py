@@ -1,7 +1,9 @@
-"""German for django-unfold's own strings (unfold ships no German catalogue).
+"""German for strings of the libraries the desk and the API show (R-DSK-5).
 
-makemessages picks these msgids into fortycrm's catalogue; Django then finds the German
-text there for unfold's templates as well (R-DSK-5).
+makemessages picks these msgids into fortycrm's catalogue. ``UNFOLD_STRINGS``: unfold ships
+no German at all. ``REST_FRAMEWORK_STRINGS``: Django REST Framework's German says "du";
+fortycrm says "Sie" everywhere. For the second list to win, ``fortycrm`` stands before
+``rest_framework`` in ``INSTALLED_APPS`` (apps listed first take precedence).
 """
 
 from django.utils.translation import gettext_noop
@@ -26,4 +28,23 @@ UNFOLD_STRINGS = [
     gettext_noop("Light"), gettext_noop("Dark"), gettext_noop("System"), gettext_noop("Return to site"),
     gettext_noop("Choose file to upload"), gettext_noop("Toggle password visibility"), gettext_noop("Add row"),
     gettext_noop("Date"),
+]
+
+REST_FRAMEWORK_STRINGS = [
+    gettext_noop("Date has wrong format. Use one of these formats instead: {format}."),
+    gettext_noop("Datetime has wrong format. Use one of these formats instead: {format}."),
+    gettext_noop("Time has wrong format. Use one of these formats instead: {format}."),
+    gettext_noop("Ensure that there are no more than {max_decimal_places} decimal places."),
+    gettext_noop("Ensure that there are no more than {max_digits} digits in total."),
+    gettext_noop("Ensure that there are no more than {max_whole_digits} digits before the decimal point."),
+    gettext_noop("Ensure this field has at least {min_length} characters."),
+    gettext_noop("Ensure this field has no more than {max_length} characters."),
+    gettext_noop("Ensure this value is greater than or equal to {min_value}."),
+    gettext_noop("Ensure this value is less than or equal to {max_value}."),
+    gettext_noop("Enter a valid URL."),
+    gettext_noop("Enter a valid email address."),
+    gettext_noop("Expected a date but got a datetime."),
+    gettext_noop("Expected a datetime but got a date."),
+    gettext_noop('Expected a list of items but got type "{input_type}".'),
+    gettext_noop("Incorrect type. Expected pk value, received {data_type}."),
 ]
