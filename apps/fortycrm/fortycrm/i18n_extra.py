@@ -30,6 +30,12 @@ UNFOLD_STRINGS = [
     gettext_noop("Date"),
 ]
 
+API_KEY_STRINGS = [  # djangorestframework-api-key ships no German
+    gettext_noop("Expires"),
+    gettext_noop("Once API key expires, clients cannot use it anymore."),
+    gettext_noop("The API key has been revoked, which cannot be undone."),
+]
+
 REST_FRAMEWORK_STRINGS = [
     gettext_noop("Date has wrong format. Use one of these formats instead: {format}."),
     gettext_noop("Datetime has wrong format. Use one of these formats instead: {format}."),

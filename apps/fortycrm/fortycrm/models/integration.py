@@ -16,6 +16,17 @@ class ApiKey(AbstractAPIKey):
 
     Scope = ApiScope
 
+    # the library's fields, with labels the desk can translate
+    prefix = models.CharField(_("prefix"), max_length=8, unique=True, editable=False)
+    created = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    name = models.CharField(
+        _("name"), max_length=50, blank=False, default=None,
+        help_text=_("A free-form name for the API key. Need not be unique. 50 characters max."),
+    )
+    revoked = models.BooleanField(
+        _("revoked"), blank=True, default=False,
+        help_text=_("If the API key is revoked, clients cannot use it anymore. (This cannot be undone.)"),
+    )
     scope = models.CharField(_("scope"), max_length=10, choices=ApiScope.choices, default=ApiScope.READ)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
