@@ -74,6 +74,13 @@ def test_duplicate_number_in_desk_names_holder(desk):
     assert Customer.objects.count() == 1
 
 
+def test_numbered_customer_is_offered_only_statuses_with_number(desk):
+    customer = factories.company(status="Kunde")
+    page = desk.get(reverse("admin:fortycrm_customer_change", args=[customer.pk])).content.decode()
+    select = page[page.index('name="status"') : page.index("</select>", page.index('name="status"'))]
+    assert "ehemaliger Kunde" in select and "Interessent" not in select
+
+
 def test_prospect_status_for_numbered_customer_is_refused_in_desk(desk):
     customer = factories.company(status="Kunde")
     url = reverse("admin:fortycrm_customer_change", args=[customer.pk])

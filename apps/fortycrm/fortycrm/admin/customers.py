@@ -50,7 +50,13 @@ class CustomerForm(forms.ModelForm):
         if "account_manager" in self.fields:
             self.fields["account_manager"].queryset = account_manager_choices()
         if "status" in self.fields:
-            self.fields["status"].queryset = CustomerStatus.objects.order_by("position", "name")
+            statuses = CustomerStatus.objects.order_by("position", "name")
+            if self.instance.pk and self.instance.number is not None:
+                statuses = statuses.filter(with_number=True)  # R-STA-5: a numbered customer keeps a status with number
+                self.fields["status"].error_messages["invalid_choice"] = _(
+                    "The customer already has customer number %(number)s, so only a status with customer number can be chosen."
+                ) % {"number": self.instance.number}
+            self.fields["status"].queryset = statuses
             if not self.instance.pk:
                 self.fields["status"].initial = default_status().pk
             with_number = list(CustomerStatus.objects.filter(with_number=True).values_list("pk", flat=True))
