@@ -317,3 +317,10 @@ def test_start_page_lists_recent_imports(desk, admin_user):
     ImportLog.objects.create(template="company_customers", file_name="kunden-maerz.csv", state="done", created_count=12, user=admin_user)
     page = desk.get("/desk/").content.decode()
     assert "Letzte Importe" in page and "kunden-maerz.csv" in page and "12 angelegt" in page
+
+
+def test_broken_image_message_is_formal_german(desk):
+    fake = SimpleUploadedFile("logo.png", b"GIF89a but broken", content_type="image/png")
+    page = desk.post(ADD_URL, form_data(logo=fake)).content.decode()
+    assert "kein Bild" in page and "Lade ein" not in page
+    assert Customer.objects.count() == 0

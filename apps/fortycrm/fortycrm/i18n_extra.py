@@ -30,6 +30,10 @@ UNFOLD_STRINGS = [
     gettext_noop("Date"),
 ]
 
+DJANGO_STRINGS = [  # Django's German says "du" here
+    gettext_noop("Upload a valid image. The file you uploaded was either not an image or a corrupted image."),
+]
+
 API_KEY_STRINGS = [  # djangorestframework-api-key ships no German
     gettext_noop("Expires"),
     gettext_noop("Once API key expires, clients cannot use it anymore."),

@@ -59,6 +59,11 @@ class ReadingRowForm(ServiceCheckedForm):
         model = MeterReading
         fields = ["read_at", "value", "is_exchange", "comment", "photo"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # room for meter values like 123456.789 in the narrow table cell
+        self.fields["value"].widget.attrs["style"] = "min-width: 9rem"
+
     def service_check(self, instance):
         problem = services.future_problem(instance)
         if problem:
