@@ -60,3 +60,15 @@ def support_user(django_user_model):
     user = django_user_model.objects.create_user("support", "support@example.com", "pw-support-123", is_staff=True)
     user.groups.add(Group.objects.get(name=ROLE_SUPPORT))
     return user
+
+
+@pytest.fixture
+def desk_page(page, live_server, django_user_model):
+    """A browser page signed in to the desk as a new superuser ("chefin")."""
+    django_user_model.objects.create_superuser("chefin", "chefin@example.com", "pw-chefin-12345")
+    page.goto(f"{live_server.url}/desk/login/?next=/desk/")
+    page.fill("#id_username", "chefin")
+    page.fill("#id_password", "pw-chefin-12345")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/desk/")
+    return page

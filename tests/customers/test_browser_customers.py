@@ -10,17 +10,8 @@ from fortycrm.models import Customer
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def login(page, live_server, django_user_model):
-    django_user_model.objects.create_superuser("chefin", "chefin@example.com", "geheim-123")
-    page.goto(f"{live_server.url}/desk/login/")
-    page.fill("#id_username", "chefin")
-    page.fill("#id_password", "geheim-123")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/desk/")
-
-
-def test_create_private_customer_make_it_kunde_and_find_it_by_tag(page, live_server, django_user_model):
-    login(page, live_server, django_user_model)
+def test_create_private_customer_make_it_kunde_and_find_it_by_tag(desk_page, live_server):
+    page = desk_page
     page.goto(f"{live_server.url}/desk/fortycrm/customer/add/")
     assert page.locator("h1, header").first.is_visible()
     page.select_option("select[name=kind]", "private")
@@ -57,11 +48,11 @@ def test_create_private_customer_make_it_kunde_and_find_it_by_tag(page, live_ser
     expect(page.locator("tr", has_text="Dr. Erika Mustermann")).to_have_count(1)
 
 
-def test_duplicate_number_error_is_shown_next_to_the_field(page, live_server, django_user_model):
+def test_duplicate_number_error_is_shown_next_to_the_field(desk_page, live_server):
     from tests import factories
 
     factories.company(name="Sauber AG", status="Kunde", number=10000)
-    login(page, live_server, django_user_model)
+    page = desk_page
     page.goto(f"{live_server.url}/desk/fortycrm/customer/add/")
     page.fill("input[name=name]", "Zweite GmbH")
     page.select_option("select[name=status]", label="Kunde")

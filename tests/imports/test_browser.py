@@ -8,12 +8,8 @@ from tests.imports.conftest import fixture_path
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_upload_two_bad_rows_fix_preview_commit(live_server, page, django_user_model):
-    django_user_model.objects.create_superuser("chefin", "chefin@example.com", "pw-chefin-12345")
-    page.goto(f"{live_server.url}/desk/login/?next=/desk/")
-    page.fill("input[name=username]", "chefin")
-    page.fill("input[name=password]", "pw-chefin-12345")
-    page.click("button[type=submit]")
+def test_upload_two_bad_rows_fix_preview_commit(live_server, desk_page):
+    page = desk_page
 
     # the settings area of the sidebar links to the import log; its "add" is the upload
     expect(page.locator("a[href='/desk/fortycrm/importlog/']").first).to_contain_text("Datenimport")

@@ -12,14 +12,6 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def login(page, live_server):
-    page.goto(f"{live_server.url}/desk/login/?next=/desk/")
-    page.fill("#id_username", "chefin")
-    page.fill("#id_password", "pw-chefin-123")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/desk/**")
-
-
 def save_and_continue(page):
     page.click("button[name=_continue]")
     page.wait_for_load_state("domcontentloaded")
@@ -32,18 +24,17 @@ def fill_reading(page, index: int, when: dt.datetime, value: str):
     page.fill(f"#id_readings-{index}-value", value)
 
 
-def test_customer_location_haustechnik_meter_readings_with_photo(page, live_server, django_user_model, tmp_path):
+def test_customer_location_haustechnik_meter_readings_with_photo(desk_page, live_server, tmp_path):
     from fortycrm.models import Location, LocationSupplier, Meter, MeterReading, Supplier
     from fortycrm.services.locations import supplier_save
 
-    django_user_model.objects.create_superuser("chefin", "chefin@example.com", "pw-chefin-123")
+    page = desk_page
     customer = factories.company("Hausverwaltung Nord GmbH")
     supplier_save(supplier=Supplier(name="Elektro Schulz", trade="Elektriker"))
     photo = tmp_path / "zaehler.png"
     photo.write_bytes(factories.png_bytes((64, 48), "blue"))
     page.set_default_timeout(15000)
 
-    login(page, live_server)
     # open the customer and add a location in its "Objekte" section
     page.goto(f"{live_server.url}/desk/fortycrm/customer/{customer.pk}/change/")
     page.get_by_role("link", name="Objekte", exact=True).first.click()

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
@@ -15,12 +15,12 @@ from unfold.decorators import display
 from fortycrm.admin.base import color_badge
 from fortycrm.admin.locations import ServiceCheckedForm
 from fortycrm.models import Invoice, InvoiceLine, Order
-from fortycrm.models.billing import MAX_AMOUNT, money
+from fortycrm.models.billing import money
 from fortycrm.services import billing as services
 
 
 def _money(value) -> str:
-    return formats.number_format(value, 2, use_l10n=True, force_grouping=True) + " €"
+    return f"{money(value)} €"
 
 
 class ActiveFilter(admin.SimpleListFilter):
@@ -39,14 +39,18 @@ class ActiveFilter(admin.SimpleListFilter):
         return queryset
 
 
-class OrderForm(ServiceCheckedForm):
+class ConvertsProspectForm(ServiceCheckedForm):
+    """Orders and invoices switch a prospect to the target status (R-STA-6): check that one exists."""
+
+    def service_check(self, instance: Order | Invoice):
+        if instance.customer_id:
+            services.conversion_check(instance.customer)
+
+
+class OrderForm(ConvertsProspectForm):
     class Meta:
         model = Order
         fields = ["customer", "location", "title", "recurrence", "price", "start", "end"]
-
-    def service_check(self, instance: Order):
-        if instance.customer_id:
-            services.conversion_check(instance.customer)
 
 
 @admin.register(Order)
@@ -101,11 +105,9 @@ class InvoiceLineFormSet(BaseInlineFormSet):
             data = getattr(form, "cleaned_data", None) or {}
             if data and not data.get("DELETE") and data.get("quantity") is not None and data.get("unit_price") is not None:
                 total += data["quantity"] * data["unit_price"]
-        if abs(total) > MAX_AMOUNT:
-            raise ValidationError(
-                _("The invoice total %(total)s is too large; an invoice can hold at most %(max)s. Split it into several invoices.")
-                % {"total": money(total), "max": money(MAX_AMOUNT)}
-            )
+        problem = services.invoice_total_problem(total)
+        if problem:
+            raise ValidationError(problem)
 
 
 class InvoiceLineInline(TabularInline):
@@ -126,14 +128,10 @@ class InvoiceLineInline(TabularInline):
         return _money(obj.amount)
 
 
-class InvoiceForm(ServiceCheckedForm):
+class InvoiceForm(ConvertsProspectForm):
     class Meta:
         model = Invoice
         fields = ["customer", "location", "date", "is_draft"]
-
-    def service_check(self, instance: Invoice):
-        if instance.customer_id:
-            services.conversion_check(instance.customer)
 
 
 @admin.register(Invoice)

@@ -89,13 +89,20 @@ def invoice_line_delete(*, line: InvoiceLine) -> None:
     invoice_recalculate(invoice)
 
 
+def invoice_total_problem(total: Decimal) -> str | None:
+    """Why an invoice cannot have this total, or None (it must fit the total column)."""
+    if abs(total) > MAX_AMOUNT:
+        return _("The invoice total %(total)s is too large; an invoice can hold at most %(max)s. Split it into several invoices.") % {
+            "total": money(total), "max": money(MAX_AMOUNT),
+        }
+    return None
+
+
 def invoice_recalculate(invoice: Invoice) -> Decimal:
     total = sum((line.amount for line in invoice.lines.all()), Decimal("0"))
-    if abs(total) > MAX_AMOUNT:
-        raise ValidationError(
-            {"lines": _("The invoice total %(total)s is too large; an invoice can hold at most %(max)s. Split it into several invoices.")
-             % {"total": money(total), "max": money(MAX_AMOUNT)}}
-        )
+    problem = invoice_total_problem(total)
+    if problem:
+        raise ValidationError({"lines": problem})
     invoice.total = total.quantize(Decimal("0.01"))
     invoice.save(update_fields=["total", "updated_at"])
     return invoice.total
