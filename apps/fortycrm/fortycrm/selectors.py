@@ -13,6 +13,34 @@ from django.utils.translation import gettext as _
 from fortycrm.models import Contact, Customer, CustomerStatus
 
 
+def account_manager_candidates() -> QuerySet:
+    """Users who may be account manager: active and in at least one group (the desk's roles).
+
+    The one definition used by the desk form, the API serializer, the import and the
+    customer services.
+    """
+    from django.contrib.auth import get_user_model
+
+    from fortycrm.models.customers import account_manager_limit
+
+    return get_user_model().objects.filter(account_manager_limit()).distinct().order_by("first_name", "last_name", "username")
+
+
+def account_manager_problem(user) -> str | None:
+    """Why ``user`` cannot be account manager, or None when it can."""
+    if user is None:
+        return None
+    label = user.get_username()
+    if not user.is_active:
+        return _("The user “%(value)s” is deactivated and cannot be account manager. Choose an active user.") % {"value": label}
+    if not account_manager_candidates().filter(pk=user.pk).exists():
+        return _(
+            "The user “%(value)s” belongs to no user group, so it cannot be account manager. "
+            "Add the user to a group (e.g. Büro) or choose another user."
+        ) % {"value": label}
+    return None
+
+
 def customer_list_queryset() -> QuerySet[Customer]:
     return Customer.objects.select_related("status", "account_manager").prefetch_related("tags")
 

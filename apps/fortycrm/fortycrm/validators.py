@@ -10,6 +10,22 @@ color_validator = RegexValidator(
     r"^#[0-9A-Fa-f]{6}$", _("Enter a colour as #RRGGBB, e.g. #1E88E5."), code="invalid_color"
 )
 
+MAX_ID = 2**63 - 1
+
+
+def parse_whole_number(value, *, maximum: int = MAX_ID) -> int | None:
+    """``value`` as a whole number 0..maximum when it is written in ASCII digits, else None.
+
+    ``str.isdigit()`` is true for "³" or "٣", which ``int()`` refuses or reads differently;
+    user input goes through this instead.
+    """
+    text = str(value).strip() if value is not None else ""
+    if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= maximum else None
+
+
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}

@@ -16,20 +16,16 @@ from unfold.widgets import UnfoldAdminTextInputWidget
 from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, add_service_errors, color_badge, history_table
 from fortycrm.admin.locations import CustomerLocationInline, active_orders_table, save_formset_via_services
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
-from fortycrm.selectors import customer_list_queryset
+from fortycrm.selectors import account_manager_candidates, customer_list_queryset
 from fortycrm.services import billing as billing_services
 from fortycrm.services import contacts as contact_services
 from fortycrm.services import customers as services
 from fortycrm.services.numbers import number_suggest
 from fortycrm.services.statuses import default_status
-from fortycrm.services.tags import parse_tag_names, tags_resolve
+from fortycrm.services.tags import tags_resolve
+from fortycrm.tagnames import TAG_NAME_MAX_LENGTH, parse_tag_names, tag_name_problem
 
 User = get_user_model()
-
-
-def account_manager_choices():
-    """R-CUS-5: only users in at least one group can be account managers."""
-    return User.objects.filter(groups__isnull=False, is_active=True).distinct().order_by("first_name", "last_name", "username")
 
 
 class CustomerForm(forms.ModelForm):
@@ -48,7 +44,7 @@ class CustomerForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "account_manager" in self.fields:
-            self.fields["account_manager"].queryset = account_manager_choices()
+            self.fields["account_manager"].queryset = account_manager_candidates()
         if "status" in self.fields:
             statuses = CustomerStatus.objects.order_by("position", "name")
             if self.instance.pk and self.instance.number is not None:
@@ -93,8 +89,9 @@ class CustomerForm(forms.ModelForm):
         except (ValidationError, PermissionDenied) as exc:
             add_service_errors(self, exc)
         for name in parse_tag_names(data.get("tag_names", "")):
-            if len(name) > 60:
-                self.add_error("tag_names", _("The tag “%(name)s…” is longer than 60 characters.") % {"name": name[:30]})
+            problem = tag_name_problem(name)
+            if problem:
+                self.add_error("tag_names", problem)
         return data
 
 
@@ -115,7 +112,7 @@ class StatusFilter(admin.RelatedFieldListFilter):
 
 class AccountManagerFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
-        return [(u.pk, str(u.get_full_name() or u.username)) for u in account_manager_choices()]
+        return [(u.pk, str(u.get_full_name() or u.username)) for u in account_manager_candidates()]
 
 
 @admin.register(Customer)
@@ -327,7 +324,7 @@ class CustomerAdmin(HistoryAdmin, ModelAdmin):
         if kind == "status":
             form_class = type("BulkStatusForm", (forms.Form,), {"status": forms.ModelChoiceField(CustomerStatus.objects.all(), label=_("status"))})
         else:
-            form_class = type("BulkTagForm", (forms.Form,), {"tag": forms.CharField(label=_("tag"), max_length=60)})
+            form_class = type("BulkTagForm", (forms.Form,), {"tag": forms.CharField(label=_("tag"), max_length=TAG_NAME_MAX_LENGTH)})
         if "apply" in request.POST:
             form = form_class(request.POST)
             if form.is_valid():

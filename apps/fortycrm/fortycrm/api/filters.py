@@ -16,19 +16,21 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from fortycrm.listcache import memo
-from fortycrm.models import Contact, Customer, CustomerStatus, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
+from fortycrm.models import Contact, Customer, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
+from fortycrm.services.statuses import status_find, status_resolve
+from fortycrm.tagnames import tag_clean, tag_normalize
+from fortycrm.validators import parse_whole_number
 
-MAX_ID = 2**63 - 1
 CUSTOMER_ORDERING = {"number", "name", "created_at", "updated_at", "city", "postcode", "last_name", "id"}
 DEFAULT_CUSTOMER_ORDERING = ("-created_at", "-id")
 _OFFSET_WITH_SPACE = re.compile(r"^(.*\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d(?::?\d\d)?)$")
 
 
 def parse_id(value: str, field_name: str) -> int:
-    text = (value or "").strip()
-    if not text.isdigit() or int(text) < 1 or int(text) > MAX_ID:
+    number = parse_whole_number(value)
+    if not number:
         raise ValidationError({field_name: _("“%(value)s” is not a valid id; send a whole number such as 12.") % {"value": value}})
-    return int(text)
+    return number
 
 
 def parse_changed_since(value: str) -> dt.datetime:
@@ -54,12 +56,8 @@ def parse_changed_since(value: str) -> dt.datetime:
 
 
 def _status_id(text: str) -> int | None:
-    found = None
-    if text.isdigit() and int(text) <= MAX_ID:
-        found = CustomerStatus.objects.filter(pk=int(text)).values_list("pk", flat=True).first()
-    if found is None:
-        found = CustomerStatus.objects.filter(name__iexact=text).values_list("pk", flat=True).first()
-    return found
+    found = status_find(text)
+    return found.pk if found is not None else None
 
 
 @dataclass
@@ -87,12 +85,14 @@ class CustomerFilter:
         if status:
             found = lookup(("status", status.casefold()), lambda: _status_id(status))
             if found is None:
-                names = ", ".join(CustomerStatus.objects.values_list("name", flat=True))
-                errors["status"] = _("Unknown status “%(status)s”. Known statuses: %(names)s.") % {"status": status, "names": names}
+                try:
+                    status_resolve(status)
+                except ValidationError as exc:
+                    errors["status"] = exc.message_dict["status"][0]
             result.status_id = found
-        names = [" ".join(n.split()) for n in params.getlist("tag") if n.strip()]
+        names = [tag_clean(n) for n in params.getlist("tag") if n.strip()]
         if names:
-            wanted = {Tag.normalize(n) for n in names}
+            wanted = {tag_normalize(n) for n in names}
             ids = lookup(("tags", tuple(sorted(wanted))), lambda: list(Tag.objects.filter(normalized__in=wanted).values_list("pk", flat=True)))
             result.tag_ids = sorted(ids)
             result.unknown_tag = len(ids) < len(wanted)
@@ -150,8 +150,9 @@ class CustomerFilter:
                     Q(name__icontains=term) | Q(short_name__icontains=term) | Q(last_name__icontains=term)
                     | Q(first_name__icontains=term) | Q(email__icontains=term) | Q(city__icontains=term)
                 )
-                if term.isdigit() and int(term) <= MAX_ID:
-                    part |= Q(number=int(term))
+                number = parse_whole_number(term)
+                if number is not None:
+                    part |= Q(number=number)
                 q &= part
             qs = qs.filter(q)
         return qs.order_by(*self.ordering)

@@ -17,13 +17,13 @@ from fortycrm.models.base import Salutation
 from fortycrm.models.customers import CustomerKind
 from fortycrm.services import contacts, locations
 from fortycrm.services.customers import customer_create
-from fortycrm.services.tags import parse_tag_names
+from fortycrm.tagnames import TAG_NAME_MAX_LENGTH, parse_tag_names, tag_name_problem
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 200
 
 
-@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string", "maxLength": 60}, "maxItems": 20}]})
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string", "maxLength": TAG_NAME_MAX_LENGTH}, "maxItems": 20}]})
 class TagNamesField(serializers.Field):
     """Tags as a list of names or as one comma separated text (form friendly)."""
 
@@ -48,8 +48,9 @@ class TagNamesField(serializers.Field):
         if len(names) > 20:
             raise serializers.ValidationError(_("At most 20 tags, please."))
         for name in names:
-            if len(name) > 60:
-                raise serializers.ValidationError(_("The tag “%(name)s…” is longer than 60 characters.") % {"name": name[:30]})
+            problem = tag_name_problem(name)
+            if problem:
+                raise serializers.ValidationError(problem)
         return names
 
     def to_representation(self, value):

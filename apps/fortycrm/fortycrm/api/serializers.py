@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from fortycrm.api.filters import MAX_ID
 from fortycrm.models import (
     Contact,
     Customer,
@@ -26,10 +25,13 @@ from fortycrm.models import (
     Tag,
 )
 from fortycrm.models.base import Salutation
-from fortycrm.models.customers import CustomerKind
+from fortycrm.models.customers import CustomerKind, customer_display_name
+from fortycrm.selectors import account_manager_candidates
 from fortycrm.services import billing, contacts, locations, meters, statuses
 from fortycrm.services import customers as customer_services
 from fortycrm.services import tags as tag_services
+from fortycrm.tagnames import TAG_NAME_MAX_LENGTH
+from fortycrm.validators import MAX_ID, parse_whole_number
 
 User = get_user_model()
 
@@ -55,8 +57,9 @@ class StatusRefField(serializers.Field):
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("invalid")
         text = str(data).strip()
-        if text.isdigit():
-            return id_field().run_validation(int(text))
+        number = parse_whole_number(text, maximum=10**30)
+        if number is not None:
+            return id_field().run_validation(number)
         if not text or len(text) > 60:
             self.fail("invalid")
         return text  # resolved by the service; an unknown name gets a 400 listing the statuses
@@ -76,10 +79,9 @@ CUSTOMER_VALUES = (
 
 
 def display_name(row: dict[str, Any]) -> str:
-    if row["kind"] == CustomerKind.COMPANY:
-        return row["short_name"] or row["name"]
-    person = " ".join(p for p in (row["title"], row["first_name"], row["last_name"]) if p)
-    return row["short_name"] or person
+    return customer_display_name(
+        kind=row["kind"], name=row["name"], short_name=row["short_name"], title=row["title"], first_name=row["first_name"], last_name=row["last_name"]
+    )
 
 
 def customer_json(row: dict[str, Any], tags: list[str], logo_url, tz=None) -> dict[str, Any]:
@@ -180,7 +182,7 @@ class CustomerSerializer(serializers.Serializer):
     display_name = serializers.CharField(read_only=True)
     status = StatusRefField(required=False, help_text=_("Status id or name; empty → the default status for new customers."))
     status_name = serializers.CharField(read_only=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=100)
+    tags = serializers.ListField(child=serializers.CharField(max_length=TAG_NAME_MAX_LENGTH), required=False, max_length=100)
     street = serializers.CharField(max_length=200, required=False, allow_blank=True)
     postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -200,7 +202,7 @@ class CustomerSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(read_only=True)
 
     def validate_account_manager(self, value: int | None) -> int | None:
-        if value is not None and not User.objects.filter(pk=value, groups__isnull=False, is_active=True).exists():
+        if value is not None and not account_manager_candidates().filter(pk=value).exists():
             raise serializers.ValidationError(
                 _("There is no active user with id %(id)s who can be account manager (users in at least one group).") % {"id": value}
             )

@@ -11,7 +11,6 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -45,12 +44,13 @@ def template_csv(template: Template) -> bytes:
 
 def allowed_values(column: Column) -> str:
     from fortycrm.models import CustomerStatus, Tag
+    from fortycrm.selectors import account_manager_candidates
 
     if column.key == "status":
         names = ", ".join(CustomerStatus.objects.order_by("position", "name").values_list("name", flat=True))
         return _("One of: %(names)s.") % {"names": names}
     if column.key == "account_manager":
-        users = get_user_model().objects.filter(groups__isnull=False, is_active=True).distinct().order_by("username")
+        users = account_manager_candidates().order_by("username")
         return _("One of: %(names)s.") % {"names": ", ".join(u.get_username() for u in users[:100]) or "–"}
     if column.kind == C.TAGS:
         names = list(Tag.objects.order_by("name").values_list("name", flat=True)[:100])

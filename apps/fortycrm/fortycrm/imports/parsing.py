@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from fortycrm.imports import columns as C
 from fortycrm.imports.columns import Column, Template
-from fortycrm.services.tags import parse_tag_names
+from fortycrm.tagnames import parse_tag_names
 
 LANGUAGES = ("de", "en")
 XLSX_MAGIC = b"PK\x03\x04"

@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from fortycrm.models.base import Salutation, TimeStamped
+from fortycrm.tagnames import TAG_NAME_MAX_LENGTH, tag_normalize
 from fortycrm.validators import color_validator, validate_image_file
 
 
@@ -62,8 +63,8 @@ class CustomerStatus(models.Model):
 class Tag(models.Model):
     """Schlagwort (R-TAG). ``normalized`` makes names case-insensitively unique."""
 
-    name = models.CharField(_("name"), max_length=60)
-    normalized = models.CharField(max_length=60, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=TAG_NAME_MAX_LENGTH)
+    normalized = models.CharField(max_length=TAG_NAME_MAX_LENGTH, unique=True, editable=False)
     color = models.CharField(_("colour"), max_length=7, default="#9E9E9E", validators=[color_validator])
 
     class Meta:
@@ -76,7 +77,7 @@ class Tag(models.Model):
 
     @staticmethod
     def normalize(name: str) -> str:
-        return " ".join(name.split()).casefold()
+        return tag_normalize(name)
 
     def clean(self) -> None:
         self.name = " ".join((self.name or "").split())
@@ -111,6 +112,23 @@ class NumberSequence(models.Model):
 class CustomerKind(models.TextChoices):
     COMPANY = "company", _("Company customer")
     PRIVATE = "private", _("Private customer")
+
+
+def customer_display_name(*, kind: str, name: str, short_name: str, title: str, first_name: str, last_name: str) -> str:
+    """The name lists show: the short name if set, else the company name or the person's name.
+
+    One definition for the model property and the API's fast ``.values()`` rows.
+    """
+    if short_name:
+        return short_name
+    if kind == CustomerKind.COMPANY:
+        return name
+    return " ".join(p for p in (title, first_name, last_name) if p)
+
+
+def account_manager_limit() -> Q:
+    """Who may be account manager ("Kundenbetreuer"): an active user in at least one group."""
+    return Q(is_active=True, groups__isnull=False)
 
 
 def logo_upload_to(instance: Customer, filename: str) -> str:
@@ -166,7 +184,7 @@ class Customer(TimeStamped):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="managed_customers",
-        limit_choices_to={"groups__isnull": False},
+        limit_choices_to=account_manager_limit,
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
     custom_field_data = models.JSONField(default=dict, blank=True, editable=False)
@@ -195,10 +213,9 @@ class Customer(TimeStamped):
 
     @property
     def display_name(self) -> str:
-        if self.kind == CustomerKind.COMPANY:
-            return self.short_name or self.name
-        person = " ".join(p for p in (self.title, self.first_name, self.last_name) if p)
-        return self.short_name or person
+        return customer_display_name(
+            kind=self.kind, name=self.name, short_name=self.short_name, title=self.title, first_name=self.first_name, last_name=self.last_name
+        )
 
     @property
     def is_private(self) -> bool:

@@ -13,8 +13,9 @@ from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from fortycrm.models import Customer, CustomerStatus, Tag
+from fortycrm.selectors import account_manager_problem
 from fortycrm.services import numbers
-from fortycrm.services.statuses import conversion_target, default_status
+from fortycrm.services.statuses import conversion_target, status_resolve
 from fortycrm.services.tags import tags_resolve
 
 NUMBER_PERMISSION = "fortycrm.change_customer_number"
@@ -35,24 +36,6 @@ def _apply(customer: Customer, fields: dict[str, Any]) -> None:
         if field.is_relation and not isinstance(value, models.Model):
             name = field.attname
         setattr(customer, name, value)
-
-
-def status_resolve(status: CustomerStatus | int | str | None) -> CustomerStatus:
-    """A status by object, id or (case-insensitive) name; None → the default status."""
-    if status is None or status == "":
-        return default_status()
-    if isinstance(status, CustomerStatus):
-        return status
-    qs = CustomerStatus.objects.all()
-    found = qs.filter(pk=int(status)).first() if str(status).isdigit() else None
-    found = found or qs.filter(name__iexact=str(status).strip()).first()
-    if found is None:
-        names = ", ".join(qs.values_list("name", flat=True))
-        raise ValidationError(
-            {"status": _("Unknown status “%(status)s”. Known statuses: %(names)s.") % {"status": status, "names": names}},
-            code="unknown_status",
-        )
-    return found
 
 
 def customer_check_number(
@@ -91,6 +74,15 @@ def customer_check_number(
     owner = owner_lookup(number) if owner_lookup is not None else numbers.customer_number_owner(number, exclude_pk=customer_pk)
     if owner is not None and owner.pk != customer_pk:
         raise numbers.number_taken_error(number, owner)
+
+
+def customer_check_account_manager(customer: Customer, *, old_manager_id: int | None = None) -> None:
+    """Only active users in at least one group can become account manager (R-CUS-5)."""
+    if customer.account_manager_id is None or customer.account_manager_id == old_manager_id:
+        return
+    problem = account_manager_problem(customer.account_manager)
+    if problem:
+        raise ValidationError({"account_manager": problem}, code="invalid_account_manager")
 
 
 def _save(customer: Customer) -> None:
@@ -169,8 +161,9 @@ def customer_create(
     customer = instance or Customer()
     _apply(customer, fields)
     customer.status = status_resolve(status)
+    customer_check_account_manager(customer)
     customer_check_number(customer_pk=None, old_number=None, status=customer.status, number=number if number != suggested_number else None, actor=actor)
-    customer.full_clean(exclude=["number", "status", "logo_thumbnail"], validate_unique=False)
+    customer.full_clean(exclude=["number", "status", "logo_thumbnail", "account_manager"], validate_unique=False)
     if customer.logo:
         _make_thumbnail(customer)
     with transaction.atomic():
@@ -192,14 +185,15 @@ def customer_update(
     **fields: Any,
 ) -> Customer:
     """Change a customer (R-STA-5: numbered → only statuses with number; R-NUM-3)."""
-    old = Customer.objects.filter(pk=customer.pk).values("number", "logo").first() or {}
+    old = Customer.objects.filter(pk=customer.pk).values("number", "logo", "account_manager_id").first() or {}
     old_number = old.get("number")
     _apply(customer, fields)
     if status is not None:
         customer.status = status_resolve(status)
+    customer_check_account_manager(customer, old_manager_id=old.get("account_manager_id"))
     requested = number if number != suggested_number else None
     customer_check_number(customer_pk=customer.pk, old_number=old_number, status=customer.status, number=requested, actor=actor)
-    customer.full_clean(exclude=["number", "status", "logo_thumbnail"], validate_unique=False)
+    customer.full_clean(exclude=["number", "status", "logo_thumbnail", "account_manager"], validate_unique=False)
     customer.number = _number_for(customer, old_number=old_number, requested=number, suggested=suggested_number)
     if (customer.logo.name or "") != (old.get("logo") or ""):
         _make_thumbnail(customer)

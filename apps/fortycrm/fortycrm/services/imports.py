@@ -40,10 +40,12 @@ from fortycrm.listcache import customer_data_changed
 from fortycrm.models import Contact, Customer, ImportLog, Location, Meter, MeterReading, Tag
 from fortycrm.services import numbers
 from fortycrm.services.contacts import contact_save
-from fortycrm.services.customers import customer_check_number, customer_update, status_resolve
+from fortycrm.services.customers import customer_check_number, customer_update
 from fortycrm.services.locations import location_save
 from fortycrm.services.meters import meter_save, reading_record
+from fortycrm.services.statuses import status_resolve
 from fortycrm.services.tags import tags_resolve
+from fortycrm.tagnames import tag_name_problem
 
 BATCH_SIZE = 1000
 MAX_STORED_PROBLEMS = 1000
@@ -271,8 +273,9 @@ class CustomerImporter(Importer):
 
     def check_tags(self, row: Row) -> None:
         for name in row.values.get("tags") or []:
-            if len(name) > 60:
-                self.problem(row, "tags", _("The tag “%(name)s…” is longer than 60 characters. Shorten it.") % {"name": name[:30]})
+            problem = tag_name_problem(name)
+            if problem:
+                self.problem(row, "tags", problem)
 
     # --- duplicates -----------------------------------------------------------------
     def name_key(self, customer: Customer) -> tuple:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fortycrm.models import CustomerStatus
+from fortycrm.validators import parse_whole_number
 
 
 def default_status() -> CustomerStatus:
@@ -26,6 +27,34 @@ def default_status() -> CustomerStatus:
                 status.is_default = True
                 status.save(update_fields=["is_default"])
     return status
+
+
+def status_resolve(status: CustomerStatus | int | str | None) -> CustomerStatus:
+    """A status by object, id or (case-insensitive) name; None or "" → the default status.
+
+    The one lookup of a status named by a user, used by the customer services, the import
+    and the API's list filter.
+    """
+    if status is None or status == "":
+        return default_status()
+    if isinstance(status, CustomerStatus):
+        return status
+    found = status_find(status)
+    if found is None:
+        names = ", ".join(CustomerStatus.objects.values_list("name", flat=True))
+        raise ValidationError(
+            {"status": _("Unknown status “%(status)s”. Known statuses: %(names)s.") % {"status": status, "names": names}},
+            code="unknown_status",
+        )
+    return found
+
+
+def status_find(status: int | str) -> CustomerStatus | None:
+    """A status by id (ASCII digits) or by name in any case; None when there is none."""
+    qs = CustomerStatus.objects.all()
+    pk = parse_whole_number(status)
+    found = qs.filter(pk=pk).first() if pk is not None else None
+    return found or qs.filter(name__iexact=str(status).strip()).first()
 
 
 def conversion_target() -> CustomerStatus:

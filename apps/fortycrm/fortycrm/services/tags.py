@@ -7,19 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fortycrm.models import Customer, SiteSettings, Tag
-
-
-def parse_tag_names(text: str) -> list[str]:
-    """Split a comma separated tag input, dropping empties and case-insensitive repeats."""
-    seen: set[str] = set()
-    names: list[str] = []
-    for raw in (text or "").split(","):
-        name = " ".join(raw.split())
-        if name and Tag.normalize(name) not in seen:
-            seen.add(Tag.normalize(name))
-            names.append(name)
-    return names
-
+from fortycrm.tagnames import tag_clean, tag_name_problem, tag_normalize
 
 TAG_PALETTE = ["#2563EB", "#16A34A", "#D97706", "#DC2626", "#7C3AED", "#0891B2", "#DB2777", "#4D7C0F", "#9333EA", "#0F766E"]
 
@@ -28,19 +16,20 @@ def tag_color_for(name: str) -> str:
     """A stable, readable colour for a new tag (white text on it stays legible)."""
     import zlib
 
-    return TAG_PALETTE[zlib.crc32(Tag.normalize(name).encode()) % len(TAG_PALETTE)]
+    return TAG_PALETTE[zlib.crc32(tag_normalize(name).encode()) % len(TAG_PALETTE)]
 
 
 def tags_resolve(names: Iterable[str], *, create: bool = True) -> list[Tag]:
     """Existing tags by name (any case); new ones are created when ``create`` is set."""
     wanted: dict[str, str] = {}
     for name in names:
-        clean = " ".join(str(name).split())
+        clean = tag_clean(name)
         if not clean:
             continue
-        if len(clean) > 60:
-            raise ValidationError({"tags": _("The tag “%(name)s…” is longer than 60 characters.") % {"name": clean[:30]}})
-        wanted.setdefault(Tag.normalize(clean), clean)
+        problem = tag_name_problem(clean)
+        if problem:
+            raise ValidationError({"tags": problem})
+        wanted.setdefault(tag_normalize(clean), clean)
     if not wanted:
         return []
     existing = {t.normalized: t for t in Tag.objects.filter(normalized__in=list(wanted))}
