@@ -20,6 +20,7 @@ from fortycrm.api.throttling import IntakeRateThrottle
 from fortycrm.models import ApiKey, Contact, Customer, CustomerStatus, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
 from fortycrm.services import contacts, locations, statuses
 from fortycrm.services import customers as customer_services
+from fortycrm.services import intake as intake_services
 
 HTTP_METHODS = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -193,11 +194,14 @@ class IntakeView(APIView):
                 {intake.IDEMPOTENCY_HEADER: [_("The Idempotency-Key may have at most %(max)d characters.") % {"max": intake.MAX_IDEMPOTENCY_KEY}]}
             )
         if not key:
-            with transaction.atomic():
-                return Response(intake.intake_create(serializer.validated_data), status=status.HTTP_201_CREATED)
+            return Response(intake_services.intake_create(data=serializer.validated_data), status=status.HTTP_201_CREATED)
         api_key = request.auth if isinstance(request.auth, ApiKey) else None
-        code, body, outcome = intake.intake_idempotent(
-            api_key=api_key, key=key, fingerprint=intake.request_fingerprint(request.data), data=serializer.validated_data
+        code, body, outcome = intake_services.intake_idempotent(
+            owner=intake_services.intake_owner(api_key=api_key, user=request.user),
+            key=key,
+            fingerprint=intake_services.request_fingerprint(request.data),
+            data=serializer.validated_data,
+            api_key=api_key,
         )
         if outcome == "conflict":
             return Response(
