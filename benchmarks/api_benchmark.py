@@ -36,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "apps" / "fortycrm"))  # this checkout's app, also in a worktree
 os.environ.setdefault("FORTYCRM_SITE", "api-bench")
 os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.bench_settings"
 
@@ -108,7 +109,7 @@ def populate(total: int) -> None:
 
 
 def start_gunicorn() -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings", "PYTHONPATH": os.pathsep.join([str(ROOT / "apps" / "fortycrm"), str(ROOT)])}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     proc = subprocess.Popen(
         [gunicorn, "config.wsgi:application", "-w", "2", "-b", f"{HOST}:{PORT}", "--chdir", str(ROOT), "--log-level", "warning"],

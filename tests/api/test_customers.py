@@ -256,3 +256,24 @@ def test_changes_through_the_api_name_the_key_in_the_history(write_api):
     rows = history_of(customer)
     assert [row["who"] for row in rows] == ["API: test write", "API: test write"]
     assert "Köln" in str(rows[0]["what"])
+
+
+def test_list_detail_and_schema_have_one_field_list_with_every_field_filled(read_api, office_user, client):
+    """The list's fast path and the detail are built from one field list: no field can drift."""
+    from fortycrm.api.serializers import CUSTOMER_FIELDS, CustomerSerializer
+
+    customer = factories.company("Voll GmbH", tags=["VIP"], status=kunde(), account_manager=office_user)
+    Customer.objects.filter(pk=customer.pk).update(
+        short_name="Voll", salutation="ms", title="Dr.", first_name="Vera", last_name="Voll", street="Weg 1", postcode="10115",
+        city="Berlin", country="AT", email="v@voll.example", phone="1", mobile="2", website="https://voll.example", vat_id="DE1",
+        notes="Notiz", start_date=dt.date(2024, 1, 31), end_date=dt.date(2026, 12, 31), combine_invoices=True, logo="logos/voll.png",
+    )
+    listed = read_api.get(URL).json()["results"][0]
+    detail = read_api.get(f"{URL}{customer.pk}/").json()
+    assert listed == detail
+    assert list(detail) == list(CUSTOMER_FIELDS) == list(CustomerSerializer().fields)
+    assert detail["start_date"] == "2024-01-31" and detail["account_manager"] == office_user.pk and detail["combine_invoices"] is True
+    assert detail["logo"].startswith("http://testserver/") and detail["logo"].endswith("logos/voll.png")
+    assert detail["created_at"].endswith("+01:00") or detail["created_at"].endswith("+02:00")
+    schema = client.get("/api/v1/schema/", {"format": "json"}).json()
+    assert set(schema["components"]["schemas"]["Customer"]["properties"]) == set(CUSTOMER_FIELDS)

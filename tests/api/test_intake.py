@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from rest_framework.test import APIClient
 
 from fortycrm.models import Contact, Customer, CustomerStatus, IntakeRequest, Location, SiteSettings
 from fortycrm.services.tags import tags_resolve
@@ -156,3 +157,39 @@ def test_concurrent_repeats_create_one_customer():
         thread.join()
     assert Customer.objects.count() == 1
     assert len({a["id"] for a in answers}) == 1 and len(answers) == 4
+
+
+def session_client(user) -> APIClient:
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def test_idempotency_key_holds_for_a_desk_session(office_user):
+    """A signed-in desk user (no API key) gets the same guarantee as an API key."""
+    client = session_client(office_user)
+    first = client.post(URL, FORM, format="json", HTTP_IDEMPOTENCY_KEY="desk-1")
+    again = client.post(URL, FORM, format="json", HTTP_IDEMPOTENCY_KEY="desk-1")
+    assert first.status_code == again.status_code == 201, first.content
+    assert first.json() == again.json() and again["Idempotent-Replayed"] == "true"
+    assert Customer.objects.count() == 1 and Contact.objects.count() == 1
+    assert IntakeRequest.objects.get().owner == f"user:{office_user.pk}"
+    other = client.post(URL, {**FORM, "message": "Andere Anfrage"}, format="json", HTTP_IDEMPOTENCY_KEY="desk-1")
+    assert other.status_code == 409 and Customer.objects.count() == 1
+
+
+def test_idempotency_keys_of_different_users_and_keys_do_not_collide(office_user, support_user):
+    answers = [
+        session_client(office_user).post(URL, FORM, format="json", HTTP_IDEMPOTENCY_KEY="same").json(),
+        session_client(support_user).post(URL, FORM, format="json", HTTP_IDEMPOTENCY_KEY="same").json(),
+        client_for(make_key("intake")).post(URL, FORM, format="json", HTTP_IDEMPOTENCY_KEY="same").json(),
+    ]
+    assert len({a["id"] for a in answers}) == 3 and Customer.objects.count() == 3
+    assert IntakeRequest.objects.count() == 3
+
+
+def test_the_database_refuses_a_second_record_for_the_same_owner_and_key(db):
+    IntakeRequest.objects.create(owner="user:1", key="k", request_hash="a")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IntakeRequest.objects.create(owner="user:1", key="k", request_hash="b")
+    IntakeRequest.objects.create(owner="user:2", key="k", request_hash="b")  # another caller: fine

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 
 from fortycrm.models import Contact, Customer, CustomerStatus
+from fortycrm.models.customers import CustomerKind
 
 
 def account_manager_candidates() -> QuerySet:
@@ -156,3 +157,27 @@ def readings_with_previous(qs):
         Q(read_at__lt=OuterRef("read_at")) | Q(read_at=OuterRef("read_at"), id__lt=OuterRef("id")), meter=OuterRef("meter")
     ).order_by("-read_at", "-id")
     return qs.annotate(previous_value=Subquery(before.values("value")[:1]))
+
+
+def customer_possible_duplicates(customer: Customer) -> list[dict[str, Any]]:
+    """Other customers with the same e-mail (customer or contact), or the same name and postcode."""
+    found: dict[int, str] = {}
+    email = customer.email.strip()
+    if email:
+        by_mail = Customer.objects.filter(Q(email__iexact=email) | Q(contacts__email__iexact=email)).exclude(pk=customer.pk)
+        for pk in by_mail.values_list("pk", flat=True).distinct()[:10]:
+            found.setdefault(pk, "email")
+    if customer.postcode.strip():
+        if customer.kind == CustomerKind.COMPANY:
+            same_name = Q(kind=CustomerKind.COMPANY, name__iexact=customer.name.strip())
+        else:
+            same_name = Q(kind=CustomerKind.PRIVATE, last_name__iexact=customer.last_name.strip(), first_name__iexact=customer.first_name.strip())
+        qs = Customer.objects.filter(same_name, postcode__iexact=customer.postcode.strip()).exclude(pk=customer.pk)
+        for pk in qs.values_list("pk", flat=True)[:10]:
+            found.setdefault(pk, "name_postcode")
+    result = []
+    for other in Customer.objects.filter(pk__in=list(found)).select_related("status").order_by("pk"):
+        result.append(
+            {"id": other.pk, "number": other.number, "display_name": other.display_name, "status_name": other.status.name, "reason": found[other.pk]}
+        )
+    return result

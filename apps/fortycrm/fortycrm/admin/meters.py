@@ -193,7 +193,9 @@ class MeterAdmin(HistoryAdmin, ModelAdmin):
             services.meter_delete(meter=meter)
 
 
-class ConsumptionFilter(admin.SimpleListFilter):
+class MeterExchangeFilter(admin.SimpleListFilter):
+    """Readings that are (or are not) a meter exchange."""
+
     title = _("meter exchange")
     parameter_name = "exchange"
 
@@ -213,7 +215,7 @@ class MeterReadingAdmin(HistoryAdmin, ModelAdmin):
     form = ReadingForm
     list_display = ["read_at", "meter_link", "location", "value_display", "consumption_display", "photo_preview", "recorded_by", "comment"]
     list_select_related = ["meter__location", "recorded_by"]
-    list_filter = ["read_at", "meter__kind", ConsumptionFilter]
+    list_filter = ["read_at", "meter__kind", MeterExchangeFilter]
     list_filter_sheet = False
     search_fields = ["meter__number", "meter__location__name", "comment"]
     # no date_hierarchy: it needs MariaDB's time zone tables; the date filter works everywhere

@@ -1,25 +1,28 @@
-"""Filters. Customers: ``status`` (id or name), ``tag`` (repeatable: all of them),
-``account_manager``, ``changed_since`` (ISO 8601), ``search``, ``ordering``.
-Other resources: django-filter FilterSets on their foreign keys and a few fields."""
+"""Filters: django-filter FilterSets, which also describe the query parameters in the OpenAPI schema.
+
+Customers: ``status`` (id or name), ``tag`` (repeatable: all of them), ``account_manager``,
+``changed_since`` (ISO 8601), ``search``, ``ordering``. Other resources filter on their foreign
+keys and a few fields."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 
 from fortycrm.listcache import memo
-from fortycrm.models import Contact, Customer, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
+from fortycrm.models import Contact, Customer, CustomerStatus, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
 from fortycrm.services.statuses import status_find, status_resolve
-from fortycrm.tagnames import tag_clean, tag_normalize
-from fortycrm.validators import parse_whole_number
+from fortycrm.tagnames import TAG_NAME_MAX_LENGTH, tag_clean, tag_normalize
+from fortycrm.validators import MAX_ID, parse_whole_number
 
 CUSTOMER_ORDERING = {"number", "name", "created_at", "updated_at", "city", "postcode", "last_name", "id"}
 DEFAULT_CUSTOMER_ORDERING = ("-created_at", "-id")
@@ -55,107 +58,183 @@ def parse_changed_since(value: str) -> dt.datetime:
     return moment
 
 
-def _status_id(text: str) -> int | None:
-    found = status_find(text)
-    return found.pk if found is not None else None
+def parse_ordering(value: str) -> tuple[str, ...]:
+    """``"name,-number"`` → ``("name", "-number", "id")``: the allowed fields, ``id`` as tie-breaker."""
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    bad = [p for p in parts if p.lstrip("-") not in CUSTOMER_ORDERING]
+    if bad or not parts:
+        raise ValidationError({"ordering": _("Cannot sort by “%(value)s”. Choose from: %(fields)s (prefix “-” for descending).") % {
+            "value": value,
+            "fields": ", ".join(sorted(CUSTOMER_ORDERING)),
+        }})
+    if not any(p.lstrip("-") == "id" for p in parts):
+        parts.append("-id" if parts[0].startswith("-") else "id")
+    return tuple(parts)
 
 
-@dataclass
-class CustomerFilter:
-    """The customer list's filters, parsed and checked; ``key`` identifies the result set."""
+class _ParsedField(forms.CharField):
+    """A query parameter parsed by ``parse(text)``; its ValidationError message becomes the field's error."""
 
-    status_id: int | None = None
-    tag_ids: list[int] = field(default_factory=list)
-    unknown_tag: bool = False
-    account_manager_id: int | None = None
-    changed_since: dt.datetime | None = None
-    search: str = ""
-    ordering: tuple[str, ...] = DEFAULT_CUSTOMER_ORDERING
+    def __init__(self, *, parse, **kwargs):
+        self.parse = parse
+        super().__init__(**kwargs)
 
-    @classmethod
-    def from_params(cls, params, *, gen: str | None = None) -> CustomerFilter:
-        """Parse the query; with ``gen`` (the customer-data generation) name lookups are memoised."""
+    def clean(self, value):
+        text = super().clean(value)
+        if text in self.empty_values:
+            return None
+        try:
+            return self.parse(text)
+        except ValidationError as exc:
+            raise forms.ValidationError(next(iter(exc.message_dict.values()))[0]) from None
 
-        def lookup(key: tuple, compute):
-            return compute() if gen is None else memo(gen, key, compute)
 
-        result = cls()
-        errors: dict[str, str] = {}
-        status = (params.get("status") or "").strip()
+class _ParsedFilter(django_filters.CharFilter):
+    field_class = _ParsedField
+
+
+class _NamesField(forms.Field):
+    """A repeatable query parameter (``?tag=A&tag=B``) → the non-empty, cleaned names."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[str]:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        return [tag_clean(v) for v in values if isinstance(v, str) and v.strip()]
+
+
+class _NamesFilter(django_filters.MultipleChoiceFilter):
+    """Repeatable, free names (no fixed choices); documented as an exploded array."""
+
+    field_class = _NamesField
+
+
+STATUS_NAME_MAX_LENGTH = CustomerStatus._meta.get_field("name").max_length
+HELP_STATUS = "Status id or name"
+HELP_TAGS = "Tag name; repeat for customers with all of the tags"
+HELP_ACCOUNT_MANAGER = "User id of the account manager"
+HELP_CHANGED_SINCE = "ISO 8601 date or date-time; customers changed at or after it"
+HELP_SEARCH = "Part of name, number, e-mail or city"
+HELP_ORDERING = "Comma separated: number, name, created_at, updated_at, city, postcode, last_name, id; “-” for descending"
+_ORDERING_CHOICE = "|".join(sorted(CUSTOMER_ORDERING))
+ORDERING_PATTERN = rf"^\s*-?({_ORDERING_CHOICE})(\s*,\s*-?({_ORDERING_CHOICE}))*\s*$"
+
+
+class CustomerFilterSet(django_filters.FilterSet):
+    """The customer list's filters. Names of statuses and tags are resolved once per data
+    generation (``gen``, see fortycrm.listcache); ``count_key`` identifies the result set."""
+
+    status = django_filters.CharFilter(method="filter_status", help_text=HELP_STATUS)
+    tag = _NamesFilter(method="filter_tags", help_text=HELP_TAGS)
+    account_manager = _ParsedFilter(
+        method="filter_account_manager", help_text=HELP_ACCOUNT_MANAGER,
+        parse=lambda text: parse_id(text, "account_manager"),
+    )
+    changed_since = _ParsedFilter(
+        method="filter_changed_since", help_text=HELP_CHANGED_SINCE,
+        parse=parse_changed_since, strip=False,
+    )
+    search = django_filters.CharFilter(method="filter_search", help_text=HELP_SEARCH)
+    ordering = _ParsedFilter(
+        method="filter_ordering", parse=parse_ordering,
+        help_text=HELP_ORDERING,
+    )
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, gen: str | None = None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.gen = gen
+        self.status_id: int | None = None
+        self.tag_ids: list[int] = []
+        self.unknown_tag = False
+
+    def _lookup(self, key: tuple, compute):
+        return compute() if self.gen is None else memo(self.gen, key, compute)
+
+    def is_valid(self) -> bool:
+        """Check the form, then resolve status and tag names (their errors join the form's)."""
+        super().is_valid()
+        cleaned = self.form.cleaned_data
+        status = cleaned.get("status")
         if status:
-            found = lookup(("status", status.casefold()), lambda: _status_id(status))
+            found = self._lookup(("status", status.casefold()), lambda: _status_id(status))
             if found is None:
                 try:
                     status_resolve(status)
                 except ValidationError as exc:
-                    errors["status"] = exc.message_dict["status"][0]
-            result.status_id = found
-        names = [tag_clean(n) for n in params.getlist("tag") if n.strip()]
+                    self.form.add_error("status", exc.message_dict["status"][0])
+            self.status_id = found
+        names = cleaned.get("tag") or []
         if names:
             wanted = {tag_normalize(n) for n in names}
-            ids = lookup(("tags", tuple(sorted(wanted))), lambda: list(Tag.objects.filter(normalized__in=wanted).values_list("pk", flat=True)))
-            result.tag_ids = sorted(ids)
-            result.unknown_tag = len(ids) < len(wanted)
-        manager = (params.get("account_manager") or "").strip()
-        if manager:
-            try:
-                result.account_manager_id = parse_id(manager, "account_manager")
-            except ValidationError as exc:
-                errors.update({k: v[0] for k, v in exc.message_dict.items()})
-        since = params.get("changed_since")
-        if since:
-            try:
-                result.changed_since = parse_changed_since(since)
-            except ValidationError as exc:
-                errors.update({k: v[0] for k, v in exc.message_dict.items()})
-        result.search = " ".join((params.get("search") or "").split())[:100]
-        ordering = (params.get("ordering") or "").strip()
-        if ordering:
-            parts = [p.strip() for p in ordering.split(",") if p.strip()]
-            bad = [p for p in parts if p.lstrip("-") not in CUSTOMER_ORDERING]
-            if bad or not parts:
-                errors["ordering"] = _("Cannot sort by “%(value)s”. Choose from: %(fields)s (prefix “-” for descending).") % {
-                    "value": ordering,
-                    "fields": ", ".join(sorted(CUSTOMER_ORDERING)),
-                }
-            else:
-                if not any(p.lstrip("-") == "id" for p in parts):
-                    parts.append("-id" if parts[0].startswith("-") else "id")
-                result.ordering = tuple(parts)
-        if errors:
-            raise ValidationError(errors)
-        return result
+            ids = self._lookup(("tags", tuple(sorted(wanted))), lambda: list(Tag.objects.filter(normalized__in=wanted).values_list("pk", flat=True)))
+            self.tag_ids = sorted(ids)
+            self.unknown_tag = len(ids) < len(wanted)
+        return self.is_bound and not self.form.errors
 
     @property
-    def key(self) -> tuple:
-        return (self.status_id, tuple(self.tag_ids), self.unknown_tag, self.account_manager_id,
-                self.changed_since.isoformat() if self.changed_since else None, self.search)
+    def count_key(self) -> tuple:
+        cleaned = self.form.cleaned_data
+        since = cleaned.get("changed_since")
+        return (self.status_id, tuple(self.tag_ids), self.unknown_tag, cleaned.get("account_manager"),
+                since.isoformat() if since else None, _search_text(cleaned.get("search")))
 
-    def apply(self, qs: QuerySet[Customer]) -> QuerySet[Customer]:
+    def filter_queryset(self, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
         if self.unknown_tag:
-            return qs.none()
-        if self.status_id is not None:
-            qs = qs.filter(status_id=self.status_id)
+            return queryset.none()
+        return super().filter_queryset(queryset.order_by(*DEFAULT_CUSTOMER_ORDERING))
+
+    @extend_schema_field({"type": "string", "minLength": 1, "maxLength": STATUS_NAME_MAX_LENGTH, "description": HELP_STATUS})
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(status_id=self.status_id) if self.status_id is not None else queryset
+
+    @extend_schema_field({"type": "string", "minLength": 1, "maxLength": TAG_NAME_MAX_LENGTH, "description": HELP_TAGS})
+    def filter_tags(self, queryset, name, value):
         through = Customer.tags.through
         for tag_id in self.tag_ids:
-            qs = qs.filter(Exists(through.objects.filter(customer_id=OuterRef("pk"), tag_id=tag_id)))
-        if self.account_manager_id is not None:
-            qs = qs.filter(account_manager_id=self.account_manager_id)
-        if self.changed_since is not None:
-            qs = qs.filter(updated_at__gte=self.changed_since)
-        if self.search:
-            q = Q()
-            for term in self.search.split(" "):
-                part = (
-                    Q(name__icontains=term) | Q(short_name__icontains=term) | Q(last_name__icontains=term)
-                    | Q(first_name__icontains=term) | Q(email__icontains=term) | Q(city__icontains=term)
-                )
-                number = parse_whole_number(term)
-                if number is not None:
-                    part |= Q(number=number)
-                q &= part
-            qs = qs.filter(q)
-        return qs.order_by(*self.ordering)
+            queryset = queryset.filter(Exists(through.objects.filter(customer_id=OuterRef("pk"), tag_id=tag_id)))
+        return queryset
+
+    @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": HELP_ACCOUNT_MANAGER})
+    def filter_account_manager(self, queryset, name, value):
+        return queryset.filter(account_manager_id=value)
+
+    @extend_schema_field({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}], "description": HELP_CHANGED_SINCE})
+    def filter_changed_since(self, queryset, name, value):
+        return queryset.filter(updated_at__gte=value)
+
+    @extend_schema_field({"type": "string", "description": HELP_SEARCH})
+    def filter_search(self, queryset, name, value):
+        text = _search_text(value)
+        if not text:
+            return queryset
+        q = Q()
+        for term in text.split(" "):
+            part = (
+                Q(name__icontains=term) | Q(short_name__icontains=term) | Q(last_name__icontains=term)
+                | Q(first_name__icontains=term) | Q(email__icontains=term) | Q(city__icontains=term)
+            )
+            number = parse_whole_number(term)
+            if number is not None:
+                part |= Q(number=number)
+            q &= part
+        return queryset.filter(q)
+
+    @extend_schema_field({"type": "string", "pattern": ORDERING_PATTERN, "description": HELP_ORDERING})
+    def filter_ordering(self, queryset, name, value):
+        return queryset.order_by(*value)
+
+
+def _search_text(value: str | None) -> str:
+    return " ".join((value or "").split())[:100]
+
+
+def _status_id(text: str) -> int | None:
+    found = status_find(text)
+    return found.pk if found is not None else None
 
 
 class ContactFilter(django_filters.FilterSet):

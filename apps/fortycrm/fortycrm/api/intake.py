@@ -1,26 +1,24 @@
-"""Website intake (R-API-4, "Automatisiert Kunden anlegen"): one flat POST → a prospect."""
+"""Website intake (R-API-4, "Automatisiert Kunden anlegen"): one flat POST → a prospect.
+
+The HTTP side only: the form's fields and checks, the answer's shape and the header name.
+The flow itself (prospect, contact, location, duplicates, idempotency) is in
+``fortycrm.services.intake``."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from fortycrm.models import ApiKey, Contact, Customer, IntakeRequest, Location, SiteSettings
+from fortycrm.models import IntakeRequest
 from fortycrm.models.base import Salutation
 from fortycrm.models.customers import CustomerKind
-from fortycrm.services import contacts, locations
-from fortycrm.services.customers import customer_create
 from fortycrm.tagnames import TAG_NAME_MAX_LENGTH, parse_tag_names, tag_name_problem
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-MAX_IDEMPOTENCY_KEY = 200
+MAX_IDEMPOTENCY_KEY = IntakeRequest._meta.get_field("key").max_length
 
 
 @extend_schema_field({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string", "maxLength": TAG_NAME_MAX_LENGTH}, "maxItems": 20}]})
@@ -114,104 +112,3 @@ class IntakeResultSerializer(serializers.Serializer):
     display_name = serializers.CharField()
     status_name = serializers.CharField()
     possible_duplicates = DuplicateSerializer(many=True)
-
-
-def possible_duplicates(customer: Customer) -> list[dict[str, Any]]:
-    """Other customers with the same e-mail (customer or contact), or the same name and postcode."""
-    found: dict[int, str] = {}
-    email = customer.email.strip()
-    if email:
-        by_mail = Customer.objects.filter(Q(email__iexact=email) | Q(contacts__email__iexact=email)).exclude(pk=customer.pk)
-        for pk in by_mail.values_list("pk", flat=True).distinct()[:10]:
-            found.setdefault(pk, "email")
-    if customer.postcode.strip():
-        if customer.kind == CustomerKind.COMPANY:
-            same_name = Q(kind=CustomerKind.COMPANY, name__iexact=customer.name.strip())
-        else:
-            same_name = Q(kind=CustomerKind.PRIVATE, last_name__iexact=customer.last_name.strip(), first_name__iexact=customer.first_name.strip())
-        qs = Customer.objects.filter(same_name, postcode__iexact=customer.postcode.strip()).exclude(pk=customer.pk)
-        for pk in qs.values_list("pk", flat=True)[:10]:
-            found.setdefault(pk, "name_postcode")
-    result = []
-    for other in Customer.objects.filter(pk__in=list(found)).select_related("status").order_by("pk"):
-        result.append(
-            {"id": other.pk, "number": other.number, "display_name": other.display_name, "status_name": other.status.name, "reason": found[other.pk]}
-        )
-    return result
-
-
-def intake_create(data: dict[str, Any]) -> dict[str, Any]:
-    """Create the prospect with contact and optional location; return the answer's body."""
-    site = SiteSettings.load()
-    tags = list(site.intake_tags.all()) + list(data.get("tags") or [])
-    kind = data["kind"]
-    fields: dict[str, Any] = {
-        name: data.get(name, "")
-        for name in ("email", "phone", "mobile", "street", "postcode", "city")
-    }
-    if data.get("country"):
-        fields["country"] = data["country"].upper()
-    if kind == CustomerKind.COMPANY:
-        fields["name"] = data["company_name"].strip()
-    else:
-        fields.update({name: data.get(name, "") for name in ("salutation", "title", "first_name", "last_name")})
-    fields["notes"] = data.get("message", "")
-    customer = customer_create(kind=kind, status=site.intake_status_id, tags=tags, **fields)
-    contact = Contact(
-        customer=customer,
-        **{name: data.get(name, "") for name in ("salutation", "title", "first_name", "last_name", "email", "phone", "mobile")},
-    )
-    contacts.contact_save(contact=contact)
-    location_fields = {name: data.get(f"location_{name}", "").strip() for name in ("name", "street", "postcode", "city", "country")}
-    if any(location_fields.values()):
-        location = Location(
-            customer=customer,
-            name=location_fields["name"] or location_fields["street"] or location_fields["city"] or customer.display_name,
-            street=location_fields["street"],
-            postcode=location_fields["postcode"],
-            city=location_fields["city"],
-            country=(location_fields["country"] or fields.get("country") or "DE").upper(),
-        )
-        locations.location_save(location=location)
-    return {
-        "id": customer.pk,
-        "number": customer.number,
-        "display_name": customer.display_name,
-        "status_name": customer.status.name,
-        "possible_duplicates": possible_duplicates(customer),
-    }
-
-
-def request_fingerprint(data) -> str:
-    if hasattr(data, "lists"):
-        data = {key: values for key, values in data.lists()}
-    text = json.dumps(data, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def intake_idempotent(*, api_key: ApiKey | None, key: str, fingerprint: str, data: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
-    """Run the intake once per (API key, Idempotency-Key).
-
-    Returns (status, body, outcome) with outcome "created", "replayed" or "conflict" (the key
-    was used before with a different body).
-
-    The unique constraint on IntakeRequest makes concurrent repeats safe: the second
-    insert waits for the first transaction and then finds its stored answer.
-    """
-    with transaction.atomic():
-        stored = IntakeRequest.objects.filter(api_key=api_key, key=key).first()
-        if stored is None:
-            try:
-                with transaction.atomic():
-                    stored = IntakeRequest.objects.create(api_key=api_key, key=key, request_hash=fingerprint, response_status=0)
-            except IntegrityError:
-                stored = IntakeRequest.objects.filter(api_key=api_key, key=key).first()
-            else:
-                body = intake_create(data)
-                stored.response_status, stored.response_body = 201, body
-                stored.save(update_fields=["response_status", "response_body"])
-                return 201, body, "created"
-        if stored is None or stored.response_status == 0:  # pragma: no cover - a rolled back twin
-            raise IntegrityError("intake idempotency race")
-        outcome = "replayed" if stored.request_hash == fingerprint else "conflict"
-        return stored.response_status, stored.response_body, outcome

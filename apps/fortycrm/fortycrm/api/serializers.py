@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +27,6 @@ from fortycrm.models import (
     Supplier,
     Tag,
 )
-from fortycrm.models.base import Salutation
 from fortycrm.models.customers import CustomerKind, customer_display_name
 from fortycrm.selectors import account_manager_candidates
 from fortycrm.services import billing, contacts, locations, meters, statuses
@@ -34,7 +36,7 @@ from fortycrm.tagnames import TAG_NAME_MAX_LENGTH
 from fortycrm.validators import MAX_ID, parse_whole_number
 
 User = get_user_model()
-
+STATUS_NAME_MAX_LENGTH = CustomerStatus._meta.get_field("name").max_length
 
 
 def iso_datetime(value, tz=None) -> str:
@@ -47,7 +49,7 @@ def id_field(**kwargs) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
-@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1}]})
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_ID}, {"type": "string", "minLength": 1, "maxLength": STATUS_NAME_MAX_LENGTH}]})
 class StatusRefField(serializers.Field):
     """A status by id (``2``) or by name (``"Kunde"``, any case); answers always carry the id."""
 
@@ -60,7 +62,7 @@ class StatusRefField(serializers.Field):
         number = parse_whole_number(text, maximum=10**30)
         if number is not None:
             return id_field().run_validation(number)
-        if not text or len(text) > 60:
+        if not text or len(text) > STATUS_NAME_MAX_LENGTH:
             self.fail("invalid")
         return text  # resolved by the service; an unknown name gets a 400 listing the statuses
 
@@ -70,54 +72,162 @@ class StatusRefField(serializers.Field):
 
 # --- customers ---------------------------------------------------------------------------
 
-CUSTOMER_VALUES = (
-    "id", "kind", "number", "name", "short_name", "salutation", "title", "first_name", "last_name",
-    "status_id", "status__name", "street", "postcode", "city", "country", "email", "phone", "mobile",
-    "website", "vat_id", "notes", "start_date", "end_date", "account_manager_id", "combine_invoices",
-    "logo", "created_at", "updated_at",
+#: The customer's fields in the API, in answer order: the one list for the serializer (detail,
+#: create, update, OpenAPI schema) and the list's fast ``.values()`` path.
+CUSTOMER_FIELDS = (
+    "id", "kind", "number", "name", "short_name", "salutation", "title", "first_name", "last_name", "display_name",
+    "status", "status_name", "tags", "street", "postcode", "city", "country", "email", "phone", "mobile", "website",
+    "vat_id", "notes", "start_date", "end_date", "account_manager", "combine_invoices", "logo", "created_at", "updated_at",
 )
+CUSTOMER_NOTES_MAX_LENGTH = 10000
+DISPLAY_NAME_PARTS = ("kind", "name", "short_name", "title", "first_name", "last_name")
 
 
 def display_name(row: dict[str, Any]) -> str:
-    return customer_display_name(
-        kind=row["kind"], name=row["name"], short_name=row["short_name"], title=row["title"], first_name=row["first_name"], last_name=row["last_name"]
-    )
+    return customer_display_name(**{name: row[name] for name in DISPLAY_NAME_PARTS})
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """A customer (Kunde): company or private. Numbering, status and tag rules of the desk apply.
+
+    Types, lengths, formats and choices come from the model. List and detail answers have
+    the same fields, built from one field list.
+    """
+
+    display_name = serializers.CharField(read_only=True)
+    status = StatusRefField(required=False, help_text=_("Status id or name; empty → the default status for new customers."))
+    status_name = serializers.CharField(source="status.name", read_only=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=TAG_NAME_MAX_LENGTH), required=False, max_length=100)
+    account_manager = id_field(required=False, allow_null=True, help_text=_("User id of the account manager (a user in a group)."))
+    logo = serializers.URLField(read_only=True, allow_null=True, help_text=_("URL of the logo or picture, or null."))
+
+    class Meta:
+        model = Customer
+        fields = CUSTOMER_FIELDS
+        extra_kwargs = {
+            "kind": {"help_text": _("company or private")},
+            # the service checks that a number is free (409 naming the holder), not a UniqueValidator
+            "number": {
+                "min_value": 1, "max_value": MAX_ID, "validators": [],
+                "help_text": _("Only for statuses with customer number; empty → the next free number."),
+            },
+            "notes": {"max_length": CUSTOMER_NOTES_MAX_LENGTH},
+        }
+
+    def get_validators(self) -> list:
+        return []  # rules spanning fields live in the customer services
+
+    def validate_account_manager(self, value: int | None) -> int | None:
+        if value is not None and not account_manager_candidates().filter(pk=value).exists():
+            raise serializers.ValidationError(
+                _("There is no active user with id %(id)s who can be account manager (users in at least one group).") % {"id": value}
+            )
+        return value
+
+    def to_representation(self, instance: Customer) -> dict[str, Any]:
+        plan = customer_answer_plan()
+        row = {source: _instance_value(instance, source) for source in plan.values_fields}
+        names = sorted((t.name for t in instance.tags.all()), key=str.casefold)
+        return customer_json(row, names, _logo_url_for(self.context.get("request")))
+
+    def _actor(self):
+        request = self.context.get("request")
+        return request.user if request is not None else None
+
+    def create(self, validated_data: dict[str, Any]) -> Customer:
+        kwargs = dict(validated_data)  # account_manager as id: the service sets account_manager_id
+        kwargs.setdefault("kind", CustomerKind.COMPANY)
+        return customer_services.customer_create(actor=self._actor(), **kwargs)
+
+    def update(self, instance: Customer, validated_data: dict[str, Any]) -> Customer:
+        return customer_services.customer_update(instance, actor=self._actor(), **validated_data)
+
+
+@dataclass(frozen=True)
+class CustomerAnswerPlan:
+    """How each answer field is read from a ``.values()`` row; derived from ``CustomerSerializer``."""
+
+    values_fields: tuple[str, ...]  # what the list selects
+    getters: tuple[tuple[str, str, str], ...]  # (answer field, kind of value, row key)
+
+
+def _instance_value(instance: Customer, source: str) -> Any:
+    if source == "logo":
+        return instance.logo.name or ""
+    obj = instance
+    for part in source.split("__"):
+        obj = getattr(obj, part)
+    return obj
+
+
+@cache
+def customer_answer_plan() -> CustomerAnswerPlan:
+    """Map every field of ``CUSTOMER_FIELDS`` to its ``.values()`` source and conversion.
+
+    Foreign keys are read as their id column, dotted sources (``status.name``) as lookups,
+    dates and times converted as DRF's fields would; ``display_name``, ``tags`` and ``logo``
+    are computed. A field added to the serializer is thus in the list and the detail at once.
+    """
+    fields = CustomerSerializer().fields
+    values: list[str] = []
+    getters: list[tuple[str, str, str]] = []
+
+    def select(source: str) -> str:
+        if source not in values:
+            values.append(source)
+        return source
+
+    for name in CUSTOMER_FIELDS:
+        field = fields[name]
+        if name == "display_name":
+            for part in DISPLAY_NAME_PARTS:
+                select(part)
+            getters.append((name, "display_name", ""))
+        elif name == "tags":
+            getters.append((name, "tags", ""))
+        elif name == "logo":
+            getters.append((name, "logo", select("logo")))
+        else:
+            source = field.source.replace(".", "__")
+            try:
+                model_field = Customer._meta.get_field(source)
+            except FieldDoesNotExist:
+                model_field = None
+            if model_field is not None and model_field.is_relation:
+                source = model_field.attname
+            kind = "datetime" if isinstance(field, serializers.DateTimeField) else "date" if isinstance(field, serializers.DateField) else "plain"
+            getters.append((name, kind, select(source)))
+    return CustomerAnswerPlan(values_fields=tuple(values), getters=tuple(getters))
 
 
 def customer_json(row: dict[str, Any], tags: list[str], logo_url, tz=None) -> dict[str, Any]:
-    """The customer's JSON from a ``.values(*CUSTOMER_VALUES)`` row (lists) or an instance's fields."""
-    return {
-        "id": row["id"],
-        "kind": row["kind"],
-        "number": row["number"],
-        "name": row["name"],
-        "short_name": row["short_name"],
-        "salutation": row["salutation"],
-        "title": row["title"],
-        "first_name": row["first_name"],
-        "last_name": row["last_name"],
-        "display_name": display_name(row),
-        "status": row["status_id"],
-        "status_name": row["status__name"],
-        "tags": tags,
-        "street": row["street"],
-        "postcode": row["postcode"],
-        "city": row["city"],
-        "country": row["country"],
-        "email": row["email"],
-        "phone": row["phone"],
-        "mobile": row["mobile"],
-        "website": row["website"],
-        "vat_id": row["vat_id"],
-        "notes": row["notes"],
-        "start_date": row["start_date"].isoformat() if row["start_date"] else None,
-        "end_date": row["end_date"].isoformat() if row["end_date"] else None,
-        "account_manager": row["account_manager_id"],
-        "combine_invoices": row["combine_invoices"],
-        "logo": logo_url(row["logo"]) if row["logo"] else None,
-        "created_at": iso_datetime(row["created_at"], tz),
-        "updated_at": iso_datetime(row["updated_at"], tz),
-    }
+    """The customer's JSON from a ``.values(*customer_answer_plan().values_fields)`` row or an instance's values."""
+    tz = tz or timezone.get_current_timezone()
+    answer: dict[str, Any] = {}
+    for name, kind, key in customer_answer_plan().getters:
+        if kind == "plain":
+            answer[name] = row[key]
+        elif kind == "datetime":
+            answer[name] = iso_datetime(row[key], tz) if row[key] is not None else None
+        elif kind == "date":
+            answer[name] = row[key].isoformat() if row[key] is not None else None
+        elif kind == "display_name":
+            answer[name] = display_name(row)
+        elif kind == "tags":
+            answer[name] = tags
+        else:  # logo
+            answer[name] = logo_url(row[key]) if row[key] else None
+    return answer
+
+
+def _logo_url_for(request):
+    storage = Customer._meta.get_field("logo").storage
+
+    def logo_url(name: str) -> str:
+        url = storage.url(name)
+        return request.build_absolute_uri(url) if request is not None else url
+
+    return logo_url
 
 
 def _tag_pairs(ids: list[int]) -> list[tuple[int, int]]:
@@ -134,7 +244,7 @@ def _tag_pairs(ids: list[int]) -> list[tuple[int, int]]:
 
 
 def customer_rows(rows: list[dict[str, Any]], request=None, tag_names: dict[int, str] | None = None) -> list[dict[str, Any]]:
-    """JSON for a page of ``.values()`` rows: one more query for all their tags.
+    """JSON for a page of ``.values(*customer_answer_plan().values_fields)`` rows: one more query for all their tags.
 
     ``tag_names`` (tag id → name, e.g. memoised per data generation) saves the join to tags.
     """
@@ -144,7 +254,7 @@ def customer_rows(rows: list[dict[str, Any]], request=None, tag_names: dict[int,
         through = Customer.tags.through.objects.filter(customer_id__in=ids)
         if tag_names is not None:
             pairs = _tag_pairs(ids)
-            missing = {tag_id for _c, tag_id in pairs if tag_id not in tag_names}
+            missing = {tag_id for _customer_id, tag_id in pairs if tag_id not in tag_names}
             if missing:  # a tag newer than the memo (committed a moment ago)
                 tag_names = {**tag_names, **dict(Tag.objects.filter(pk__in=missing).values_list("pk", "name"))}
             for customer_id, tag_id in pairs:
@@ -155,87 +265,8 @@ def customer_rows(rows: list[dict[str, Any]], request=None, tag_names: dict[int,
         for names in tags.values():
             names.sort(key=str.casefold)
     tz = timezone.get_current_timezone()
-    storage = Customer._meta.get_field("logo").storage
-
-    def logo_url(name: str) -> str:
-        url = storage.url(name)
-        return request.build_absolute_uri(url) if request is not None else url
-
+    logo_url = _logo_url_for(request)
     return [customer_json(row, tags[row["id"]], logo_url, tz) for row in rows]
-
-
-class CustomerSerializer(serializers.Serializer):
-    """A customer (Kunde): company or private. Numbering, status and tag rules of the desk apply."""
-
-    id = serializers.IntegerField(read_only=True)
-    kind = serializers.ChoiceField(choices=CustomerKind.choices, required=False, help_text=_("company or private"))
-    number = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, required=False, allow_null=True,
-        help_text=_("Only for statuses with customer number; empty → the next free number."),
-    )
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    short_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
-    salutation = serializers.ChoiceField(choices=Salutation.choices, required=False, allow_blank=True)
-    title = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    display_name = serializers.CharField(read_only=True)
-    status = StatusRefField(required=False, help_text=_("Status id or name; empty → the default status for new customers."))
-    status_name = serializers.CharField(read_only=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=TAG_NAME_MAX_LENGTH), required=False, max_length=100)
-    street = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    country = serializers.CharField(max_length=2, required=False)
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    mobile = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    website = serializers.URLField(max_length=200, required=False, allow_blank=True)
-    vat_id = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=10000)
-    start_date = serializers.DateField(required=False, allow_null=True)
-    end_date = serializers.DateField(required=False, allow_null=True)
-    account_manager = id_field(required=False, allow_null=True, help_text=_("User id of the account manager (a user in a group)."))
-    combine_invoices = serializers.BooleanField(required=False)
-    logo = serializers.URLField(read_only=True, allow_null=True, help_text=_("URL of the logo or picture, or null."))
-    created_at = serializers.DateTimeField(read_only=True)
-    updated_at = serializers.DateTimeField(read_only=True)
-
-    def validate_account_manager(self, value: int | None) -> int | None:
-        if value is not None and not account_manager_candidates().filter(pk=value).exists():
-            raise serializers.ValidationError(
-                _("There is no active user with id %(id)s who can be account manager (users in at least one group).") % {"id": value}
-            )
-        return value
-
-    def to_representation(self, instance: Customer) -> dict[str, Any]:
-        row = {name: getattr(instance, name) for name in CUSTOMER_VALUES if "__" not in name and name != "logo"}
-        row["status__name"] = instance.status.name
-        row["logo"] = instance.logo.name if instance.logo else ""
-        names = sorted((t.name for t in instance.tags.all()), key=str.casefold)
-        request = self.context.get("request")
-
-        def logo_url(name: str) -> str:
-            url = instance.logo.url
-            return request.build_absolute_uri(url) if request is not None else url
-
-        return customer_json(row, names, logo_url)
-
-    def _service_kwargs(self, data: dict[str, Any]) -> dict[str, Any]:
-        return dict(data)  # account_manager as id: the service sets account_manager_id
-
-    def _actor(self):
-        request = self.context.get("request")
-        return request.user if request is not None else None
-
-    def create(self, validated_data: dict[str, Any]) -> Customer:
-        kwargs = self._service_kwargs(validated_data)
-        kwargs.setdefault("kind", CustomerKind.COMPANY)
-        return customer_services.customer_create(actor=self._actor(), **kwargs)
-
-    def update(self, instance: Customer, validated_data: dict[str, Any]) -> Customer:
-        kwargs = self._service_kwargs(validated_data)
-        return customer_services.customer_update(instance, actor=self._actor(), **kwargs)
 
 
 # --- everything else: ModelSerializers whose create/update call the service -------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers as drf_serializers
@@ -14,12 +16,12 @@ from rest_framework.views import APIView
 
 from fortycrm import listcache
 from fortycrm.api import filters, intake, schema, serializers  # noqa: F401  (schema: OpenAPI extensions)
-from fortycrm.api.filters import CustomerFilter
 from fortycrm.api.pagination import CustomerPagination
 from fortycrm.api.throttling import IntakeRateThrottle
 from fortycrm.models import ApiKey, Contact, Customer, CustomerStatus, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
 from fortycrm.services import contacts, locations, statuses
 from fortycrm.services import customers as customer_services
+from fortycrm.services import intake as intake_services
 
 HTTP_METHODS = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -44,21 +46,8 @@ class ServiceViewSet(viewsets.ModelViewSet):
         self.delete_with(instance)
 
 
-CUSTOMER_LIST_PARAMETERS = [
-    OpenApiParameter("status", str, description="Status id or name"),
-    OpenApiParameter("tag", str, many=True, explode=True, description="Tag name; repeat for customers with all of the tags"),
-    OpenApiParameter("account_manager", int, description="User id of the account manager"),
-    OpenApiParameter("changed_since", str, description="ISO 8601 date or date-time; customers changed at or after it"),
-    OpenApiParameter("search", str, description="Part of name, number, e-mail or city"),
-    OpenApiParameter(
-        "ordering", str,
-        description="Comma separated: number, name, created_at, updated_at, city, postcode, last_name, id; “-” for descending",
-    ),
-]
-
-
 @extend_schema_view(
-    list=extend_schema(parameters=CUSTOMER_LIST_PARAMETERS, responses={200: serializers.CustomerSerializer(many=True), 400: ERROR_RESPONSES[400]}),
+    list=extend_schema(responses={200: serializers.CustomerSerializer(many=True), 400: ERROR_RESPONSES[400]}),
     create=extend_schema(responses={201: serializers.CustomerSerializer, 400: ERROR_RESPONSES[400], 409: ERROR_RESPONSES[400]}),
     partial_update=extend_schema(responses={200: serializers.CustomerSerializer, 400: ERROR_RESPONSES[400], 409: ERROR_RESPONSES[400]}),
 )
@@ -68,14 +57,20 @@ class CustomerViewSet(ServiceViewSet):
     serializer_class = serializers.CustomerSerializer
     queryset = Customer.objects.select_related("status").prefetch_related("tags")
     pagination_class = CustomerPagination
-    filter_backends: list = []
+    filter_backends = [DjangoFilterBackend]  # the list only (see ``list``); documents the parameters
+    filterset_class = filters.CustomerFilterSet
     count_cache_key: str | None = None
+
+    def filter_queryset(self, queryset):
+        return queryset  # retrieve, update and delete ignore list filters
 
     def list(self, request, *args, **kwargs):
         gen = listcache.generation()
-        spec = CustomerFilter.from_params(request.query_params, gen=gen)
-        self.count_cache_key = listcache.count_key("customers", spec.key, gen)
-        rows = spec.apply(Customer.objects.all()).values(*serializers.CUSTOMER_VALUES)
+        filterset = self.filterset_class(request.query_params, Customer.objects.all(), request=request, gen=gen)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        self.count_cache_key = listcache.count_key("customers", filterset.count_key, gen)
+        rows = filterset.qs.values(*serializers.customer_answer_plan().values_fields)
         page = self.paginate_queryset(rows)
         tag_names = listcache.memo(gen, ("tag-names",), lambda: dict(Tag.objects.values_list("pk", "name")))
         return self.get_paginated_response(serializers.customer_rows(list(page), request, tag_names))
@@ -193,11 +188,14 @@ class IntakeView(APIView):
                 {intake.IDEMPOTENCY_HEADER: [_("The Idempotency-Key may have at most %(max)d characters.") % {"max": intake.MAX_IDEMPOTENCY_KEY}]}
             )
         if not key:
-            with transaction.atomic():
-                return Response(intake.intake_create(serializer.validated_data), status=status.HTTP_201_CREATED)
+            return Response(intake_services.intake_create(data=serializer.validated_data), status=status.HTTP_201_CREATED)
         api_key = request.auth if isinstance(request.auth, ApiKey) else None
-        code, body, outcome = intake.intake_idempotent(
-            api_key=api_key, key=key, fingerprint=intake.request_fingerprint(request.data), data=serializer.validated_data
+        code, body, outcome = intake_services.intake_idempotent(
+            owner=intake_services.intake_owner(api_key=api_key, user=request.user),
+            key=key,
+            fingerprint=intake_services.request_fingerprint(request.data),
+            data=serializer.validated_data,
+            api_key=api_key,
         )
         if outcome == "conflict":
             return Response(

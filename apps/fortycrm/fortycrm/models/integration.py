@@ -36,8 +36,14 @@ class ApiKey(AbstractAPIKey):
 
 
 class IntakeRequest(models.Model):
-    """Remembers intake answers per Idempotency-Key so a repeated POST creates nothing new."""
+    """Remembers intake answers per caller and Idempotency-Key so a repeated POST creates nothing new.
 
+    ``owner`` names the caller: ``"key:<id>"`` for an API key, ``"user:<id>"`` for a desk
+    session (see ``services.intake.intake_owner``). It is never empty, so the unique
+    constraint holds for session callers too (a NULL ``api_key`` would never collide).
+    """
+
+    owner = models.CharField(max_length=40)
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+", null=True)
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
@@ -48,7 +54,7 @@ class IntakeRequest(models.Model):
     class Meta:
         verbose_name = _("intake request")
         verbose_name_plural = _("intake requests")
-        constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="intake_idempotency_unique")]
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="intake_idempotency_owner_unique")]
 
     def __str__(self) -> str:
         return self.key
