@@ -352,7 +352,10 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
 
 class InvoiceSerializer(ServiceModelSerializer):
-    lines = InvoiceLineSerializer(many=True, required=False, help_text=_("Invoice lines; only when creating the invoice."))
+    lines = InvoiceLineSerializer(
+        many=True, required=False, max_length=billing.MAX_INVOICE_LINES,
+        help_text=_("Invoice lines; only when creating the invoice (at most 500)."),
+    )
 
     class Meta:
         model = Invoice
