@@ -95,17 +95,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache and jobs -------------------------------------------------------------------
 if ENV.redis_url:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": ENV.redis_url,
-            "KEY_PREFIX": f"fortycrm:{ENV.site}",
-            # Redis down: cache reads miss and writes are dropped instead of failing the
-            # request (lists count without the cache, rate limits count in the database,
-            # fortycrm.ratelimit); it is used again as soon as it answers.
-            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
-        }
-    }
+    from fortycrm.caching import redis_cache
+
+    # Redis down: cache reads miss and writes are dropped instead of failing the request
+    # (lists count without the cache, rate limits count in the database); see fortycrm.caching
+    CACHES = {"default": redis_cache(ENV.redis_url, key_prefix=f"fortycrm:{ENV.site}")}
     RQ_QUEUES = {"default": {"URL": ENV.redis_url, "DEFAULT_TIMEOUT": 3600}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -155,7 +149,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "fortycrm.api.parsers.LimitedJSONParser",
         "fortycrm.api.parsers.LimitedFormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "fortycrm.api.parsers.LimitedMultiPartParser",
     ],
     # client address for rate limits: REMOTE_ADDR; behind a proxy set it to the number of proxies
     "NUM_PROXIES": 0,

@@ -37,7 +37,7 @@ from django.db.models import F
 
 logger = logging.getLogger(__name__)
 
-SHARED_CACHE_BACKENDS = ("redis", "memcache")
+SHARED_CACHE_BACKENDS = ("redis", "memcached")  # not "locmem…Cache"
 MAX_KEY_LENGTH = 200
 
 
@@ -85,7 +85,7 @@ def seconds_until_allowed(*, previous: int, current: int, limit: int, elapsed: f
     else:  # only the next window can help: there the current one is the previous one
         needed_fraction = max(0.0, 1.0 - (limit - 1) / current)
         wait = (window - elapsed) + needed_fraction * window
-    return max(1, math.ceil(wait))
+    return max(1, math.ceil(wait - 1e-9))  # 30.000000000000004 s is 30 s
 
 
 # --- stores: both return (previous, current) after adding ``amount`` to the current window --

@@ -61,7 +61,7 @@ def refuse(request, message) -> exceptions.APIException:
         return exceptions.AuthenticationFailed(message)
     return exceptions.Throttled(
         wait=decision.retry_after,
-        detail=_("Too many failed API key attempts from your address. Check the key your program sends."),
+        detail=str(_("Too many failed API key attempts from your address. Check the key your program sends.")),
     )
 
 

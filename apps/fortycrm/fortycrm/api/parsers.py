@@ -105,3 +105,11 @@ class LimitedFormParser(parsers.FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
         check_content_length(parser_context)
         return super().parse(stream, media_type, parser_context)
+
+
+class LimitedMultiPartParser(parsers.MultiPartParser):
+    """Multipart bodies with the same size limit (the API takes no file uploads)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        check_content_length(parser_context)
+        return super().parse(stream, media_type, parser_context)
