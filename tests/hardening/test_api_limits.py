@@ -133,3 +133,27 @@ def test_request_body_size_is_limited_with_413_json(settings):
     multipart = intake_client.post(f"{API}/intake/", {"last_name": "Lang", "message": "x" * 70_000})
     assert multipart.status_code == 413 and "detail" in multipart.json()
     assert not Invoice.objects.exists() and Customer.objects.count() == 1
+
+
+def test_desk_invoice_formset_refuses_more_than_500_lines(rf, django_user_model):
+    from django.contrib import admin
+
+    from fortycrm.admin.billing import InvoiceLineInline
+
+    customer = factories.company("Viele Zeilen GmbH")
+    invoice = billing.invoice_create(invoice=Invoice(customer=customer, date=dt.date(2026, 1, 1)))
+    request = rf.post("/")
+    request.user = django_user_model.objects.create_superuser("chefin", "c@example.com", "pw-chefin-12345")
+    FormSet = InvoiceLineInline(Invoice, admin.site).get_formset(request, invoice)
+
+    def data(count: int) -> dict:
+        prefix = FormSet.get_default_prefix()
+        body = {f"{prefix}-TOTAL_FORMS": str(count), f"{prefix}-INITIAL_FORMS": "0"}
+        for i in range(count):
+            body.update({f"{prefix}-{i}-description": f"Zeile {i}", f"{prefix}-{i}-quantity": "1", f"{prefix}-{i}-unit_price": "1"})
+        return body
+
+    too_many = FormSet(data(501), instance=invoice)
+    assert not too_many.is_valid()
+    assert "500" in str(too_many.non_form_errors())
+    assert FormSet(data(500), instance=invoice).is_valid()
