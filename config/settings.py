@@ -95,13 +95,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache and jobs -------------------------------------------------------------------
 if ENV.redis_url:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": ENV.redis_url,
-            "KEY_PREFIX": f"fortycrm:{ENV.site}",
-        }
-    }
+    from fortycrm.caching import redis_cache
+
+    # Redis down: cache reads miss and writes are dropped instead of failing the request
+    # (lists count without the cache, rate limits count in the database); see fortycrm.caching
+    CACHES = {"default": redis_cache(ENV.redis_url, key_prefix=f"fortycrm:{ENV.site}")}
     RQ_QUEUES = {"default": {"URL": ENV.redis_url, "DEFAULT_TIMEOUT": 3600}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -147,6 +145,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "fortycrm.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # body size (413) and JSON nesting depth (400) limits, see fortycrm.api.parsers
+    "DEFAULT_PARSER_CLASSES": [
+        "fortycrm.api.parsers.LimitedJSONParser",
+        "fortycrm.api.parsers.LimitedFormParser",
+        "fortycrm.api.parsers.LimitedMultiPartParser",
+    ],
+    # client address for rate limits: REMOTE_ADDR; behind a proxy set it to the number of proxies
+    "NUM_PROXIES": 0,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "EXCEPTION_HANDLER": "fortycrm.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

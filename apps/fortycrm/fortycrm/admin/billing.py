@@ -101,11 +101,14 @@ class InvoiceLineFormSet(BaseInlineFormSet):
     def clean(self):
         super().clean()
         total = Decimal("0")
+        kept = 0
         for form in self.forms:
             data = getattr(form, "cleaned_data", None) or {}
+            if data and not data.get("DELETE"):
+                kept += 1
             if data and not data.get("DELETE") and data.get("quantity") is not None and data.get("unit_price") is not None:
                 total += data["quantity"] * data["unit_price"]
-        problem = services.invoice_total_problem(total)
+        problem = services.invoice_lines_problem(kept) or services.invoice_total_problem(total)
         if problem:
             raise ValidationError(problem)
 
@@ -115,6 +118,7 @@ class InvoiceLineInline(TabularInline):
     form = InvoiceLineForm
     formset = InvoiceLineFormSet
     extra = 1
+    max_num = services.MAX_INVOICE_LINES
     fields = ["description", "quantity", "unit_price", "order", "amount_display"]
     readonly_fields = ["amount_display"]
     autocomplete_fields = ["order"]

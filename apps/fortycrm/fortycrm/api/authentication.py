@@ -52,21 +52,38 @@ def touch_last_used(api_key: ApiKey) -> None:
         api_key.last_used_at = now
 
 
+def refuse(request, message) -> exceptions.APIException:
+    """401 for a failed key; 429 with ``Retry-After`` once the address failed too often (guessing)."""
+    from fortycrm.api.throttling import api_key_failure
+
+    decision = api_key_failure(request)
+    if decision.allowed:
+        return exceptions.AuthenticationFailed(message)
+    return exceptions.Throttled(
+        wait=decision.retry_after,
+        detail=str(_("Too many failed API key attempts from your address. Check the key your program sends.")),
+    )
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
-    """``Authorization: Api-Key <prefix>.<secret>``; revoked or expired keys are refused (401)."""
+    """``Authorization: Api-Key <prefix>.<secret>``; revoked or expired keys are refused (401).
+
+    Failed attempts are counted per client address (fortycrm.api.throttling); past the
+    limit they answer 429. A valid key costs no extra query.
+    """
 
     def authenticate(self, request):
         key = key_from_header(request)
         if key is None:
             return None
         if not key or "." not in key or len(key) > 200:
-            raise exceptions.AuthenticationFailed(_("Invalid API key. Send it as “Authorization: Api-Key <key>”."))
+            raise refuse(request, _("Invalid API key. Send it as “Authorization: Api-Key <key>”."))
         try:
             api_key = ApiKey.objects.get_from_key(key)
         except ApiKey.DoesNotExist:
-            raise exceptions.AuthenticationFailed(_("Unknown or revoked API key."))
+            raise refuse(request, _("Unknown or revoked API key.")) from None
         if api_key.has_expired:
-            raise exceptions.AuthenticationFailed(_("This API key has expired."))
+            raise refuse(request, _("This API key has expired."))
         touch_last_used(api_key)
         return ApiKeyActor(api_key), api_key
 

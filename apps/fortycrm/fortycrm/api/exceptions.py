@@ -4,13 +4,17 @@
   customer number (code ``number_taken``) → 409 with the same shape.
 * ``PermissionDenied`` → 403, unknown records → 404, values the database cannot hold → 400,
   a conflict with a unique constraint → 409; everything else as Django REST Framework does.
+* A form body over Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` → 413 (JSON bodies: api.parsers).
+* Redis (cache or job queue) not reachable → 503 with ``Retry-After``: the cache itself
+  degrades (settings: ``IGNORE_EXCEPTIONS``), so this is only what cannot work without it.
 """
 
 from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404
@@ -24,6 +28,32 @@ from rest_framework.views import exception_handler
 logger = logging.getLogger(__name__)
 
 NUMBER_TAKEN = "number_taken"
+OUTAGE_RETRY_AFTER = 30  # seconds
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Redis (cache, job queue) not reachable: redis-py's and django-redis' connection errors."""
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - redis is not installed
+        return False
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        return True
+    try:
+        from django_redis.exceptions import ConnectionInterrupted
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, ConnectionInterrupted)
+
+
+def outage_response() -> Response:
+    response = Response(
+        {"detail": _("A service fortycrm needs (Redis: cache and job queue) is not reachable at the moment. Please try again in a minute.")},
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+    )
+    response["Retry-After"] = str(OUTAGE_RETRY_AFTER)
+    return response
 
 
 def error_dict(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -71,6 +101,15 @@ def flat_field_errors(data):
 
 
 def api_exception_handler(exc, context):
+    if is_outage(exc):
+        logger.warning("API: Redis not reachable: %s", exc)
+        return outage_response()
+    if isinstance(exc, RequestDataTooBig):
+        from fortycrm.api.parsers import too_large
+
+        exc = too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    if isinstance(exc, TooManyFieldsSent):
+        exc = ParseError(_("The request has too many form fields."))
     if isinstance(exc, DjangoValidationError):
         code = status.HTTP_409_CONFLICT if has_code(exc, NUMBER_TAKEN) else status.HTTP_400_BAD_REQUEST
         return Response(error_dict(exc), status=code)

@@ -383,7 +383,11 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
 
 class InvoiceSerializer(ServiceModelSerializer):
-    lines = InvoiceLineSerializer(many=True, required=False, help_text=_("Invoice lines; only when creating the invoice."))
+    lines = InvoiceLineSerializer(
+        many=True, required=False, max_length=billing.MAX_INVOICE_LINES,
+        error_messages={"max_length": _("An invoice can have at most {max_length} lines. Split it into several invoices.")},
+        help_text=_("Invoice lines; only when creating the invoice."),
+    )
 
     class Meta:
         model = Invoice

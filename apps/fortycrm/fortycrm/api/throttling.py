@@ -1,26 +1,44 @@
-"""Rate limit of the intake endpoint: per API key and minute (SiteSettings), in the Django cache.
+"""Rate limits of API v1, counted by ``fortycrm.ratelimit`` (sliding window, shared by all workers).
 
-The cache is Redis when ``REDIS_URL`` is set (shared by all workers) and local memory
-otherwise (then the limit holds per process).
+* Intake: ``SiteSettings.api_rate_limit_per_minute`` requests per API key (or desk user or
+  address) within any 60 seconds; 0 = no limit. Refused requests do not count.
+* Failed API key authentication: ``FORTYCRM_API_KEY_FAILURES_PER_MINUTE`` (default 30)
+  failures per client address within any 60 seconds; then every further failing attempt
+  answers 429 with ``Retry-After`` instead of 401. Requests with a valid key never touch
+  the counter (no extra query, no lockout of a website by a guesser behind the same proxy).
 """
 
 from __future__ import annotations
 
-import time
-
-from django.core.cache import cache
+from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
+from fortycrm import ratelimit
 from fortycrm.models import ApiKey, SiteSettings
 
 WINDOW_SECONDS = 60
+API_KEY_FAILURES_PER_MINUTE = 30
+
+
+def client_address(request) -> str:
+    """The client's address; ``X-Forwarded-For`` only as far as ``NUM_PROXIES`` trusts it."""
+    return BaseThrottle().get_ident(request) or ""
+
+
+def api_key_failure_limit() -> int:
+    return int(getattr(settings, "FORTYCRM_API_KEY_FAILURES_PER_MINUTE", API_KEY_FAILURES_PER_MINUTE))
+
+
+def api_key_failure(request) -> ratelimit.Decision:
+    """Count a failed API key authentication of this address."""
+    return ratelimit.hit("api-key-failure", client_address(request), limit=api_key_failure_limit(), window=WINDOW_SECONDS)
 
 
 class IntakeRateThrottle(BaseThrottle):
-    """Fixed one-minute windows; ``SiteSettings.api_rate_limit_per_minute`` requests each (0 = no limit)."""
+    """``SiteSettings.api_rate_limit_per_minute`` requests within any 60 seconds (0 = no limit)."""
 
     def __init__(self):
-        self._wait = 0.0
+        self._wait = 0
 
     @staticmethod
     def ident_for(request) -> str:
@@ -28,23 +46,15 @@ class IntakeRateThrottle(BaseThrottle):
             return f"key:{request.auth.pk}"
         if request.user and request.user.is_authenticated:
             return f"user:{request.user.pk}"
-        return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+        return f"ip:{client_address(request)}"
 
     def allow_request(self, request, view) -> bool:
         limit = SiteSettings.load().api_rate_limit_per_minute
         if not limit:
             return True
-        now = time.time()
-        window = int(now // WINDOW_SECONDS)
-        key = f"fortycrm:api:intake-rate:{self.ident_for(request)}:{window}"
-        cache.add(key, 0, WINDOW_SECONDS + 10)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, WINDOW_SECONDS + 10)
-            count = 1
-        self._wait = WINDOW_SECONDS - (now % WINDOW_SECONDS)
-        return count <= limit
+        decision = ratelimit.hit("intake", self.ident_for(request), limit=limit, window=WINDOW_SECONDS, count_refused=False)
+        self._wait = decision.retry_after
+        return decision.allowed
 
     def wait(self) -> float:
-        return max(1.0, self._wait)
+        return max(1, self._wait)

@@ -10,13 +10,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fortycrm import listcache
 from fortycrm.api import filters, intake, schema, serializers  # noqa: F401  (schema: OpenAPI extensions)
 from fortycrm.api.pagination import CustomerPagination
+from fortycrm.api.parsers import LimitedFormParser, LimitedJSONParser, LimitedMultiPartParser
 from fortycrm.api.throttling import IntakeRateThrottle
 from fortycrm.models import ApiKey, Contact, Customer, CustomerStatus, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
 from fortycrm.services import contacts, locations, statuses
@@ -166,7 +166,7 @@ class IntakeView(APIView):
 
     intake_endpoint = True  # see permissions.ScopeOrModelPermission
     throttle_classes = [IntakeRateThrottle]
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [LimitedJSONParser, LimitedFormParser, LimitedMultiPartParser]
     serializer_class = intake.IntakeSerializer
 
     @extend_schema(

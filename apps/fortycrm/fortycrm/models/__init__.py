@@ -6,6 +6,7 @@ from fortycrm.models.imports import ImportLog
 from fortycrm.models.integration import ApiKey, IntakeRequest
 from fortycrm.models.locations import Assignment, Location, LocationSupplier, Supplier
 from fortycrm.models.meters import Meter, MeterReading
+from fortycrm.models.ratelimit import RateCounter
 from fortycrm.models.settings import SiteSettings
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "MeterReading",
     "NumberSequence",
     "Order",
+    "RateCounter",
     "SiteSettings",
     "Supplier",
     "Tag",

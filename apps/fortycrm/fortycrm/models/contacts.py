@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from fortycrm.models.base import Salutation, TimeStamped
+from fortycrm.ranges import positive_small
 
 
 class Contact(TimeStamped):
@@ -34,7 +34,7 @@ class Contact(TimeStamped):
     email = models.EmailField(_("e-mail"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
     priority = models.PositiveSmallIntegerField(
-        _("priority"), default=1, validators=[MinValueValidator(1)], help_text=_("1 = most important; sets the position in lists.")
+        _("priority"), default=1, validators=positive_small(1), help_text=_("1 = most important; sets the position in lists.")
     )
     birthday = models.DateField(_("birthday"), null=True, blank=True, help_text=_("Only for contacts of private customers."))
     custom_field_data = models.JSONField(default=dict, blank=True, editable=False)

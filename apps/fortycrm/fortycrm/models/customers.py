@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from fortycrm.models.base import Salutation, TimeStamped
+from fortycrm.ranges import big_integer, positive_small
 from fortycrm.tagnames import TAG_NAME_MAX_LENGTH, tag_normalize
 from fortycrm.validators import color_validator, validate_image_file
 
@@ -18,7 +19,7 @@ class CustomerStatus(models.Model):
 
     name = models.CharField(_("name"), max_length=60, unique=True)
     color = models.CharField(_("colour"), max_length=7, default="#607D8B", validators=[color_validator])
-    position = models.PositiveSmallIntegerField(pgettext_lazy("sort order", "order"), default=0)
+    position = models.PositiveSmallIntegerField(pgettext_lazy("sort order", "order"), default=0, validators=positive_small())
     with_number = models.BooleanField(
         _("with customer number"),
         default=False,
@@ -99,7 +100,7 @@ class NumberSequence(models.Model):
     """A counter row, locked with select_for_update when a number is handed out."""
 
     key = models.CharField(max_length=40, unique=True)
-    last_value = models.BigIntegerField(default=0)
+    last_value = models.BigIntegerField(default=0, validators=big_integer())
 
     class Meta:
         verbose_name = _("number sequence")

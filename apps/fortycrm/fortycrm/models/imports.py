@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fortycrm.ranges import positive_integer
+
 
 class ImportLog(models.Model):
     """Datenimport: who imported which file when, with what result (R-IMP-5)."""
@@ -25,11 +27,11 @@ class ImportLog(models.Model):
     file = models.FileField(_("uploaded file"), upload_to="imports/", blank=True)
     dry_run = models.BooleanField(_("preview only"), default=False)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
-    total_rows = models.PositiveIntegerField(_("rows"), default=0)
-    processed_rows = models.PositiveIntegerField(_("processed rows"), default=0)
-    created_count = models.PositiveIntegerField(_("created"), default=0)
-    updated_count = models.PositiveIntegerField(_("updated"), default=0)
-    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0, validators=positive_integer())
+    processed_rows = models.PositiveIntegerField(_("processed rows"), default=0, validators=positive_integer())
+    created_count = models.PositiveIntegerField(_("created"), default=0, validators=positive_integer())
+    updated_count = models.PositiveIntegerField(_("updated"), default=0, validators=positive_integer())
+    error_count = models.PositiveIntegerField(_("errors"), default=0, validators=positive_integer())
     errors = models.JSONField(_("problems"), default=list, blank=True)
     warnings = models.JSONField(_("notes"), default=list, blank=True)
     user = models.ForeignKey(

@@ -4,6 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
+from fortycrm.ranges import positive_small
+
 
 class ApiScope(models.TextChoices):
     READ = "read", _("read")
@@ -47,7 +49,7 @@ class IntakeRequest(models.Model):
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+", null=True)
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(default=201)
+    response_status = models.PositiveSmallIntegerField(default=201, validators=positive_small())
     response_body = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -4,6 +4,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fortycrm.ranges import positive_integer
+
 
 class SiteSettings(models.Model):
     """One row of site-wide settings, edited in the desk's settings area."""
@@ -25,7 +27,7 @@ class SiteSettings(models.Model):
         help_text=_("Empty: the default status for new customers."),
     )
     intake_tags = models.ManyToManyField("fortycrm.Tag", verbose_name=_("tags for website intake"), blank=True, related_name="+")
-    api_rate_limit_per_minute = models.PositiveIntegerField(_("intake requests per minute and key"), default=60)
+    api_rate_limit_per_minute = models.PositiveIntegerField(_("intake requests per minute and key"), default=60, validators=positive_integer())
 
     class Meta:
         verbose_name = _("site settings")

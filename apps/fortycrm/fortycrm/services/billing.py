@@ -16,6 +16,8 @@ from fortycrm.services import numbers
 from fortycrm.services.customers import customer_make_customer
 from fortycrm.services.statuses import conversion_target
 
+MAX_INVOICE_LINES = 500
+
 
 def conversion_check(customer: Customer) -> None:
     """R-STA-6 can be applied: a customer without number needs a target status to switch to."""
@@ -46,6 +48,10 @@ def order_update(*, order: Order) -> Order:
 @transaction.atomic
 def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) -> Invoice:
     """Number and save an invoice with its lines; converts a prospect like an order (R-STA-6)."""
+    lines = list(lines)
+    problem = invoice_lines_problem(len(lines))
+    if problem:
+        raise ValidationError({"lines": problem})
     if not invoice.number:
         invoice.number = numbers.number_allocate(numbers.INVOICE)
     invoice.full_clean(exclude=["total"])
@@ -75,7 +81,13 @@ def invoice_update(*, invoice: Invoice) -> Invoice:
 
 @transaction.atomic
 def invoice_line_save(*, line: InvoiceLine) -> InvoiceLine:
-    """Save one line; the invoice total follows."""
+    """Save one line; the invoice total follows. An invoice holds at most ``MAX_INVOICE_LINES`` lines."""
+    if line.pk is None and line.invoice_id:
+        # the invoice row is locked (MariaDB), so two parallel additions cannot both pass the cap
+        Invoice.objects.select_for_update().filter(pk=line.invoice_id).values_list("pk", flat=True).first()
+        problem = invoice_lines_problem(InvoiceLine.objects.filter(invoice_id=line.invoice_id).count() + 1)
+        if problem:
+            raise ValidationError({"lines": problem})
     line.full_clean()
     line.save()
     invoice_recalculate(line.invoice)
@@ -87,6 +99,15 @@ def invoice_line_delete(*, line: InvoiceLine) -> None:
     invoice = line.invoice
     line.delete()
     invoice_recalculate(invoice)
+
+
+def invoice_lines_problem(count: int) -> str | None:
+    """Why an invoice cannot have ``count`` lines, or None."""
+    if count > MAX_INVOICE_LINES:
+        return _("An invoice can have at most %(max)d lines (%(count)d given). Split it into several invoices.") % {
+            "max": MAX_INVOICE_LINES, "count": count,
+        }
+    return None
 
 
 def invoice_total_problem(total: Decimal) -> str | None:
