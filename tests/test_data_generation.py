@@ -9,7 +9,6 @@ inside the transaction. Run on both (``DATABASE_URL=mysql://…``).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
 import pytest
