@@ -250,3 +250,26 @@ def test_bump_after_commit_once_per_transaction_and_after_a_rollback():
     start = database_generation()
     customer_data_changed()
     assert database_generation() == start + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_moves_the_counter_out_of_the_number_sequences():
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    # found by name, so renumbering the migration at merge time needs no change here
+    (name,) = [n for app, n in executor.loader.disk_migrations if app == "fortycrm" and n.endswith("_data_generation")]
+    migration = executor.loader.disk_migrations[("fortycrm", name)]
+    before, after = [d for d in migration.dependencies if d[0] == "fortycrm"], [("fortycrm", name)]
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    old_apps.get_model("fortycrm", "NumberSequence").objects.update_or_create(key="customer-data", defaults={"last_value": 4711})
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    new_apps = executor.loader.project_state(after).apps
+    assert new_apps.get_model("fortycrm", "DataGeneration").objects.get(key="customer-data").value == 4711
+    assert not new_apps.get_model("fortycrm", "NumberSequence").objects.filter(key="customer-data").exists()
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())  # back to the newest schema for the next tests
+    assert database_generation() == 4711
