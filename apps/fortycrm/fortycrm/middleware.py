@@ -1,7 +1,39 @@
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import translation
+
+# Any named route of fortycrm's API URLconf (``fortycrm.api.urls``, app namespace "api") and
+# its path below the API's root: reversing it tells where the host project mounted the API.
+API_PROBE_ROUTE = "api:customer-list"
+API_PROBE_SUFFIX = "customers/"
+
+
+@lru_cache(maxsize=16)
+def _api_prefix_for(urlconf: str | None) -> str | None:
+    try:
+        url = reverse(API_PROBE_ROUTE, urlconf=urlconf)
+    except NoReverseMatch:
+        return None  # the host project does not include fortycrm's API
+    url = "/" + url[len(get_script_prefix()) :]  # relative to the script, like request.path_info
+    return url[: -len(API_PROBE_SUFFIX)] if url.endswith(API_PROBE_SUFFIX) else None
+
+
+def api_prefix(request=None) -> str | None:
+    """Where the host project mounted fortycrm's API, e.g. ``"/api/v1/"`` (None: not mounted).
+
+    The setting ``FORTYCRM_API_PREFIX`` wins; otherwise the prefix comes from the URLconf
+    (the request's own one when a middleware set ``request.urlconf``), so the app assumes
+    nothing about the host's URL layout.
+    """
+    configured = getattr(settings, "FORTYCRM_API_PREFIX", None)
+    if configured:
+        return configured
+    urlconf = getattr(request, "urlconf", None) or get_urlconf() or settings.ROOT_URLCONF
+    return _api_prefix_for(urlconf)
 
 
 class LanguageMiddleware:
@@ -17,7 +49,8 @@ class LanguageMiddleware:
 
     def __call__(self, request):
         supported = {code for code, _name in settings.LANGUAGES}
-        if request.path.startswith("/api/"):
+        prefix = api_prefix(request)
+        if prefix and request.path_info.startswith(prefix):
             language = translation.get_language_from_request(request)
         else:
             language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)

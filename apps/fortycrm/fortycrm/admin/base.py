@@ -33,14 +33,6 @@ def color_badge(text: str, color: str):
     )
 
 
-def color_swatch(color: str):
-    return format_html(
-        '<span style="display:inline-block;width:14px;height:14px;border-radius:3px;background:{};vertical-align:middle"></span> {}',
-        color,
-        color,
-    )
-
-
 def add_service_errors(form: ModelForm, exc: ValidationError | PermissionDenied) -> None:
     """Attach a service's ValidationError to the form fields it names (or to the form)."""
     if isinstance(exc, PermissionDenied):
@@ -51,11 +43,6 @@ def add_service_errors(form: ModelForm, exc: ValidationError | PermissionDenied)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
-
-
-def report(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def history_table(obj, limit: int = 15):

@@ -2,6 +2,7 @@ from fortycrm.models.base import TimeStamped
 from fortycrm.models.billing import Invoice, InvoiceLine, Order
 from fortycrm.models.contacts import Contact
 from fortycrm.models.customers import Customer, CustomerStatus, NumberSequence, Tag
+from fortycrm.models.generations import DataGeneration
 from fortycrm.models.imports import ImportLog
 from fortycrm.models.integration import ApiKey, IntakeRequest
 from fortycrm.models.locations import Assignment, Location, LocationSupplier, Supplier
@@ -15,6 +16,7 @@ __all__ = [
     "Contact",
     "Customer",
     "CustomerStatus",
+    "DataGeneration",
     "ImportLog",
     "IntakeRequest",
     "Invoice",

@@ -16,5 +16,3 @@ class Salutation(models.TextChoices):
     MR = "mr", _("Mr")
     DIVERSE = "diverse", _("Diverse")
 
-
-COLOR_VALIDATOR_MESSAGE = _("Enter a colour as #RRGGBB, e.g. #1E88E5.")

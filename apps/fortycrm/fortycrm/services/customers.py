@@ -221,20 +221,6 @@ def customer_make_customer(customer: Customer) -> bool:
     return True
 
 
-def customer_delete_summary(customer: Customer) -> dict[str, int]:
-    """How many records go with the customer when it is deleted (R-CUS-6), by kind."""
-    from fortycrm.models import Meter, MeterReading
-
-    return {
-        "contacts": customer.contacts.count(),
-        "locations": customer.locations.count(),
-        "meters": Meter.objects.filter(location__customer=customer).count(),
-        "readings": MeterReading.objects.filter(meter__location__customer=customer).count(),
-        "orders": customer.orders.count(),
-        "invoices": customer.invoices.count(),
-    }
-
-
 @transaction.atomic
 def customer_delete(*, customer: Customer) -> None:
     """Delete the customer with everything that belongs to it, stored files included (R-CUS-6)."""
