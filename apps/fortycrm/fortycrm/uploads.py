@@ -75,7 +75,7 @@ def logo_thumbnail(file) -> ContentFile:
 
     JPEGs are decoded at reduced size (``draft``: 1/2 … 1/8 of the pixels); other formats are
     decoded whole, which is why logos in those formats have a lower pixel limit
-    (validators.MAX_LOGO_PIXELS). ``reduce`` shrinks by whole factors before resampling.
+    (validators.LOGO_PIXEL_LIMITS). ``reduce`` shrinks by whole factors before resampling.
     """
     from PIL import Image
 

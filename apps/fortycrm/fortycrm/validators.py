@@ -6,6 +6,7 @@ from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 color_validator = RegexValidator(
@@ -30,9 +31,10 @@ def parse_whole_number(value, *, maximum: int = MAX_ID) -> int | None:
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
-# PNG, GIF and WebP are decoded whole for the thumbnail (up to 4 bytes a pixel); JPEG logos
-# are decoded at 1/8 size (draft) and follow MAX_IMAGE_PIXELS.
-MAX_LOGO_PIXELS = 8_000_000
+# The logo's thumbnail decodes PNG, GIF and WebP whole (PNG with alpha ~8 bytes a pixel at
+# the peak, WebP ~15), JPEG at 1/8 size (draft): these limits keep one upload under 50 MB
+# more than an idle worker (benchmarks/upload_memory.py, tests/test_uploads.py).
+LOGO_PIXEL_LIMITS = {"JPEG": MAX_IMAGE_PIXELS, "PNG": 5_000_000, "GIF": 5_000_000, "WEBP": 2_000_000}
 ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 
@@ -89,18 +91,19 @@ def validate_image_file(file) -> None:
 
 
 def validate_logo_file(file) -> None:
-    """A customer's logo: a picture as above; PNG, GIF and WebP at most MAX_LOGO_PIXELS,
-    so that making its thumbnail stays small in memory."""
+    """A customer's logo: a picture as above, within LOGO_PIXEL_LIMITS for its format, so
+    that making its thumbnail stays small in memory."""
     validate_image_file(file)
     if not _new_upload(file):
         return
     fmt, width, height = _inspect(file)
-    if fmt != "JPEG" and width * height > MAX_LOGO_PIXELS:
+    limit = LOGO_PIXEL_LIMITS.get(fmt, MAX_IMAGE_PIXELS)
+    if width * height > limit:
         raise ValidationError(
-            _("The logo has %(px)d megapixels; a PNG, GIF or WebP logo may have at most %(max)d. "
+            _("The logo has %(px)s megapixels; a %(fmt)s logo may have at most %(max)d. "
               "Please scale it down or save it as JPEG."),
             code="logo_too_large",
-            params={"px": width * height // 1_000_000, "max": MAX_LOGO_PIXELS // 1_000_000},
+            params={"px": formats.number_format(width * height / 1_000_000, 1), "fmt": fmt, "max": limit // 1_000_000},
         )
 
 
