@@ -103,7 +103,7 @@ def validate_logo_file(file) -> None:
             _("The logo has %(px)s megapixels; a %(fmt)s logo may have at most %(max)d. "
               "Please scale it down or save it as JPEG."),
             code="logo_too_large",
-            params={"px": formats.number_format(width * height / 1_000_000, 1), "fmt": fmt, "max": limit // 1_000_000},
+            params={"px": formats.number_format(round(width * height / 1_000_000, 1), 1), "fmt": fmt, "max": limit // 1_000_000},
         )
 
 
