@@ -18,7 +18,6 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from fortycrm import uploads
 from fortycrm.models import Customer, ImportLog, Location, Meter, MeterReading
 from fortycrm.services import meters as meter_services
 from fortycrm.services.customers import customer_update
@@ -141,6 +140,8 @@ def test_import_without_preview_deletes_its_file(settings, base_data):  # noqa: 
 
 
 def test_files_of_previews_nobody_committed_are_deleted_after_a_week(settings, base_data):  # noqa: F811
+    from fortycrm import uploads
+
     old = import_file(settings)
     ImportLog.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=uploads.IMPORT_FILE_KEEP_DAYS + 1))
     call_command("fortycrm_import", "company_customers", str(fixture_path("company_customers_cp1252.csv")), "--dry-run")
