@@ -8,10 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from fortycrm import uploads
 from fortycrm.models.base import Salutation, TimeStamped
 from fortycrm.ranges import big_integer, positive_small
 from fortycrm.tagnames import TAG_NAME_MAX_LENGTH, tag_normalize
-from fortycrm.validators import color_validator, validate_image_file
+from fortycrm.validators import color_validator, validate_logo_file
 
 
 class CustomerStatus(models.Model):
@@ -133,7 +134,7 @@ def account_manager_limit() -> Q:
 
 
 def logo_upload_to(instance: Customer, filename: str) -> str:
-    return f"logos/{filename}"
+    return uploads.random_name("logos", filename)
 
 
 class Customer(TimeStamped):
@@ -170,9 +171,9 @@ class Customer(TimeStamped):
     start_date = models.DateField(_("customer since"), null=True, blank=True)
     end_date = models.DateField(_("customer until"), null=True, blank=True)
     logo = models.ImageField(
-        _("logo / picture"), upload_to=logo_upload_to, blank=True, validators=[validate_image_file]
+        _("logo / picture"), upload_to=logo_upload_to, blank=True, validators=[validate_logo_file]
     )
-    logo_thumbnail = models.ImageField(upload_to="logos/thumbs/", blank=True, editable=False)
+    logo_thumbnail = models.ImageField(upload_to=uploads.logo_thumbnail_upload_to, blank=True, editable=False)
     combine_invoices = models.BooleanField(
         _("combine invoices"),
         default=False,

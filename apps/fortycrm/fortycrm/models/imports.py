@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fortycrm import uploads
 from fortycrm.ranges import positive_integer
 
 
@@ -24,7 +25,7 @@ class ImportLog(models.Model):
     template = models.CharField(_("template"), max_length=40)
     mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.INSERT)
     file_name = models.CharField(_("file"), max_length=255)
-    file = models.FileField(_("uploaded file"), upload_to="imports/", blank=True)
+    file = models.FileField(_("uploaded file"), upload_to=uploads.import_file_upload_to, blank=True)
     dry_run = models.BooleanField(_("preview only"), default=False)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
     total_rows = models.PositiveIntegerField(_("rows"), default=0, validators=positive_integer())

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from fortycrm import uploads
 from fortycrm.models.base import TimeStamped
 from fortycrm.validators import validate_image_file
 
@@ -41,7 +42,7 @@ class Meter(TimeStamped):
 
 
 def reading_photo_upload_to(instance: MeterReading, filename: str) -> str:
-    return f"readings/{filename}"
+    return uploads.random_name("readings", filename)
 
 
 class MeterReading(TimeStamped):

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable
-from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
+from fortycrm import uploads
 from fortycrm.models import Customer, CustomerStatus, Tag
 from fortycrm.selectors import account_manager_problem
 from fortycrm.services import numbers
@@ -19,7 +17,6 @@ from fortycrm.services.statuses import conversion_target, status_resolve
 from fortycrm.services.tags import tags_resolve
 
 NUMBER_PERMISSION = "fortycrm.change_customer_number"
-THUMBNAIL_SIZE = (96, 96)
 
 _CUSTOMER_FIELDS = {
     f.name for f in Customer._meta.get_fields() if getattr(f, "concrete", False) and not f.many_to_many
@@ -122,20 +119,11 @@ def _set_tags(customer: Customer, tags: Iterable[str | Tag] | None, *, new: bool
 
 def _make_thumbnail(customer: Customer) -> None:
     """Set a small PNG of the logo for lists (R-CUS-3); runs before the save."""
-    from PIL import Image
-
     if not customer.logo:
         customer.logo_thumbnail = ""
         return
-    logo = customer.logo
-    logo.seek(0)
-    with Image.open(logo) as image:
-        image.thumbnail(THUMBNAIL_SIZE)
-        out = io.BytesIO()
-        image.convert("RGBA").save(out, format="PNG")
-    logo.seek(0)
-    name = f"{PurePath(logo.name).stem}.png"
-    customer.logo_thumbnail.save(name, ContentFile(out.getvalue()), save=False)
+    thumbnail = uploads.logo_thumbnail(customer.logo)
+    customer.logo_thumbnail.save(thumbnail.name, thumbnail, save=False)
 
 
 def customer_create(
@@ -185,7 +173,7 @@ def customer_update(
     **fields: Any,
 ) -> Customer:
     """Change a customer (R-STA-5: numbered → only statuses with number; R-NUM-3)."""
-    old = Customer.objects.filter(pk=customer.pk).values("number", "logo", "account_manager_id").first() or {}
+    old = Customer.objects.filter(pk=customer.pk).values("number", "logo", "logo_thumbnail", "account_manager_id").first() or {}
     old_number = old.get("number")
     _apply(customer, fields)
     if status is not None:
@@ -197,6 +185,7 @@ def customer_update(
     customer.number = _number_for(customer, old_number=old_number, requested=number, suggested=suggested_number)
     if (customer.logo.name or "") != (old.get("logo") or ""):
         _make_thumbnail(customer)
+        uploads.delete_after_commit(customer.logo.storage, [old.get("logo"), old.get("logo_thumbnail")])
     _save(customer)
     _set_tags(customer, tags)
     return customer

@@ -33,6 +33,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fortycrm import uploads
 from fortycrm.imports import columns as C
 from fortycrm.imports.columns import Template, get_template
 from fortycrm.imports.parsing import ConvertError, FileError, convert, count_rows, display, german_postcode, header_label, match_headers, open_table
@@ -864,4 +865,5 @@ def import_run(*, log: ImportLog, dry_run: bool, allow_duplicates: bool | None =
     log.finished_at = timezone.now()
     log.save()
     cache.delete(key)
+    uploads.import_file_finished(log)
     return result

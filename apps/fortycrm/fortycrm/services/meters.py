@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from fortycrm import uploads
 from fortycrm.models import Meter, MeterReading
 
 FUTURE_TOLERANCE_SECONDS = 300
@@ -130,8 +131,22 @@ def reading_record(*, reading: MeterReading, user=None) -> MeterReading:
     # lock the meter so two readings of the same meter are checked one after another
     Meter.objects.select_for_update().filter(pk=reading.meter_id).first()
     reading_check(reading)
+    old_photos = _stored_photos([reading])
     reading.save()
+    _delete_replaced_photos([reading], old_photos)
     return reading
+
+
+def _stored_photos(readings: list[MeterReading]) -> dict[int, str]:
+    """The stored photo names of the saved ones among ``readings`` (before they change)."""
+    pks = [r.pk for r in readings if r.pk]
+    return dict(MeterReading.objects.filter(pk__in=pks).exclude(photo="").values_list("pk", "photo")) if pks else {}
+
+
+def _delete_replaced_photos(readings: list[MeterReading], old_photos: dict[int, str]) -> None:
+    """Photos replaced or cleared go from the disk once the transaction commits."""
+    storage = MeterReading._meta.get_field("photo").storage
+    uploads.delete_after_commit(storage, [old for r in readings if (old := old_photos.get(r.pk)) and old != (r.photo.name or "")])
 
 
 @transaction.atomic
@@ -158,8 +173,10 @@ def readings_save(
         problem = future_problem(reading)
         if problem:
             raise ValidationError({"read_at": problem})
+    old_photos = _stored_photos(readings)
     for reading in readings:
         reading.save()
+    _delete_replaced_photos(readings, old_photos)
     saved = {r.pk: r for r in readings}
     timeline = [saved.get(r.pk, r) for r in MeterReading.objects.filter(meter=meter)]
     problems = timeline_problems(timeline, candidates=readings)
