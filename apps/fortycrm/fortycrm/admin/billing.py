@@ -13,7 +13,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
 from fortycrm.admin.base import color_badge
-from fortycrm.admin.locations import ServiceCheckedForm
+from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.models import Invoice, InvoiceLine, Order
 from fortycrm.models.billing import money
 from fortycrm.services import billing as services
@@ -89,12 +89,6 @@ class OrderAdmin(ModelAdmin):
             )
 
 
-class InvoiceLineForm(ServiceCheckedForm):
-    class Meta:
-        model = InvoiceLine
-        fields = ["description", "quantity", "unit_price", "order"]
-
-
 class InvoiceLineFormSet(BaseInlineFormSet):
     """Each line may be fine while their sum is too large for an invoice: refuse that here."""
 
@@ -112,7 +106,6 @@ class InvoiceLineFormSet(BaseInlineFormSet):
 
 class InvoiceLineInline(TabularInline):
     model = InvoiceLine
-    form = InvoiceLineForm
     formset = InvoiceLineFormSet
     extra = 1
     fields = ["description", "quantity", "unit_price", "order", "amount_display"]
