@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.admin.utils import model_ngettext, unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -106,6 +106,34 @@ class ServiceFormsetsMixin:
     def save_formset(self, request, form, formset, change):
         if not save_formset_via_services(request, formset):
             super().save_formset(request, form, formset, change)
+
+
+class SafePrefillMixin:
+    """An add page prefilled from the URL (``?customer=12``) ignores ids that are not whole numbers.
+
+    Django's admin copies the query string into the form's initial data; a value like "abc"
+    for a relation would reach the database as an id and answer 500. Such a value is dropped,
+    so the field starts empty (ids of records that do not exist are ignored by the form).
+    """
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        for name in list(initial):
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if not field.is_relation:
+                continue
+            values = initial[name] if isinstance(initial[name], list) else [initial[name]]
+            ids = [number for number in (parse_whole_number(v) for v in values) if number is not None]
+            if field.many_to_many:
+                initial[name] = ids
+            elif ids and len(values) == 1:
+                initial[name] = ids[0]
+            else:
+                del initial[name]
+        return initial
 
 
 class ProtectedDeleteMixin:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
-from fortycrm.admin.base import color_badge
+from fortycrm.admin.base import SafePrefillMixin, color_badge
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.models import Invoice, InvoiceLine, Order
 from fortycrm.models.billing import money
@@ -54,7 +54,7 @@ class OrderForm(ConvertsProspectForm):
 
 
 @admin.register(Order)
-class OrderAdmin(ModelAdmin):
+class OrderAdmin(SafePrefillMixin, ModelAdmin):
     form = OrderForm
     list_display = ["title", "customer", "location", "recurrence", "price_display", "start", "end", "active_badge"]
     list_select_related = ["customer", "location"]
@@ -128,7 +128,7 @@ class InvoiceForm(ConvertsProspectForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ModelAdmin):
+class InvoiceAdmin(SafePrefillMixin, ModelAdmin):
     """Invoices get their number from their own sequence; the total is the sum of the lines."""
 
     form = InvoiceForm

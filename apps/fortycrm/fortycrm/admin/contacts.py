@@ -3,13 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from unfold.admin import ModelAdmin
 
-from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin
+from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin
 from fortycrm.models import Contact
 from fortycrm.services import contacts as services
 
 
 @admin.register(Contact)
-class ContactAdmin(HistoryAdmin, ModelAdmin):
+class ContactAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     list_display = ["__str__", "customer", "role", "priority", "phone", "email", "birthday"]
     list_select_related = ["customer"]
     search_fields = ["first_name", "last_name", "email", "customer__name", "customer__short_name", "customer__last_name"]

@@ -13,7 +13,7 @@ from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
-from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, ServiceFormsetsMixin, ServiceSavedInline, active_orders_table, color_badge
+from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin, ServiceFormsetsMixin, ServiceSavedInline, active_orders_table, color_badge
 from fortycrm.admin.forms import add_service_errors
 from fortycrm.admin.locations import CustomerLocationInline
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
@@ -123,7 +123,7 @@ class AccountManagerFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class CustomerAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     form = CustomerForm
     inlines = [ContactInline, CustomerLocationInline]
     list_display = ["logo_thumb", "number_display", "name_display", "status_badge", "tag_links", "account_manager_display", "city"]

@@ -16,6 +16,7 @@ from unfold.forms import PaginationInlineFormSet
 from fortycrm.admin.base import (
     HistoryAdmin,
     ProtectedDeleteMixin,
+    SafePrefillMixin,
     ServiceFormsetsMixin,
     ServiceSavedInline,
     active_orders_table,
@@ -207,7 +208,7 @@ class EmployeeFilter(admin.RelatedOnlyFieldListFilter):
 
 
 @admin.register(Location)
-class LocationAdmin(ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class LocationAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     inlines = [BuildingServiceInline, AssignmentInline, MeterInline, LocationContactInline]
     list_display = ["name", "customer_link", "address", "bill_separately"]
     list_select_related = ["customer"]
@@ -341,7 +342,7 @@ class CurrentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(ModelAdmin):
+class AssignmentAdmin(SafePrefillMixin, ModelAdmin):
     """Which employee knows which location: filter by employee (R-LOC-4)."""
 
     form = AssignmentForm

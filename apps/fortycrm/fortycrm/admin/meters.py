@@ -12,7 +12,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
-from fortycrm.admin.base import HistoryAdmin
+from fortycrm.admin.base import HistoryAdmin, SafePrefillMixin
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.models import Meter, MeterReading
 from fortycrm.selectors import meters_with_last_reading, readings_with_previous
@@ -140,7 +140,7 @@ class ReadingInline(TabularInline):
 
 
 @admin.register(Meter)
-class MeterAdmin(HistoryAdmin, ModelAdmin):
+class MeterAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     inlines = [ReadingInline]
     list_display = ["number", "kind", "location_link", "customer", "unit", "comment", "last_reading"]
     list_select_related = ["location__customer"]
@@ -200,7 +200,7 @@ class ConsumptionFilter(admin.SimpleListFilter):
 
 
 @admin.register(MeterReading)
-class MeterReadingAdmin(HistoryAdmin, ModelAdmin):
+class MeterReadingAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     """All readings with consumption since the previous one and the photo."""
 
     form = ReadingForm
