@@ -37,7 +37,8 @@ def staff_flag_sync(user_ids: Iterable[int]) -> None:
     if not ids:
         return
     users = get_user_model().objects.filter(pk__in=ids)
-    with_role = Q(is_superuser=True) | Q(pk__in=users.filter(groups__isnull=False).values("pk"))
+    in_group = set(users.filter(groups__isnull=False).values_list("pk", flat=True))  # a list: MySQL can't self-select
+    with_role = Q(is_superuser=True) | Q(pk__in=in_group)
     users.filter(with_role, is_staff=False).update(is_staff=True)
     users.exclude(with_role).filter(is_staff=True).update(is_staff=False)
 

@@ -18,7 +18,8 @@ def forward(apps, schema_editor):
     if view_key is not None:
         for group in Group.objects.filter(name__in=OFFICE_ROLES):
             group.permissions.remove(view_key)
-    with_role = Q(is_superuser=True) | Q(pk__in=User.objects.filter(groups__isnull=False).values("pk"))
+    in_group = set(User.objects.filter(groups__isnull=False).values_list("pk", flat=True))
+    with_role = Q(is_superuser=True) | Q(pk__in=in_group)
     User.objects.filter(with_role).update(is_staff=True)
     User.objects.exclude(with_role).update(is_staff=False)
 
