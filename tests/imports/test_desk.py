@@ -152,7 +152,10 @@ def test_log_list_progress_and_navigation(desk):
 
 
 def test_users_without_import_permission_are_refused(client, django_user_model):
+    from django.contrib.auth.models import Group
+
     user = django_user_model.objects.create_user("guest", "g@example.com", "pw-guest-1234", is_staff=True)
+    user.groups.add(Group.objects.create(name="Gast"))  # may use the desk (a role), but has no import permission
     client.force_login(user)
     assert client.get(reverse("admin:fortycrm_importlog_template", args=["contacts", "csv"])).status_code == 403
     assert client.get(reverse("admin:fortycrm_importlog_add")).status_code == 403

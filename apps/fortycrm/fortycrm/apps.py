@@ -8,6 +8,8 @@ class FortycrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from fortycrm import checks, listcache, signals  # noqa: F401  (registers checks and signal handlers)
+        from fortycrm import access, checks, listcache, signals  # noqa: F401  (registers checks and signal handlers)
+
+        access.connect()  # "staff status" follows the roles (groups)
 
         listcache.connect()  # cached API list counts follow every customer change

@@ -6,8 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import formats, timezone
-from django.utils.html import format_html_join
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fortycrm.models import Contact, Customer, CustomerStatus
@@ -61,14 +60,19 @@ def _display(record, field: str, value: Any) -> str:
 
 
 def history_of(obj, *, limit: int = 15) -> list[dict[str, Any]]:
-    """Changes of a record as rows {when, who, what}: field, old value → new value."""
+    """The latest changes of a record, newest first, as data for a template.
+
+    Each row is ``{"when": datetime, "who": str, "what": [(label, change), …]}``: for a change
+    one pair per changed field with ``change`` = "old → new"; for a creation or deletion one
+    pair ("created"/"deleted", ""). Saves that changed no field (and many-to-many changes) are
+    left out.
+    """
     records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
     rows = []
     for newer, older in zip(records, records[1:] + [None]):
         if len(rows) == limit:
             break
         who = str(newer.history_user) if newer.history_user else (newer.history_change_reason or _("system / API"))
-        when = formats.date_format(timezone.localtime(newer.history_date), "SHORT_DATETIME_FORMAT")
         if newer.history_type == "+":
             what = [(_("created"), "")]
         elif newer.history_type == "-":
@@ -86,7 +90,7 @@ def history_of(obj, *, limit: int = 15) -> list[dict[str, Any]]:
                 what.append((label, f"{_display(older, change.field, change.old)} → {_display(newer, change.field, change.new)}"))
             if not what:
                 continue
-        rows.append({"when": when, "who": who, "what": format_html_join("<br>", "<b>{}</b> {}", what)})
+        rows.append({"when": newer.history_date, "who": who, "what": what})
     return rows
 
 

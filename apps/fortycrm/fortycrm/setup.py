@@ -23,7 +23,8 @@ _OFFICE_MODELS = [
     "customer", "contact", "tag", "location", "supplier", "locationsupplier", "assignment",
     "meter", "meterreading", "order", "invoice", "invoiceline", "importlog",
 ]
-_ADMIN_ONLY_MODELS = ["customerstatus", "sitesettings", "apikey"]
+_ADMIN_ONLY_MODELS = ["customerstatus", "sitesettings"]  # office roles may view them
+# API keys are Administration's alone: office roles neither see nor revoke them
 
 
 def ensure_defaults(apps) -> None:

@@ -5,19 +5,23 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key import admin as library_admin  # noqa: F401  (registers the library's admin now …)
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from fortycrm.models import ApiKey
 
-# the library's own (unused) key model would show up as a second "API keys" entry
+# … so that it can be removed here whatever the order of INSTALLED_APPS: the library's own
+# (unused) key model would show up as a second "API Key" entry beside ours
 if admin.site.is_registered(LibraryAPIKey):
     admin.site.unregister(LibraryAPIKey)
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ModelAdmin):
+    """Administration only (the office roles have no permission on API keys); the hash is never shown."""
+
     list_display = ["name", "prefix", "scope", "created", "last_used_at", "expiry_date", "state"]
     list_filter = ["scope", "revoked"]
     search_fields = ["name", "prefix"]
@@ -62,7 +66,7 @@ class ApiKeyAdmin(ModelAdmin):
             ),
         )
 
-    @action(description=_("Revoke selected API keys"))
+    @action(description=_("Revoke selected API keys"), permissions=["change"])
     def revoke(self, request, queryset):
         count = queryset.filter(revoked=False).update(revoked=True)
         messages.success(request, _("%(count)d API key(s) revoked; programs using them are refused from now on.") % {"count": count})

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.admin.utils import model_ngettext, unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import transaction
-from django.forms import ModelForm
 from django.http import Http404, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
-from unfold.decorators import action
+from unfold.decorators import action, display
+
+from fortycrm.admin.forms import add_service_errors  # noqa: F401  (re-exported for the desk modules)
+from fortycrm.validators import parse_whole_number
 
 CONTACT_FIELDS = [
     ("salutation", "title"),
@@ -33,40 +36,93 @@ def color_badge(text: str, color: str):
     )
 
 
-def add_service_errors(form: ModelForm, exc: ValidationError | PermissionDenied) -> None:
-    """Attach a service's ValidationError to the form fields it names (or to the form)."""
-    if isinstance(exc, PermissionDenied):
-        form.add_error(None, str(exc))
-        return
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def history_table(obj, limit: int = 15):
     """Recent changes of a record: who, when, field, old → new (R-CUS-7)."""
     from fortycrm.selectors import history_of
 
-    rows = history_of(obj, limit=limit)
-    if not rows:
-        return _("No changes recorded yet.")
-    body = format_html_join(
-        "",
-        "<tr><td style='padding:2px 8px;white-space:nowrap'>{}</td><td style='padding:2px 8px'>{}</td>"
-        "<td style='padding:2px 8px'>{}</td></tr>",
-        ((row["when"], row["who"], row["what"]) for row in rows),
-    )
-    return format_html(
-        "<table class='fortycrm-history'><thead><tr><th style='text-align:left;padding:2px 8px'>{}</th>"
-        "<th style='text-align:left;padding:2px 8px'>{}</th><th style='text-align:left;padding:2px 8px'>{}</th></tr></thead>"
-        "<tbody>{}</tbody></table>",
-        _("When"),
-        _("Who"),
-        _("Change"),
-        body,
-    )
+    return render_to_string("fortycrm/admin/includes/history_table.html", {"rows": history_of(obj, limit=limit)})
+
+
+def link(url_name: str, obj, text=None):
+    """A link to ``obj``'s desk page (``url_name`` takes its pk)."""
+    return format_html('<a href="{}" class="text-primary-600 underline">{}</a>', reverse(url_name, args=[obj.pk]), text or obj)
+
+
+def active_orders_table(orders):
+    """ "Aktive Leistungen": the running orders as a small table (R-LOC-2, R-BIL-1)."""
+    return render_to_string("fortycrm/admin/includes/active_orders_table.html", {"orders": list(orders)})
+
+
+# --- inlines saved through services ------------------------------------------------------
+class ServiceSavedInline:
+    """An inline whose rows are saved and deleted by services, never by ``formset.save()``.
+
+    Each inline names its services in ``save_row`` and ``delete_row``; the ModelAdmin's
+    ``save_formset`` (``ServiceFormsetsMixin``) calls them for the inline's formset.
+    """
+
+    def save_row(self, obj) -> None:
+        raise NotImplementedError
+
+    def delete_row(self, obj) -> None:
+        raise NotImplementedError
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.saved_by = self
+        return formset
+
+
+def save_formset_via_services(request, formset) -> bool:
+    """Save an inline formset through its inline's services. False: not a ServiceSavedInline."""
+    inline = getattr(formset, "saved_by", None)
+    if inline is None:
+        return False
+    instances = formset.save(commit=False)
+    for obj in formset.deleted_objects:
+        inline.delete_row(obj)
+    for instance in instances:
+        inline.save_row(instance)
+    formset.save_m2m()
+    return True
+
+
+class ServiceFormsetsMixin:
+    """A ModelAdmin whose ServiceSavedInline formsets are saved through their services."""
+
+    def save_formset(self, request, form, formset, change):
+        if not save_formset_via_services(request, formset):
+            super().save_formset(request, form, formset, change)
+
+
+class SafePrefillMixin:
+    """An add page prefilled from the URL (``?customer=12``) ignores ids that are not whole numbers.
+
+    Django's admin copies the query string into the form's initial data; a value like "abc"
+    for a relation would reach the database as an id and answer 500. Such a value is dropped,
+    so the field starts empty (ids of records that do not exist are ignored by the form).
+    """
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        for name in list(initial):
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if not field.is_relation:
+                continue
+            values = initial[name] if isinstance(initial[name], list) else [initial[name]]
+            ids = [number for number in (parse_whole_number(v) for v in values) if number is not None]
+            if field.many_to_many:
+                initial[name] = ids
+            elif ids and len(values) == 1:
+                initial[name] = ids[0]
+            else:
+                del initial[name]
+        return initial
 
 
 class ProtectedDeleteMixin:
@@ -127,6 +183,13 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if not str(version_id).isdigit() or self.get_object(request, unquote(object_id)) is None:
+        obj = self.get_object(request, unquote(object_id))
+        if parse_whole_number(version_id) is None or obj is None:
             raise Http404
+        if request.method == "POST" and (self.revert_disabled(request, obj) or not self.has_change_permission(request, obj)):
+            raise PermissionDenied  # reverting is changing: the same permission as the change page
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    @display(description=_("Recent changes"))
+    def history_section(self, obj):
+        return history_table(obj) if obj and obj.pk else "—"

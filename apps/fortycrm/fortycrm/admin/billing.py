@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
-from fortycrm.admin.base import color_badge
-from fortycrm.admin.locations import ServiceCheckedForm
+from fortycrm.admin.base import SafePrefillMixin, color_badge
+from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.models import Invoice, InvoiceLine, Order
 from fortycrm.models.billing import money
 from fortycrm.services import billing as services
@@ -54,7 +54,7 @@ class OrderForm(ConvertsProspectForm):
 
 
 @admin.register(Order)
-class OrderAdmin(ModelAdmin):
+class OrderAdmin(SafePrefillMixin, ModelAdmin):
     form = OrderForm
     list_display = ["title", "customer", "location", "recurrence", "price_display", "start", "end", "active_badge"]
     list_select_related = ["customer", "location"]
@@ -89,12 +89,6 @@ class OrderAdmin(ModelAdmin):
             )
 
 
-class InvoiceLineForm(ServiceCheckedForm):
-    class Meta:
-        model = InvoiceLine
-        fields = ["description", "quantity", "unit_price", "order"]
-
-
 class InvoiceLineFormSet(BaseInlineFormSet):
     """Each line may be fine while their sum is too large for an invoice: refuse that here."""
 
@@ -115,7 +109,6 @@ class InvoiceLineFormSet(BaseInlineFormSet):
 
 class InvoiceLineInline(TabularInline):
     model = InvoiceLine
-    form = InvoiceLineForm
     formset = InvoiceLineFormSet
     extra = 1
     max_num = services.MAX_INVOICE_LINES
@@ -139,7 +132,7 @@ class InvoiceForm(ConvertsProspectForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ModelAdmin):
+class InvoiceAdmin(SafePrefillMixin, ModelAdmin):
     """Invoices get their number from their own sequence; the total is the sum of the lines."""
 
     form = InvoiceForm

@@ -13,8 +13,9 @@ from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
-from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, add_service_errors, color_badge, history_table
-from fortycrm.admin.locations import CustomerLocationInline, active_orders_table, save_formset_via_services
+from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin, ServiceFormsetsMixin, ServiceSavedInline, active_orders_table, color_badge
+from fortycrm.admin.forms import add_service_errors
+from fortycrm.admin.locations import CustomerLocationInline
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
 from fortycrm.selectors import account_manager_candidates, customer_list_queryset
 from fortycrm.services import billing as billing_services
@@ -95,7 +96,7 @@ class CustomerForm(forms.ModelForm):
         return data
 
 
-class ContactInline(StackedInline):
+class ContactInline(ServiceSavedInline, StackedInline):
     model = Contact
     extra = 0
     fields = CONTACT_FIELDS
@@ -103,6 +104,12 @@ class ContactInline(StackedInline):
     verbose_name = _("contact")
     verbose_name_plural = _("contacts")
     tab = True
+
+    def save_row(self, obj):
+        contact_services.contact_save(contact=obj)
+
+    def delete_row(self, obj):
+        contact_services.contact_delete(contact=obj)
 
 
 class StatusFilter(admin.RelatedFieldListFilter):
@@ -116,7 +123,7 @@ class AccountManagerFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(HistoryAdmin, ModelAdmin):
+class CustomerAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     form = CustomerForm
     inlines = [ContactInline, CustomerLocationInline]
     list_display = ["logo_thumb", "number_display", "name_display", "status_badge", "tag_links", "account_manager_display", "city"]
@@ -243,10 +250,6 @@ class CustomerAdmin(HistoryAdmin, ModelAdmin):
             return "—"
         return active_orders_table(billing_services.active_orders(obj.orders.select_related("location")).order_by("start", "id"))
 
-    @display(description=_("Recent changes"))
-    def history_section(self, obj: Customer):
-        return history_table(obj) if obj and obj.pk else "—"
-
     # --- saving through services ---------------------------------------------------------
     def save_model(self, request, obj: Customer, form, change):
         data = dict(form.cleaned_data)
@@ -264,15 +267,6 @@ class CustomerAdmin(HistoryAdmin, ModelAdmin):
         # tags are set by the service; only inline formsets remain
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
-
-    def save_formset(self, request, form, formset, change):
-        if save_formset_via_services(request, formset):  # locations
-            return
-        instances = formset.save(commit=False)
-        for obj in formset.deleted_objects:
-            contact_services.contact_delete(contact=obj)
-        for instance in instances:
-            contact_services.contact_save(contact=instance)
 
     def delete_model(self, request, obj):
         services.customer_delete(customer=obj)

@@ -5,17 +5,24 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.urls import reverse
+from django.template.loader import render_to_string
 from django.utils import formats, timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
-from fortycrm.admin.base import HistoryAdmin, ProtectedDeleteMixin, add_service_errors, color_badge, history_table
+from fortycrm.admin.base import (
+    HistoryAdmin,
+    ProtectedDeleteMixin,
+    SafePrefillMixin,
+    ServiceFormsetsMixin,
+    ServiceSavedInline,
+    active_orders_table,
+    color_badge,
+    link,
+)
 from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
 from fortycrm.selectors import location_record_queryset, main_contact, meters_with_last_reading
 from fortycrm.services import billing as billing_services
@@ -26,106 +33,8 @@ from fortycrm.services import meters as meter_services
 User = get_user_model()
 
 
-# --- shared pieces -----------------------------------------------------------------------
-class ServiceCheckedForm(forms.ModelForm):
-    """A ModelForm whose instance also passes a service check; its errors become form errors.
-
-    ``service_check(instance)`` runs after Django's own model validation, so the desk shows
-    the same messages the service would raise on saving (never a 500).
-    """
-
-    def service_check(self, instance) -> None:  # pragma: no cover - overridden
-        pass
-
-    def _post_clean(self):
-        super()._post_clean()
-        if self._errors:
-            return
-        try:
-            self.service_check(self.instance)
-        except ValidationError as exc:
-            add_service_errors(self, exc)
-
-
-def _save_inline(formset, save, delete, prepare=None) -> None:
-    instances = formset.save(commit=False)
-    for obj in formset.deleted_objects:
-        delete(obj)
-    for instance in instances:
-        if prepare is not None:
-            prepare(instance)
-        save(instance)
-    formset.save_m2m()
-
-
-def save_formset_via_services(request, formset) -> bool:
-    """Save an inline formset of this area through its service. False: not one of ours."""
-    model = formset.model
-    if model is Location:
-        _save_inline(formset, lambda o: services.location_save(location=o), lambda o: services.location_delete(location=o))
-    elif model is LocationSupplier:
-        _save_inline(formset, lambda o: services.building_service_save(link=o), lambda o: services.building_service_delete(link=o))
-    elif model is Assignment:
-        _save_inline(formset, lambda o: services.assignment_save(assignment=o), lambda o: services.assignment_delete(assignment=o))
-    elif model is Meter:
-        _save_inline(formset, lambda o: meter_services.meter_save(meter=o), lambda o: meter_services.meter_delete(meter=o))
-    elif model is Contact and formset.fk.name == "location":
-
-        def prepare(contact):
-            contact.customer_id = formset.instance.customer_id
-
-        _save_inline(
-            formset, lambda o: contact_services.contact_save(contact=o), lambda o: contact_services.contact_delete(contact=o), prepare
-        )
-    else:
-        return False
-    return True
-
-
-def _date(value) -> str:
-    return formats.date_format(value, "SHORT_DATE_FORMAT") if value else "—"
-
-
-def _link(url_name: str, obj, text=None):
-    return format_html('<a href="{}" class="text-primary-600 underline">{}</a>', reverse(url_name, args=[obj.pk]), text or obj)
-
-
-def active_orders_table(orders):
-    """ "Aktive Leistungen": the running orders as a small table (R-LOC-2, R-BIL-1)."""
-    orders = list(orders)
-    if not orders:
-        return _("No active services.")
-    rows = format_html_join(
-        "",
-        "<tr><td style='padding:2px 8px'>{}</td><td style='padding:2px 8px'>{}</td><td style='padding:2px 8px'>{}</td>"
-        "<td style='padding:2px 8px;text-align:right'>{}</td><td style='padding:2px 8px'>{}</td></tr>",
-        (
-            (
-                _link("admin:fortycrm_order_change", order, order.title),
-                order.location.name if order.location_id else "—",
-                order.get_recurrence_display(),
-                formats.number_format(order.price, 2, use_l10n=True, force_grouping=True),
-                f"{_date(order.start)} – {_date(order.end) if order.end else ''}",
-            )
-            for order in orders
-        ),
-    )
-    return format_html(
-        "<table class='fortycrm-active-orders'><thead><tr><th style='text-align:left;padding:2px 8px'>{}</th>"
-        "<th style='text-align:left;padding:2px 8px'>{}</th><th style='text-align:left;padding:2px 8px'>{}</th>"
-        "<th style='text-align:right;padding:2px 8px'>{}</th><th style='text-align:left;padding:2px 8px'>{}</th></tr></thead>"
-        "<tbody>{}</tbody></table>",
-        _("Order"),
-        _("location"),
-        _("recurrence"),
-        _("price"),
-        _("period"),
-        rows,
-    )
-
-
 # --- customer record: its locations ----------------------------------------------------------
-class CustomerLocationInline(TabularInline):
+class CustomerLocationInline(ServiceSavedInline, TabularInline):
     """The customer record lists its locations; the full record is one click away."""
 
     model = Location
@@ -141,27 +50,20 @@ class CustomerLocationInline(TabularInline):
     def record_link(self, obj):
         if not obj or not obj.pk:
             return "—"
-        return _link("admin:fortycrm_location_change", obj, _("Open location record"))
+        return link("admin:fortycrm_location_change", obj, _("Open location record"))
+
+    def save_row(self, obj):
+        services.location_save(location=obj)
+
+    def delete_row(self, obj):
+        services.location_delete(location=obj)
 
 
 # --- location record ("Objektakte") -----------------------------------------------------------
-class LocationForm(ServiceCheckedForm):
-    class Meta:
-        model = Location
-        exclude = ["custom_field_data"]
-
-
-class BuildingServiceForm(ServiceCheckedForm):
-    class Meta:
-        model = LocationSupplier
-        fields = ["supplier", "trade", "note"]
-
-
-class BuildingServiceInline(TabularInline):
+class BuildingServiceInline(ServiceSavedInline, TabularInline):
     """Haustechnik: suppliers for the building; "+" next to the picker creates a new supplier."""
 
     model = LocationSupplier
-    form = BuildingServiceForm
     extra = 0
     fields = ["supplier", "trade", "note"]
     verbose_name = _("building service")
@@ -172,8 +74,14 @@ class BuildingServiceInline(TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("supplier")
 
+    def save_row(self, obj):
+        services.building_service_save(link=obj)
 
-class AssignmentForm(ServiceCheckedForm):
+    def delete_row(self, obj):
+        services.building_service_delete(link=obj)
+
+
+class AssignmentForm(forms.ModelForm):
     class Meta:
         model = Assignment
         fields = ["location", "user", "start", "end", "note"]
@@ -185,7 +93,7 @@ class AssignmentForm(ServiceCheckedForm):
             self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 
-class AssignmentInline(TabularInline):
+class AssignmentInline(ServiceSavedInline, TabularInline):
     """Einsätze: who works or worked at this location (R-LOC-4)."""
 
     model = Assignment
@@ -208,6 +116,12 @@ class AssignmentInline(TabularInline):
             return "—"
         return assignment_state(obj)
 
+    def save_row(self, obj):
+        services.assignment_save(assignment=obj)
+
+    def delete_row(self, obj):
+        services.assignment_delete(assignment=obj)
+
 
 def assignment_state(obj: Assignment):
     today = timezone.localdate()
@@ -218,15 +132,8 @@ def assignment_state(obj: Assignment):
     return color_badge(str(_("past")), "#6B7280")
 
 
-class MeterInlineForm(ServiceCheckedForm):
-    class Meta:
-        model = Meter
-        fields = ["kind", "number", "unit", "comment", "installed_on", "removed_on"]
-
-
-class MeterInline(TabularInline):
+class MeterInline(ServiceSavedInline, TabularInline):
     model = Meter
-    form = MeterInlineForm
     extra = 0
     fields = ["kind", "number", "unit", "comment", "installed_on", "removed_on", "last_reading", "readings_link"]
     readonly_fields = ["last_reading", "readings_link"]
@@ -252,7 +159,13 @@ class MeterInline(TabularInline):
         if not obj or not obj.pk:
             return _("Save first")
         count = getattr(obj, "reading_count", 0)
-        return _link("admin:fortycrm_meter_change", obj, _("Record readings (%(count)d)") % {"count": count})
+        return link("admin:fortycrm_meter_change", obj, _("Record readings (%(count)d)") % {"count": count})
+
+    def save_row(self, obj):
+        meter_services.meter_save(meter=obj)
+
+    def delete_row(self, obj):
+        meter_services.meter_delete(meter=obj)
 
 
 class LocationContactFormSet(PaginationInlineFormSet):
@@ -263,7 +176,7 @@ class LocationContactFormSet(PaginationInlineFormSet):
         return form
 
 
-class LocationContactInline(TabularInline):
+class LocationContactInline(ServiceSavedInline, TabularInline):
     model = Contact
     fk_name = "location"
     formset = LocationContactFormSet
@@ -274,6 +187,13 @@ class LocationContactInline(TabularInline):
     verbose_name_plural = _("contacts at this location")
     tab = True
     hide_title = True
+
+    def save_row(self, obj):
+        obj.customer_id = obj.location.customer_id  # a contact at a location belongs to its customer
+        contact_services.contact_save(contact=obj)
+
+    def delete_row(self, obj):
+        contact_services.contact_delete(contact=obj)
 
 
 class EmployeeFilter(admin.RelatedOnlyFieldListFilter):
@@ -288,8 +208,7 @@ class EmployeeFilter(admin.RelatedOnlyFieldListFilter):
 
 
 @admin.register(Location)
-class LocationAdmin(HistoryAdmin, ModelAdmin):
-    form = LocationForm
+class LocationAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     inlines = [BuildingServiceInline, AssignmentInline, MeterInline, LocationContactInline]
     list_display = ["name", "customer_link", "address", "bill_separately"]
     list_select_related = ["customer"]
@@ -321,7 +240,7 @@ class LocationAdmin(HistoryAdmin, ModelAdmin):
     # --- list columns ------------------------------------------------------------------------
     @display(description=_("customer"), ordering="customer__name")
     def customer_link(self, obj: Location):
-        return _link("admin:fortycrm_customer_change", obj.customer, obj.customer.display_name)
+        return link("admin:fortycrm_customer_change", obj.customer, obj.customer.display_name)
 
     @display(description=_("address"))
     def address(self, obj: Location):
@@ -333,24 +252,15 @@ class LocationAdmin(HistoryAdmin, ModelAdmin):
         if not obj or not obj.pk:
             return "—"
         customer: Customer = obj.customer
-        manager = customer.account_manager
-        contact = main_contact(customer)
-        if contact is not None:
-            reach = " · ".join(p for p in (contact.phone or contact.mobile, contact.email) if p)
-            contact_text = format_html("{}{}{}", contact, " – " if reach else "", reach)
-        else:
-            contact_text = "—"
-        rows = [
-            (_("customer number"), customer.number or "—"),
-            (_("name"), _link("admin:fortycrm_customer_change", customer, customer.display_name)),
-            (_("status"), color_badge(customer.status.name, customer.status.color)),
-            (_("account manager"), (manager.get_full_name() or manager.username) if manager else "—"),
-            (_("main contact"), contact_text),
-        ]
-        body = format_html_join(
-            "", "<tr><th style='text-align:left;padding:2px 12px 2px 0;font-weight:600'>{}</th><td>{}</td></tr>", rows
+        return render_to_string(
+            "fortycrm/admin/includes/customer_key_data.html",
+            {
+                "customer": customer,
+                "status_badge": color_badge(customer.status.name, customer.status.color),
+                "manager": customer.account_manager,
+                "contact": main_contact(customer),
+            },
         )
-        return format_html("<table class='fortycrm-key-data'>{}</table>", body)
 
     @display(description=_("Active services"))
     def active_orders_panel(self, obj: Location):
@@ -359,17 +269,9 @@ class LocationAdmin(HistoryAdmin, ModelAdmin):
         orders = billing_services.active_orders(obj.orders.select_related("location")).order_by("start", "id")
         return active_orders_table(orders)
 
-    @display(description=_("Recent changes"))
-    def history_section(self, obj: Location):
-        return history_table(obj) if obj and obj.pk else "—"
-
     # --- saving through services ---------------------------------------------------------------
     def save_model(self, request, obj, form, change):
         services.location_save(location=obj)
-
-    def save_formset(self, request, form, formset, change):
-        if not save_formset_via_services(request, formset):
-            super().save_formset(request, form, formset, change)
 
     def delete_model(self, request, obj):
         services.location_delete(location=obj)
@@ -380,15 +282,8 @@ class LocationAdmin(HistoryAdmin, ModelAdmin):
 
 
 # --- suppliers ("Lieferanten") ----------------------------------------------------------------
-class SupplierForm(ServiceCheckedForm):
-    class Meta:
-        model = Supplier
-        fields = ["name", "trade", "phone", "emergency_phone", "email", "street", "postcode", "city", "notes"]
-
-
 @admin.register(Supplier)
 class SupplierAdmin(ProtectedDeleteMixin, ModelAdmin):
-    form = SupplierForm
     list_display = ["name", "trade", "phone", "emergency_phone", "email", "city", "location_count"]
     search_fields = ["name", "trade", "city", "email", "phone"]
     list_filter = ["trade"]
@@ -416,16 +311,7 @@ class SupplierAdmin(ProtectedDeleteMixin, ModelAdmin):
         if not obj or not obj.pk:
             return "—"
         links = obj.location_links.select_related("location__customer").order_by("location__name")
-        if not links:
-            return _("Not linked to any location.")
-        return format_html_join(
-            "<br>",
-            "{} ({}) – {}",
-            (
-                (_link("admin:fortycrm_location_change", link.location, link.location.name), link.location.customer, link.trade or "—")
-                for link in links
-            ),
-        )
+        return render_to_string("fortycrm/admin/includes/supplier_locations.html", {"links": links})
 
     def save_model(self, request, obj, form, change):
         services.supplier_save(supplier=obj)
@@ -456,7 +342,7 @@ class CurrentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(ModelAdmin):
+class AssignmentAdmin(SafePrefillMixin, ModelAdmin):
     """Which employee knows which location: filter by employee (R-LOC-4)."""
 
     form = AssignmentForm
@@ -474,7 +360,7 @@ class AssignmentAdmin(ModelAdmin):
 
     @display(description=_("location"), ordering="location__name")
     def location_link(self, obj):
-        return _link("admin:fortycrm_location_change", obj.location, obj.location.name)
+        return link("admin:fortycrm_location_change", obj.location, obj.location.name)
 
     @display(description=_("customer"))
     def customer(self, obj):

@@ -12,8 +12,8 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
-from fortycrm.admin.base import HistoryAdmin, history_table
-from fortycrm.admin.locations import ServiceCheckedForm
+from fortycrm.admin.base import HistoryAdmin, SafePrefillMixin
+from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.models import Meter, MeterReading
 from fortycrm.selectors import meters_with_last_reading, readings_with_previous
 from fortycrm.services import meters as services
@@ -139,15 +139,8 @@ class ReadingInline(TabularInline):
         return (user.get_full_name() or user.username) if user else "—"
 
 
-class MeterForm(ServiceCheckedForm):
-    class Meta:
-        model = Meter
-        fields = ["location", "kind", "number", "unit", "comment", "installed_on", "removed_on"]
-
-
 @admin.register(Meter)
-class MeterAdmin(HistoryAdmin, ModelAdmin):
-    form = MeterForm
+class MeterAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     inlines = [ReadingInline]
     list_display = ["number", "kind", "location_link", "customer", "unit", "comment", "last_reading"]
     list_select_related = ["location__customer"]
@@ -209,7 +202,7 @@ class MeterExchangeFilter(admin.SimpleListFilter):
 
 
 @admin.register(MeterReading)
-class MeterReadingAdmin(HistoryAdmin, ModelAdmin):
+class MeterReadingAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     """All readings with consumption since the previous one and the photo."""
 
     form = ReadingForm
@@ -253,10 +246,6 @@ class MeterReadingAdmin(HistoryAdmin, ModelAdmin):
     @display(description=_("photo"))
     def photo_preview(self, obj):
         return photo_thumbnail(obj)
-
-    @display(description=_("Recent changes"))
-    def history_section(self, obj):
-        return history_table(obj) if obj and obj.pk else "—"
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)

@@ -9,7 +9,8 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminColorInputWidget
 
-from fortycrm.admin.base import HistoryAdmin, ProtectedDeleteMixin, add_service_errors, color_badge
+from fortycrm.admin.base import HistoryAdmin, ProtectedDeleteMixin, color_badge
+from fortycrm.admin.forms import add_service_errors
 from fortycrm.models import CustomerStatus
 from fortycrm.services import statuses as services
 
