@@ -1,7 +1,7 @@
 """URLs of API v1 (mounted at /api/v1/ by the host project)."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from fortycrm.api import views
@@ -23,6 +23,6 @@ app_name = "api"
 urlpatterns = [
     path("intake/", views.IntakeView.as_view(), name="intake"),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
 ]
