@@ -243,6 +243,8 @@ CONTENT_SECURITY_POLICY = {
 # --- fortycrm -----------------------------------------------------------------------------
 FORTYCRM = {
     "SITE": ENV.site,
+    # site folder: site_config.json, backups/ (fortycrm_backup / fortycrm_restore)
+    "SITE_DIR": ENV.site_dir,
 }
 
 from fortycrm.desk_settings import UNFOLD  # noqa: E402,F401  (desk theme and navigation)
