@@ -9,10 +9,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# the test run's own settings are not the throw-away site's (conftest sets the async flag for
+# Playwright; production refuses it)
+_NOT_INHERITED = {
+    "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "FORTYCRM_HTTPS", "DEBUG", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
+}
 
 
 def site_env(sites_dir: Path, site: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     env.update(
         FORTYCRM_SITES_DIR=str(sites_dir),
         FORTYCRM_SITE=site,
