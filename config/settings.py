@@ -137,6 +137,10 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
 AXES_VERBOSE = False
+# no extra admin pages in the desk (locks are lifted with `manage.py axes_reset_username`),
+# and no log of every successful sign-in (only the failed attempts are kept)
+AXES_ENABLE_ADMIN = False
+AXES_DISABLE_ACCESS_LOG = True
 # axes.W006 asks for an address in the lockout key (against rotating User-Agents or cookies,
 # which do not matter for a key of the user name alone; see above why no address).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
