@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
-from config.env import BASE_DIR, read_env
+from config.env import BASE_DIR, UPLOAD_DIR_MODE, UPLOAD_FILE_MODE, read_env
 
 ENV = read_env()
 
@@ -36,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_rq",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +54,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "fortycrm.uploads.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # last, as django-axes asks: turns a locked-out login into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -73,7 +80,9 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------
 if ENV.database_url:
-    _db = dj_database_url.parse(ENV.database_url, conn_max_age=60)
+    # Keep connections for a minute and check a kept one before a request uses it, so a
+    # restarted MariaDB (or one that closed an idle connection) costs no failed request.
+    _db = dj_database_url.parse(ENV.database_url, conn_max_age=60, conn_health_checks=True)
     if _db["ENGINE"] == "django.db.backends.mysql":
         _db.setdefault("OPTIONS", {}).update({"charset": "utf8mb4", "isolation_level": "read committed"})
         _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
@@ -90,6 +99,7 @@ else:
         # keep the connection between requests (as for MariaDB): opening one costs more than
         # a small query (pragmas, registering Django's SQL functions)
         "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
     }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -109,6 +119,30 @@ else:
 FORTYCRM_JOBS_ASYNC = bool(ENV.redis_url)
 
 # --- auth, i18n ---------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # first: refuses a locked-out user name before a password is even checked
+    "config.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login lockout (django-axes, failed attempts in the database, so all workers share them):
+# after FORTYCRM_LOGIN_FAILURE_LIMIT wrong passwords for one user name, even the right one is
+# refused for FORTYCRM_LOGIN_COOLOFF_MINUTES. Keyed by user name only: behind the TLS proxy
+# every client has the proxy's address, so an address lock would lock out everybody.
+AXES_ENABLED = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = ENV.login_failure_limit
+AXES_COOLOFF_TIME = timedelta(minutes=ENV.login_cooloff_minutes)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+AXES_VERBOSE = False
+# no extra admin pages in the desk (locks are lifted with `manage.py axes_reset_username`),
+# and no log of every successful sign-in (only the failed attempts are kept)
+AXES_ENABLE_ADMIN = False
+AXES_DISABLE_ACCESS_LOG = True
+# axes.W006 asks for an address in the lockout key (against rotating User-Agents or cookies,
+# which do not matter for a key of the user name alone; see above why no address).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -128,8 +162,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# uploads are not world-readable (issue 8, item 19)
+FILE_UPLOAD_PERMISSIONS = UPLOAD_FILE_MODE
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = UPLOAD_DIR_MODE
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# an invoice with its 500 lines (services.billing.MAX_INVOICE_LINES) posts about 6 fields a line
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 4000
 
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
@@ -152,8 +191,9 @@ REST_FRAMEWORK = {
         "fortycrm.api.parsers.LimitedFormParser",
         "fortycrm.api.parsers.LimitedMultiPartParser",
     ],
-    # client address for rate limits: REMOTE_ADDR; behind a proxy set it to the number of proxies
-    "NUM_PROXIES": 0,
+    # client address for rate limits: REMOTE_ADDR, or behind the TLS proxy (FORTYCRM_HTTPS=1)
+    # the address that proxy puts last into X-Forwarded-For
+    "NUM_PROXIES": 1 if ENV.https else 0,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "EXCEPTION_HANDLER": "fortycrm.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -177,9 +217,48 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- HTTPS and browser security ------------------------------------------------------------
+# FORTYCRM_HTTPS=1: the site is served over HTTPS by a TLS proxy that sends
+# X-Forwarded-Proto. `manage.py check --deploy` then reports nothing (tests/ops).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if ENV.https:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # load balancers may ask over plain HTTP
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = ENV.hsts_seconds
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = ENV.hsts_include_subdomains
+    SECURE_HSTS_PRELOAD = ENV.hsts_preload
+
+# Content Security Policy (django-csp 4). Scripts only from this site or with the nonce of
+# the page; the desk's Alpine.js (django-unfold) evaluates its attribute expressions and
+# needs 'unsafe-eval'; unfold and the import preview use style attributes ('unsafe-inline'
+# for styles only). No frames, no plugins, forms post only to this site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, UNSAFE_EVAL, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+
 # --- fortycrm -----------------------------------------------------------------------------
 FORTYCRM = {
     "SITE": ENV.site,
+    # site folder: site_config.json, backups/ (fortycrm_backup / fortycrm_restore)
+    "SITE_DIR": ENV.site_dir,
 }
 
 from fortycrm.desk_settings import UNFOLD  # noqa: E402,F401  (desk theme and navigation)
