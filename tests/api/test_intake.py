@@ -132,7 +132,9 @@ def test_rate_limit_per_key_with_retry_after(db):
     assert client.post(URL, FORM, format="json").status_code == 201
     limited = client.post(URL, FORM, format="json")
     assert limited.status_code == 429
-    assert 1 <= int(limited["Retry-After"]) <= 60
+    # sliding window (fortycrm.ratelimit): with 2 of 2 used in this minute, the next request
+    # fits once this minute counts for at most half: 30 to 90 seconds from now
+    assert 1 <= int(limited["Retry-After"]) <= 90
     assert "detail" in limited.json()
     assert Customer.objects.count() == 2
     assert client_for(key_b).post(URL, FORM, format="json").status_code == 201  # another key has its own limit

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="intakerequest",
             name="owner",
-            field=models.CharField(default="", max_length=40),
+            field=models.CharField(default="", max_length=200),
             preserve_default=False,
         ),
         migrations.RunPython(fill_owner, migrations.RunPython.noop),

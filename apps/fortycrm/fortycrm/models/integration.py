@@ -45,7 +45,7 @@ class IntakeRequest(models.Model):
     constraint holds for session callers too (a NULL ``api_key`` would never collide).
     """
 
-    owner = models.CharField(max_length=40)
+    owner = models.CharField(max_length=200)
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+", null=True)
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
