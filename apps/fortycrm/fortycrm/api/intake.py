@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -15,6 +14,7 @@ from rest_framework import serializers
 from fortycrm.models import ApiKey, Contact, Customer, IntakeRequest, Location, SiteSettings
 from fortycrm.models.base import Salutation
 from fortycrm.models.customers import CustomerKind
+from fortycrm.selectors import customer_duplicates
 from fortycrm.services import contacts, locations
 from fortycrm.services.customers import customer_create
 from fortycrm.tagnames import TAG_NAME_MAX_LENGTH, parse_tag_names, tag_name_problem
@@ -117,27 +117,11 @@ class IntakeResultSerializer(serializers.Serializer):
 
 
 def possible_duplicates(customer: Customer) -> list[dict[str, Any]]:
-    """Other customers with the same e-mail (customer or contact), or the same name and postcode."""
-    found: dict[int, str] = {}
-    email = customer.email.strip()
-    if email:
-        by_mail = Customer.objects.filter(Q(email__iexact=email) | Q(contacts__email__iexact=email)).exclude(pk=customer.pk)
-        for pk in by_mail.values_list("pk", flat=True).distinct()[:10]:
-            found.setdefault(pk, "email")
-    if customer.postcode.strip():
-        if customer.kind == CustomerKind.COMPANY:
-            same_name = Q(kind=CustomerKind.COMPANY, name__iexact=customer.name.strip())
-        else:
-            same_name = Q(kind=CustomerKind.PRIVATE, last_name__iexact=customer.last_name.strip(), first_name__iexact=customer.first_name.strip())
-        qs = Customer.objects.filter(same_name, postcode__iexact=customer.postcode.strip()).exclude(pk=customer.pk)
-        for pk in qs.values_list("pk", flat=True)[:10]:
-            found.setdefault(pk, "name_postcode")
-    result = []
-    for other in Customer.objects.filter(pk__in=list(found)).select_related("status").order_by("pk"):
-        result.append(
-            {"id": other.pk, "number": other.number, "display_name": other.display_name, "status_name": other.status.name, "reason": found[other.pk]}
-        )
-    return result
+    """Possible duplicates of ``customer`` as ``selectors.customer_duplicates`` defines them."""
+    return [
+        {"id": other.pk, "number": other.number, "display_name": other.display_name, "status_name": other.status.name, "reason": reason}
+        for other, reason in customer_duplicates([customer])[0][:20]
+    ]
 
 
 def intake_create(data: dict[str, Any]) -> dict[str, Any]:
