@@ -46,6 +46,7 @@ def order_update(*, order: Order) -> Order:
 @transaction.atomic
 def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) -> Invoice:
     """Number and save an invoice with its lines; converts a prospect like an order (R-STA-6)."""
+    numbers.number_check_cap(invoice.number)
     if not invoice.number:
         invoice.number = numbers.number_allocate(numbers.INVOICE)
     invoice.full_clean(exclude=["total"])
@@ -67,6 +68,7 @@ def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) ->
 @transaction.atomic
 def invoice_update(*, invoice: Invoice) -> Invoice:
     """Change an invoice's header (date, draft flag, location); the total follows its lines."""
+    numbers.number_check_cap(invoice.number)
     invoice.full_clean(exclude=["total"])
     invoice.save()
     invoice_recalculate(invoice)

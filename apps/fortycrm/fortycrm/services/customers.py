@@ -72,8 +72,7 @@ def customer_check_number(
         raise PermissionDenied(_("Only support may change a customer number once it is saved."))
     if number < 1:
         raise ValidationError({"number": _("A customer number must be a whole number of at least 1.")}, code="invalid")
-    if number > numbers.MAX_NUMBER:
-        raise ValidationError({"number": numbers.number_too_large_message()}, code="max_value")
+    numbers.number_check_cap(number)
     owner = owner_lookup(number) if owner_lookup is not None else numbers.customer_number_owner(number, exclude_pk=customer_pk)
     if owner is not None and owner.pk != customer_pk:
         raise numbers.number_taken_error(number, owner)

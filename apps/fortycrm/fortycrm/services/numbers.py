@@ -44,6 +44,12 @@ def number_too_large_message() -> str:
     }
 
 
+def number_check_cap(number: int | None) -> None:
+    """Refuse a chosen customer or invoice number above ``MAX_NUMBER`` (field ``number``)."""
+    if number is not None and number > MAX_NUMBER:
+        raise ValidationError({"number": ValidationError(number_too_large_message(), code="max_value")})
+
+
 def _taken_from(model: type[models.Model], low: int) -> Iterator[int]:
     """The taken numbers from ``low`` up to the cap, ascending, read in chunks (any run length)."""
     while True:
@@ -62,7 +68,8 @@ def _free_numbers(key: str, after: int, *, skip: Collection[int] = ()) -> Iterat
     The one walk behind suggesting, allocating one and allocating a batch. A number is free
     when no record holds it and it is not in ``skip`` (numbers chosen elsewhere in a batch).
     If ``after`` is at or above the cap (a huge number stored before the cap existed), the walk
-    starts after the highest number within the cap instead. Raises a ValidationError when no
+    starts after the highest number within the cap instead, or, when that is the cap itself,
+    at the start (the first gap). Raises a ValidationError when no
     number up to the cap is left.
     """
     model = _numbered_model(key)
@@ -71,6 +78,8 @@ def _free_numbers(key: str, after: int, *, skip: Collection[int] = ()) -> Iterat
     if candidate > MAX_NUMBER:
         highest = model.objects.filter(number__lte=MAX_NUMBER).aggregate(highest=Max("number"))["highest"] or 0
         candidate = max(highest + 1, start)
+        if candidate > MAX_NUMBER:  # the cap itself is taken: the first free number from the start
+            candidate = start
     taken = _taken_from(model, candidate)
     next_taken = next(taken, None)
     while candidate <= MAX_NUMBER:
@@ -157,8 +166,7 @@ def customer_number_claim(number: int, *, customer_pk: int | None = None) -> int
     """Reserve a freely chosen number; raise a ValidationError naming the holder if taken."""
     if number is None or number < 1:
         raise ValidationError({"number": _("A customer number must be a whole number of at least 1.")}, code="invalid")
-    if number > MAX_NUMBER:
-        raise ValidationError({"number": number_too_large_message()}, code="max_value")
+    number_check_cap(number)
     with transaction.atomic():
         seq = _locked_sequence(CUSTOMER)
         owner = customer_number_owner(number, exclude_pk=customer_pk)
