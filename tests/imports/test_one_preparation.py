@@ -31,7 +31,7 @@ def test_a_rule_added_to_customer_creation_holds_for_the_import(monkeypatch, bas
     monkeypatch.setattr(customer_services, "customer_check_number", no_thirteen)
     with pytest.raises(ValidationError, match="bad luck"):
         customer_services.customer_create(kind="company", name="Desk GmbH", status="Kunde", number=13)
-    result = run_bytes("company_customers", "Kundennummer;Status;Name *\n13;Kunde;Import GmbH\n14;Kunde;Andere GmbH\n".encode())
+    result = run_bytes("company_customers", b"Kundennummer;Status;Name *\n13;Kunde;Import GmbH\n14;Kunde;Andere GmbH\n")
     assert [(p.row, p.column, p.message) for p in result.errors] == [(2, "Kundennummer", "13 brings bad luck.")]
     assert not Customer.objects.filter(name__in=["Desk GmbH", "Import GmbH", "Andere GmbH"]).exists()
 
