@@ -85,7 +85,8 @@ def customer_duplicates(customers: list[Customer]) -> list[list[tuple[Customer, 
     Two queries, whatever the number of customers.
     """
     from django.db.models import Q
-    from django.db.models.functions import Lower, Trim
+
+    from fortycrm.models.customers import duplicate_text
 
     if not customers:
         return []
@@ -96,7 +97,7 @@ def customer_duplicates(customers: list[Customer]) -> list[list[tuple[Customer, 
     emails = {e for e in email_keys if e}
     contact_emails: dict[int, set[str]] = {}
     if emails:
-        contacts = Contact.objects.annotate(dup_email=Lower(Trim("email"))).filter(dup_email__in=emails)
+        contacts = Contact.objects.annotate(dup_email=duplicate_text("email")).filter(dup_email__in=emails)
         for customer_id, email in contacts.values_list("customer_id", "dup_email"):
             contact_emails.setdefault(customer_id, set()).add(email)
     wanted = Q(pk__in=list(contact_emails)) if contact_emails else Q(pk__in=[])
@@ -109,11 +110,11 @@ def customer_duplicates(customers: list[Customer]) -> list[list[tuple[Customer, 
     by_name: dict[tuple, list[Customer]] = {}
     by_email: dict[str, list[Customer]] = {}
     candidates = Customer.objects.annotate(
-        dup_name=Lower(Trim("name")),
-        dup_last=Lower(Trim("last_name")),
-        dup_first=Lower(Trim("first_name")),
-        dup_postcode=Lower(Trim("postcode")),
-        dup_email=Lower(Trim("email")),
+        dup_name=duplicate_text("name"),
+        dup_last=duplicate_text("last_name"),
+        dup_first=duplicate_text("first_name"),
+        dup_postcode=duplicate_text("postcode"),
+        dup_email=duplicate_text("email"),
     ).filter(wanted).select_related("status").order_by("pk")
     for other in candidates:
         if other.kind == Customer.Kind.COMPANY:
