@@ -126,10 +126,15 @@ def customer_duplicates(customers: list[Customer]) -> list[list[tuple[Customer, 
             by_email.setdefault(email, []).append(other)
     found = []
     for customer, name_key, email_key in zip(customers, name_keys, email_keys):
+        same_email = by_email.get(email_key, ()) if email_key else ()
+        same_name = by_name.get(name_key, ()) if name_key else ()
+        if not (same_email or same_name):
+            found.append([])
+            continue
         reasons: dict[int, tuple[Customer, str]] = {}
-        for other in by_email.get(email_key, []) if email_key else []:
+        for other in same_email:
             reasons.setdefault(other.pk, (other, DUPLICATE_EMAIL))
-        for other in by_name.get(name_key, []) if name_key else []:
+        for other in same_name:
             reasons.setdefault(other.pk, (other, DUPLICATE_NAME_POSTCODE))
         reasons.pop(customer.pk, None)
         found.append([reasons[pk] for pk in sorted(reasons)])
