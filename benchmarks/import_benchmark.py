@@ -2,7 +2,7 @@
 
 Generates ``;``-separated Windows-1252 CSV rows (status "Kunde" → next customer number,
 two tags each, an account manager), imports them through the real import path
-(``services.imports.import_run`` with an ImportLog, exactly what the desk job and
+(``fortycrm.imports.driver.import_run`` with an ImportLog, exactly what the desk job and
 ``manage.py fortycrm_import`` run: parse, validate every row, all-or-nothing commit with
 history), then measures a plain ``bulk_create`` of the same rows into the same tables
 (customers + tag links, no validation, no history) in the same run — once as multi-row
@@ -92,8 +92,8 @@ def make_users() -> None:
 def run_import(path: Path):
     from django.core.files import File
 
+    from fortycrm.imports.driver import import_run
     from fortycrm.models import ImportLog
-    from fortycrm.services.imports import import_run
 
     log = ImportLog(template="company_customers", mode="insert", file_name=path.name)
     with path.open("rb") as f:
@@ -163,14 +163,14 @@ def plain_raw_insert(path: Path) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from fortycrm.imports.bulk_insert import insert_columns, insert_rows
     from fortycrm.models import Customer, CustomerStatus, Tag
-    from fortycrm.services.imports import _columns, _insert
 
     started = time.perf_counter()
     status = CustomerStatus.objects.get(name="Kunde")
     users = {u.username: u.pk for u in get_user_model().objects.all()}
     tags = {t.name: t.pk for t in Tag.objects.all()}
-    columns = _columns(Customer)
+    columns = insert_columns(Customer)
     names = [c.attname for c in columns]
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     defaults = {n: "" for n in names} | {"created_at": now, "updated_at": now, "kind": "company", "country": "DE", "combine_invoices": False,
@@ -184,8 +184,8 @@ def plain_raw_insert(path: Path) -> float:
         rows, row_tags = [], []
 
         def flush():
-            ids = _insert(Customer, columns, rows, returning=True)
-            _insert(Through, through_columns, [[pk, tags[t]] for pk, names_ in zip(ids, row_tags) for t in names_], returning=False)
+            ids = insert_rows(Customer, columns, rows, returning=True)
+            insert_rows(Through, through_columns, [[pk, tags[t]] for pk, names_ in zip(ids, row_tags) for t in names_], returning=False)
             rows.clear()
             row_tags.clear()
 

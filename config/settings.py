@@ -21,7 +21,6 @@ INSTALLED_APPS = [
     "unfold",
     "unfold.contrib.filters",
     "unfold.contrib.forms",
-    "unfold.contrib.import_export",
     "unfold.contrib.simple_history",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -31,7 +30,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # before the libraries: its catalogue words their messages the fortycrm way ("Sie")
     "fortycrm",
-    "import_export",
     "simple_history",
     "rest_framework",
     "rest_framework_api_key",

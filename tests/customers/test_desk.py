@@ -282,7 +282,7 @@ def test_export_selected_customers_reimports_in_update_mode(desk, office_user):
     import datetime as dt
     import io
 
-    from fortycrm.services.imports import import_file
+    from fortycrm.imports.driver import import_file
 
     a = factories.company(name="Export = GmbH", status="Kunde", tags=["Winterdienst", "Nord"], account_manager=office_user, city="Köln")
     b = factories.company(name="Zweite GmbH", status="Kunde", start_date=dt.date(2024, 3, 1), combine_invoices=True)

@@ -40,7 +40,7 @@ def fixture_path(name: str) -> Path:
 
 def run(template: str, name: str, **kwargs):
     """Import a committed fixture file through the real service."""
-    from fortycrm.services.imports import import_file
+    from fortycrm.imports.driver import import_file
 
     with fixture_path(name).open("rb") as f:
         return import_file(template=template, file=f, file_name=name, **kwargs)
@@ -49,7 +49,7 @@ def run(template: str, name: str, **kwargs):
 def run_bytes(template: str, data: bytes, name: str = "upload.csv", **kwargs):
     import io
 
-    from fortycrm.services.imports import import_file
+    from fortycrm.imports.driver import import_file
 
     return import_file(template=template, file=io.BytesIO(data), file_name=name, **kwargs)
 

@@ -97,9 +97,9 @@ def test_large_file_goes_through_the_job_synchronously_without_redis(settings, b
 def test_job_records_progress(settings, base_data, monkeypatch):
     from django.core.cache import cache
 
-    from fortycrm.services import imports
+    from fortycrm.imports import driver, import_log
 
-    monkeypatch.setattr(imports, "BATCH_SIZE", 100)
+    monkeypatch.setattr(driver, "BATCH_SIZE", 100)
     seen = []
     original_set = cache.set
     monkeypatch.setattr(cache, "set", lambda key, value, *a, **k: (seen.append(value), original_set(key, value, *a, **k)))
@@ -107,7 +107,7 @@ def test_job_records_progress(settings, base_data, monkeypatch):
     jobs.import_job(log.pk, True)
     assert seen[:3] == [100, 200, 300] and seen[-1] == 350
     log.refresh_from_db()
-    assert imports.import_progress(log) == {"state": "previewed", "processed": 350, "total": 350, "percent": 100}
+    assert import_log.import_progress(log) == {"state": "previewed", "processed": 350, "total": 350, "percent": 100}
 
 
 def test_job_failure_is_recorded_on_the_log(base_data):

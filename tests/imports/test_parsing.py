@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from fortycrm.imports import columns as C
+from fortycrm.imports import columns
 from fortycrm.imports.parsing import (
     ConvertError,
     convert,
@@ -19,7 +19,7 @@ from fortycrm.imports.parsing import (
 
 
 def col(kind, key="x", **kw):
-    return C.Column(key=key, label="X", kind=kind, **kw)
+    return columns.Column(key=key, label="X", kind=kind, **kw)
 
 
 @pytest.mark.parametrize(
@@ -57,13 +57,13 @@ def test_utf16_tab_separated_unicode_text():
      ("31.12.26", dt.date(2026, 12, 31)), ("31.12.2026 00:00:00", dt.date(2026, 12, 31)), (dt.datetime(2020, 1, 2, 3, 4), dt.date(2020, 1, 2))],
 )
 def test_dates(text, expected):
-    assert convert(col(C.DATE), text) == expected
+    assert convert(col(columns.DATE), text) == expected
 
 
 @pytest.mark.parametrize("text", ["31.13.2026", "2026/12/31", "morgen", "29.02.2025"])
 def test_bad_dates_say_how_to_write_them(text):
     with pytest.raises(ConvertError) as exc:
-        convert(col(C.DATE), text)
+        convert(col(columns.DATE), text)
     assert text in str(exc.value) and "31.12.2026" in str(exc.value)
 
 
@@ -72,46 +72,46 @@ def test_bad_dates_say_how_to_write_them(text):
     [("1.234,5", "1234.5"), ("1234,5", "1234.5"), ("1234.5", "1234.5"), ("1,234.5", "1234.5"), ("1.234.567", "1234567"), (" 12 ", "12"), (12.25, "12.25"), (7, "7")],
 )
 def test_decimal_comma(text, expected):
-    assert convert(col(C.DECIMAL), text) == Decimal(expected)
+    assert convert(col(columns.DECIMAL), text) == Decimal(expected)
 
 
 @pytest.mark.parametrize("text", ["zwölf", "1,2,3", "NaN", "Infinity"])
 def test_bad_numbers(text):
     with pytest.raises(ConvertError):
-        convert(col(C.DECIMAL), text)
+        convert(col(columns.DECIMAL), text)
 
 
 def test_datetime_is_local_time():
     from django.utils import timezone
 
-    value = convert(col(C.DATETIME), "30.06.2025 12:30")
+    value = convert(col(columns.DATETIME), "30.06.2025 12:30")
     assert timezone.is_aware(value) and timezone.localtime(value).hour == 12
-    assert timezone.localtime(convert(col(C.DATETIME), "2025-06-30T08:15")).minute == 15
+    assert timezone.localtime(convert(col(columns.DATETIME), "2025-06-30T08:15")).minute == 15
     with pytest.raises(ConvertError):
-        convert(col(C.DATETIME), "30.06.2025 25:00")
+        convert(col(columns.DATETIME), "30.06.2025 25:00")
 
 
 def test_bool_int_choice_tags_text():
-    assert [convert(col(C.BOOL), v) for v in ("ja", "Nein", "x", "1", "yes", "FALSCH", True)] == [True, False, True, True, True, False, True]
+    assert [convert(col(columns.BOOL), v) for v in ("ja", "Nein", "x", "1", "yes", "FALSCH", True)] == [True, False, True, True, True, False, True]
     with pytest.raises(ConvertError):
-        convert(col(C.BOOL), "vielleicht")
-    assert convert(col(C.INT), "10001") == 10001 and convert(col(C.INT), 10001.0) == 10001 and convert(col(C.INT), "10001,0") == 10001
+        convert(col(columns.BOOL), "vielleicht")
+    assert convert(col(columns.INT), "10001") == 10001 and convert(col(columns.INT), 10001.0) == 10001 and convert(col(columns.INT), "10001,0") == 10001
     with pytest.raises(ConvertError):
-        convert(col(C.INT), "10001,5")
-    salutation = C.PRIVATE_CUSTOMERS.column("salutation")
+        convert(col(columns.INT), "10001,5")
+    salutation = columns.PRIVATE_CUSTOMERS.column("salutation")
     assert [convert(salutation, v) for v in ("Frau", "herr", "Ms", "Divers")] == ["ms", "mr", "ms", "diverse"]
-    kind = C.METERS.column("kind")
+    kind = columns.METERS.column("kind")
     assert [convert(kind, v) for v in ("Strom", "Wärme", "water")] == ["electricity", "heat", "water"]
-    assert convert(col(C.TAGS), "Reinigung, reinigung ,Büro,") == ["Reinigung", "Büro"]
-    assert convert(col(C.TEXT, key="postcode"), 1067) == "1067"  # the zero comes back per row, by country (german_postcode)
-    assert convert(col(C.TEXT), "  Müller  ") == "Müller" and convert(col(C.TEXT), "   ") is None
-    assert convert(col(C.URL), "www.example.de") == "https://www.example.de"
+    assert convert(col(columns.TAGS), "Reinigung, reinigung ,Büro,") == ["Reinigung", "Büro"]
+    assert convert(col(columns.TEXT, key="postcode"), 1067) == "1067"  # the zero comes back per row, by country (german_postcode)
+    assert convert(col(columns.TEXT), "  Müller  ") == "Müller" and convert(col(columns.TEXT), "   ") is None
+    assert convert(col(columns.URL), "www.example.de") == "https://www.example.de"
 
 
 def test_headers_are_matched_tolerantly():
     assert normalize_header("  NAME  * ") == "name"
     assert normalize_header("\ufeffKunden nummer") == "kunden nummer"
-    match = match_headers(C.COMPANY_CUSTOMERS, ["kundennummer", " name*", "PLZ", "postcode", "Customer Since", "E-Mail", ""])
+    match = match_headers(columns.COMPANY_CUSTOMERS, ["kundennummer", " name*", "PLZ", "postcode", "Customer Since", "E-Mail", ""])
     keys = {i: c.key for i, c in match.by_index.items()}
     assert keys == {0: "number", 1: "name", 2: "postcode", 4: "start_date", 5: "email"}
     assert len(match.problems) == 1

@@ -12,6 +12,14 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+IMPORT_JOB_THRESHOLD = 2000
+"""Imports of more rows than this run as a background job; override with the Django setting
+``FORTYCRM_IMPORT_JOB_THRESHOLD``."""
+
+
+def import_job_threshold() -> int:
+    return getattr(settings, "FORTYCRM_IMPORT_JOB_THRESHOLD", IMPORT_JOB_THRESHOLD)
+
 
 def jobs_async() -> bool:
     return bool(getattr(settings, "FORTYCRM_JOBS_ASYNC", False))
@@ -29,8 +37,8 @@ def enqueue(func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
 
 def import_job(log_id: int, dry_run: bool) -> None:
     """Run a preview or commit of an uploaded import file; outcome and progress go to the ImportLog."""
+    from fortycrm.imports.driver import import_run
     from fortycrm.models import ImportLog
-    from fortycrm.services.imports import import_run
 
     log = ImportLog.objects.select_related("user").get(pk=log_id)
     try:
@@ -51,10 +59,9 @@ def import_start(log_id: int, *, dry_run: bool) -> None:
     """Small files run right away in the request; files over the threshold as a job (R-IMP-5)."""
     from fortycrm.models import ImportLog
 
-    threshold = getattr(settings, "FORTYCRM_IMPORT_JOB_THRESHOLD", 2000)
     log = ImportLog.objects.get(pk=log_id)
     try:
-        if log.total_rows > threshold:
+        if log.total_rows > import_job_threshold():
             enqueue(import_job, log_id, dry_run)
         else:
             import_job(log_id, dry_run)

@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fortycrm.models import Contact, Customer, CustomerStatus
-from fortycrm.models.customers import CustomerKind
 
 
 def account_manager_candidates() -> QuerySet:
@@ -39,6 +38,105 @@ def account_manager_problem(user) -> str | None:
             "Add the user to a group (e.g. Büro) or choose another user."
         ) % {"value": label}
     return None
+
+
+DUPLICATE_EMAIL = "email"
+DUPLICATE_NAME_POSTCODE = "name_postcode"
+
+
+def _dup_text(value: str | None) -> str:
+    return (value or "").strip().lower()
+
+
+def duplicate_name_key(customer: Customer) -> tuple | None:
+    """What makes two customers "the same by name": kind, name (company) or last and first
+    name (private person), and postcode. None when the customer has no name yet."""
+    if customer.kind == Customer.Kind.COMPANY:
+        name: tuple = (_dup_text(customer.name),)
+    else:
+        name = (_dup_text(customer.last_name), _dup_text(customer.first_name))
+    if not name[0]:
+        return None
+    return (customer.kind, *name, _dup_text(customer.postcode))
+
+
+def duplicate_email_key(customer: Customer) -> str:
+    """The customer's e-mail as duplicates compare it ("" when it has none)."""
+    return _dup_text(customer.email)
+
+
+def customer_duplicates(customers: list[Customer]) -> list[list[tuple[Customer, str]]]:
+    """Stored customers that may be the same as each of ``customers`` (possible duplicates).
+
+    The one definition of a duplicate, used by the import (one call per batch) and by the
+    website intake. Another stored customer is a possible duplicate when
+
+    * ``email``: the customer's e-mail equals the other customer's e-mail or the e-mail of
+      one of the other customer's contacts, or
+    * ``name_postcode``: both are of the same kind and have the same name (company: name;
+      private person: last and first name) and the same postcode (an empty postcode
+      matches an empty one).
+
+    Texts compare case-insensitively, surrounding spaces ignored. (On SQLite, as Django
+    documents for ``iexact``, letters outside ASCII compare case-sensitively in stored values.)
+    Returns, per customer in order, a list of (other customer with status, reason) ordered
+    by id, each other customer once (``email`` first); a customer never matches itself.
+    Two queries, whatever the number of customers.
+    """
+
+    from fortycrm.models.customers import duplicate_text
+
+    if not customers:
+        return []
+    name_keys = [duplicate_name_key(c) for c in customers]
+    email_keys = [duplicate_email_key(c) for c in customers]
+    companies = {k[1] for k in name_keys if k and k[0] == Customer.Kind.COMPANY}
+    people = {k[1] for k in name_keys if k and k[0] == Customer.Kind.PRIVATE}
+    emails = {e for e in email_keys if e}
+    contact_emails: dict[int, set[str]] = {}
+    if emails:
+        contacts = Contact.objects.annotate(dup_email=duplicate_text("email")).filter(dup_email__in=emails)
+        for customer_id, email in contacts.values_list("customer_id", "dup_email"):
+            contact_emails.setdefault(customer_id, set()).add(email)
+    wanted = Q(pk__in=list(contact_emails)) if contact_emails else Q(pk__in=[])
+    if companies:
+        wanted |= Q(kind=Customer.Kind.COMPANY, dup_name__in=companies)
+    if people:
+        wanted |= Q(kind=Customer.Kind.PRIVATE, dup_last__in=people)
+    if emails:
+        wanted |= Q(dup_email__in=emails)
+    by_name: dict[tuple, list[Customer]] = {}
+    by_email: dict[str, list[Customer]] = {}
+    candidates = Customer.objects.annotate(
+        dup_name=duplicate_text("name"),
+        dup_last=duplicate_text("last_name"),
+        dup_first=duplicate_text("first_name"),
+        dup_postcode=duplicate_text("postcode"),
+        dup_email=duplicate_text("email"),
+    ).filter(wanted).select_related("status").order_by("pk")
+    for other in candidates:
+        if other.kind == Customer.Kind.COMPANY:
+            key: tuple = (other.kind, other.dup_name, other.dup_postcode)
+        else:
+            key = (other.kind, other.dup_last, other.dup_first, other.dup_postcode)
+        by_name.setdefault(key, []).append(other)
+        for email in {other.dup_email, *contact_emails.get(other.pk, ())} - {""}:
+            by_email.setdefault(email, []).append(other)
+    found = []
+    for customer, name_key, email_key in zip(customers, name_keys, email_keys):
+        same_email = by_email.get(email_key, ()) if email_key else ()
+        same_name = by_name.get(name_key, ()) if name_key else ()
+        if not (same_email or same_name):
+            found.append([])
+            continue
+        reasons: dict[int, tuple[Customer, str]] = {}
+        for other in same_email:
+            reasons.setdefault(other.pk, (other, DUPLICATE_EMAIL))
+        for other in same_name:
+            reasons.setdefault(other.pk, (other, DUPLICATE_NAME_POSTCODE))
+        reasons.pop(customer.pk, None)
+        found.append([reasons[pk] for pk in sorted(reasons)])
+    return found
 
 
 def customer_list_queryset() -> QuerySet[Customer]:
@@ -153,7 +251,7 @@ def meters_with_last_reading(qs):
 
 def readings_with_previous(qs):
     """Annotate readings with the previous reading's value of the same meter (for consumption)."""
-    from django.db.models import OuterRef, Q, Subquery
+    from django.db.models import OuterRef, Subquery
 
     from fortycrm.models import MeterReading
 
@@ -164,24 +262,8 @@ def readings_with_previous(qs):
 
 
 def customer_possible_duplicates(customer: Customer) -> list[dict[str, Any]]:
-    """Other customers with the same e-mail (customer or contact), or the same name and postcode."""
-    found: dict[int, str] = {}
-    email = customer.email.strip()
-    if email:
-        by_mail = Customer.objects.filter(Q(email__iexact=email) | Q(contacts__email__iexact=email)).exclude(pk=customer.pk)
-        for pk in by_mail.values_list("pk", flat=True).distinct()[:10]:
-            found.setdefault(pk, "email")
-    if customer.postcode.strip():
-        if customer.kind == CustomerKind.COMPANY:
-            same_name = Q(kind=CustomerKind.COMPANY, name__iexact=customer.name.strip())
-        else:
-            same_name = Q(kind=CustomerKind.PRIVATE, last_name__iexact=customer.last_name.strip(), first_name__iexact=customer.first_name.strip())
-        qs = Customer.objects.filter(same_name, postcode__iexact=customer.postcode.strip()).exclude(pk=customer.pk)
-        for pk in qs.values_list("pk", flat=True)[:10]:
-            found.setdefault(pk, "name_postcode")
-    result = []
-    for other in Customer.objects.filter(pk__in=list(found)).select_related("status").order_by("pk"):
-        result.append(
-            {"id": other.pk, "number": other.number, "display_name": other.display_name, "status_name": other.status.name, "reason": found[other.pk]}
-        )
-    return result
+    """Possible duplicates of ``customer`` as ``customer_duplicates`` defines them (the intake's answer)."""
+    return [
+        {"id": other.pk, "number": other.number, "display_name": other.display_name, "status_name": other.status.name, "reason": reason}
+        for other, reason in customer_duplicates([customer])[0][:20]
+    ]

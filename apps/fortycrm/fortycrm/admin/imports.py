@@ -20,10 +20,10 @@ from fortycrm import jobs
 from fortycrm.admin.base import color_badge
 from fortycrm.imports import files
 from fortycrm.imports.columns import TEMPLATES, get_template
+from fortycrm.imports.import_log import import_progress
 from fortycrm.imports.parsing import FileError, count_rows, match_headers, open_table
 from fortycrm.imports.parsing import display as cell_text
 from fortycrm.models import ImportLog
-from fortycrm.services.imports import import_progress
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 PREVIEW_ROWS = 50
@@ -156,6 +156,7 @@ class ImportLogAdmin(ModelAdmin):
                 mode=form.cleaned_data["mode"],
                 file_name=upload.name[:255],
                 dry_run=True,
+                allow_duplicates=form.cleaned_data["allow_duplicates"],
                 user=request.user,
             )
             log.file.save(upload.name, upload, save=False)
@@ -165,9 +166,6 @@ class ImportLogAdmin(ModelAdmin):
             except FileError:
                 log.total_rows = 0
             log.save()
-            if form.cleaned_data["allow_duplicates"]:
-                log.warnings = [{"row": 0, "column": "", "value": "", "message": "", "level": "option", "code": "duplicate"}]
-                log.save(update_fields=["warnings"])
             jobs.import_start(log.pk, dry_run=True)
             return HttpResponseRedirect(reverse("admin:fortycrm_importlog_change", args=[log.pk]))
         context = {
@@ -185,7 +183,7 @@ class ImportLogAdmin(ModelAdmin):
                 for t in TEMPLATES.values()
             ],
             "log_url": reverse("admin:fortycrm_importlog_changelist"),
-            "threshold": jobs_threshold(),
+            "threshold": jobs.import_job_threshold(),
         }
         return TemplateResponse(request, "fortycrm/admin/import_upload.html", context)
 
@@ -195,7 +193,7 @@ class ImportLogAdmin(ModelAdmin):
         if not str(object_id).isdigit():
             raise Http404
         log = get_object_or_404(ImportLog, pk=object_id)
-        problems = [p for p in [*log.errors, *log.warnings] if p.get("level") in ("error", "warning")]
+        problems = [*log.errors, *log.warnings]
         by_row: dict[int, list[dict]] = {}
         for problem in problems:
             by_row.setdefault(int(problem.get("row") or 0), []).append(problem)
@@ -261,10 +259,4 @@ class ImportLogAdmin(ModelAdmin):
                 return headers, rows
         except (FileError, OSError, ValueError):
             return [], []
-
-
-def jobs_threshold() -> int:
-    from django.conf import settings
-
-    return getattr(settings, "FORTYCRM_IMPORT_JOB_THRESHOLD", 2000)
 

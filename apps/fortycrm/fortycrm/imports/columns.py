@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +31,6 @@ class Template:
     title: Promise
     columns: tuple[Column, ...]
     customer_kind: str | None = None
-    extra: dict = field(default_factory=dict)
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
@@ -59,42 +58,42 @@ METER_KINDS = (
 METER_KIND_ALIASES = {"wärme": "heat", "fernwärme": "heat", "sonstige": "other", "sonstiges": "other", "power": "electricity"}
 
 
-def _c(key, label, kind=TEXT, required=False, help="", choices=(), aliases=()):  # noqa: A002
+def make_column(key, label, kind=TEXT, required=False, help="", choices=(), aliases=()):  # noqa: A002
     return Column(key=key, label=label, kind=kind, required=required, help=help, choices=choices, aliases=aliases)
 
 
-CUSTOMER_NUMBER = _c(
+CUSTOMER_NUMBER = make_column(
     "number", pgettext_lazy("import column", "Customer number"), INT,
     help=_("Whole number. Leave empty: customers in a status with customer number get the next free number."),
     aliases=("kdnr", "kd-nr", "kundennr", "kundennr.", "customer no", "nr"),
 )
-STATUS = _c("status", pgettext_lazy("import column", "Status"), help=_("Name of a customer status. Empty: the default status for new customers."))
+STATUS = make_column("status", pgettext_lazy("import column", "Status"), help=_("Name of a customer status. Empty: the default status for new customers."))
 ADDRESS = (
-    _c("street", pgettext_lazy("import column", "Street")),
-    _c("postcode", pgettext_lazy("import column", "Postcode"), aliases=("plz",)),
-    _c("city", pgettext_lazy("import column", "City"), aliases=("ort",)),
-    _c("country", pgettext_lazy("import column", "Country"), help=_("Two-letter code, e.g. DE or AT. Empty: DE.")),
+    make_column("street", pgettext_lazy("import column", "Street")),
+    make_column("postcode", pgettext_lazy("import column", "Postcode"), aliases=("plz",)),
+    make_column("city", pgettext_lazy("import column", "City"), aliases=("ort",)),
+    make_column("country", pgettext_lazy("import column", "Country"), help=_("Two-letter code, e.g. DE or AT. Empty: DE.")),
 )
 COMMUNICATION = (
-    _c("phone", pgettext_lazy("import column", "Phone"), aliases=("tel", "tel.", "telefonnummer")),
-    _c("mobile", pgettext_lazy("import column", "Mobile"), aliases=("handy",)),
-    _c("email", pgettext_lazy("import column", "E-mail"), EMAIL, aliases=("email", "mail")),
+    make_column("phone", pgettext_lazy("import column", "Phone"), aliases=("tel", "tel.", "telefonnummer")),
+    make_column("mobile", pgettext_lazy("import column", "Mobile"), aliases=("handy",)),
+    make_column("email", pgettext_lazy("import column", "E-mail"), EMAIL, aliases=("email", "mail")),
 )
 CUSTOMER_TAIL = (
-    _c("website", pgettext_lazy("import column", "Website"), URL, help=_("Full address, e.g. https://www.example.de")),
-    _c("vat_id", pgettext_lazy("import column", "VAT id"), aliases=("ust-id", "ustid", "ust-idnr")),
-    _c("account_manager", pgettext_lazy("import column", "Account manager"),
+    make_column("website", pgettext_lazy("import column", "Website"), URL, help=_("Full address, e.g. https://www.example.de")),
+    make_column("vat_id", pgettext_lazy("import column", "VAT id"), aliases=("ust-id", "ustid", "ust-idnr")),
+    make_column("account_manager", pgettext_lazy("import column", "Account manager"),
        help=_("User name or e-mail of a user who belongs to at least one user group.")),
-    _c("tags", pgettext_lazy("import column", "Tags"), TAGS, help=_("Separate several tags with commas; new tags are created.")),
-    _c("start_date", pgettext_lazy("import column", "Customer since"), DATE),
-    _c("end_date", pgettext_lazy("import column", "Customer until"), DATE),
-    _c("combine_invoices", pgettext_lazy("import column", "Combine invoices"), BOOL),
-    _c("notes", pgettext_lazy("import column", "Notes")),
+    make_column("tags", pgettext_lazy("import column", "Tags"), TAGS, help=_("Separate several tags with commas; new tags are created.")),
+    make_column("start_date", pgettext_lazy("import column", "Customer since"), DATE),
+    make_column("end_date", pgettext_lazy("import column", "Customer until"), DATE),
+    make_column("combine_invoices", pgettext_lazy("import column", "Combine invoices"), BOOL),
+    make_column("notes", pgettext_lazy("import column", "Notes")),
 )
 PERSON = (
-    _c("salutation", pgettext_lazy("import column", "Salutation"), CHOICE, choices=SALUTATIONS),
-    _c("title", pgettext_lazy("import column", "Title"), help=_("Academic title, e.g. Dr.")),
-    _c("first_name", pgettext_lazy("import column", "First name")),
+    make_column("salutation", pgettext_lazy("import column", "Salutation"), CHOICE, choices=SALUTATIONS),
+    make_column("title", pgettext_lazy("import column", "Title"), help=_("Academic title, e.g. Dr.")),
+    make_column("first_name", pgettext_lazy("import column", "First name")),
 )
 
 COMPANY_CUSTOMERS = Template(
@@ -104,9 +103,9 @@ COMPANY_CUSTOMERS = Template(
     columns=(
         CUSTOMER_NUMBER,
         STATUS,
-        _c("name", pgettext_lazy("import column", "Name"), required=True, help=_("Full legal name with legal form, e.g. Müller GmbH."),
+        make_column("name", pgettext_lazy("import column", "Name"), required=True, help=_("Full legal name with legal form, e.g. Müller GmbH."),
            aliases=("firma", "firmenname", "company")),
-        _c("short_name", pgettext_lazy("import column", "Short name")),
+        make_column("short_name", pgettext_lazy("import column", "Short name")),
         *ADDRESS,
         *COMMUNICATION,
         *CUSTOMER_TAIL,
@@ -121,15 +120,15 @@ PRIVATE_CUSTOMERS = Template(
         CUSTOMER_NUMBER,
         STATUS,
         *PERSON,
-        _c("last_name", pgettext_lazy("import column", "Last name"), required=True, aliases=("name", "nachname")),
-        _c("short_name", pgettext_lazy("import column", "Short name")),
+        make_column("last_name", pgettext_lazy("import column", "Last name"), required=True, aliases=("name", "nachname")),
+        make_column("short_name", pgettext_lazy("import column", "Short name")),
         *ADDRESS,
         *COMMUNICATION,
         *CUSTOMER_TAIL,
     ),
 )
 
-CUSTOMER_REF = _c(
+CUSTOMER_REF = make_column(
     "customer", pgettext_lazy("import column", "Customer number"), INT, required=True,
     help=_("Number of an existing customer."), aliases=("kdnr", "kundennr", "customer no"),
 )
@@ -139,14 +138,14 @@ CONTACTS = Template(
     title=_("Contacts"),
     columns=(
         CUSTOMER_REF,
-        _c("location", pgettext_lazy("import column", "Location"), help=_("Optional: name of one of the customer's locations.")),
+        make_column("location", pgettext_lazy("import column", "Location"), help=_("Optional: name of one of the customer's locations.")),
         *PERSON,
-        _c("last_name", pgettext_lazy("import column", "Last name"), required=True, aliases=("nachname",)),
-        _c("role", pgettext_lazy("import column", "Role"), aliases=("funktion", "position")),
+        make_column("last_name", pgettext_lazy("import column", "Last name"), required=True, aliases=("nachname",)),
+        make_column("role", pgettext_lazy("import column", "Role"), aliases=("funktion", "position")),
         *COMMUNICATION,
-        _c("priority", pgettext_lazy("import column", "Priority"), INT, help=_("1 = most important. Empty: 1.")),
-        _c("birthday", pgettext_lazy("import column", "Birthday"), DATE, help=_("Only for contacts of private customers.")),
-        _c("notes", pgettext_lazy("import column", "Notes")),
+        make_column("priority", pgettext_lazy("import column", "Priority"), INT, help=_("1 = most important. Empty: 1.")),
+        make_column("birthday", pgettext_lazy("import column", "Birthday"), DATE, help=_("Only for contacts of private customers.")),
+        make_column("notes", pgettext_lazy("import column", "Notes")),
     ),
 )
 
@@ -155,11 +154,11 @@ LOCATIONS = Template(
     title=_("Locations"),
     columns=(
         CUSTOMER_REF,
-        _c("name", pgettext_lazy("import column", "Name"), required=True, help=_("Name of the location, e.g. Office building Hauptstraße.")),
+        make_column("name", pgettext_lazy("import column", "Name"), required=True, help=_("Name of the location, e.g. Office building Hauptstraße.")),
         *ADDRESS,
-        _c("access_notes", pgettext_lazy("import column", "Access notes"), help=_("Keys, codes, entrance, parking.")),
-        _c("site_notes", pgettext_lazy("import column", "Site notes")),
-        _c("bill_separately", pgettext_lazy("import column", "Bill separately"), BOOL),
+        make_column("access_notes", pgettext_lazy("import column", "Access notes"), help=_("Keys, codes, entrance, parking.")),
+        make_column("site_notes", pgettext_lazy("import column", "Site notes")),
+        make_column("bill_separately", pgettext_lazy("import column", "Bill separately"), BOOL),
     ),
 )
 
@@ -168,12 +167,12 @@ METERS = Template(
     title=_("Meters"),
     columns=(
         CUSTOMER_REF,
-        _c("location", pgettext_lazy("import column", "Location"), required=True, help=_("Name of one of the customer's locations.")),
-        _c("kind", pgettext_lazy("import column", "Kind"), CHOICE, required=True, choices=METER_KINDS, aliases=("art", "zählerart")),
-        _c("number", pgettext_lazy("import column", "Meter number"), required=True, aliases=("zählernr", "zählernr.", "meter no")),
-        _c("unit", pgettext_lazy("import column", "Unit"), required=True, help=_("e.g. kWh, m³")),
-        _c("comment", pgettext_lazy("import column", "Comment"), help=_("Flat or installation place.")),
-        _c("installed_on", pgettext_lazy("import column", "Installed on"), DATE),
+        make_column("location", pgettext_lazy("import column", "Location"), required=True, help=_("Name of one of the customer's locations.")),
+        make_column("kind", pgettext_lazy("import column", "Kind"), CHOICE, required=True, choices=METER_KINDS, aliases=("art", "zählerart")),
+        make_column("number", pgettext_lazy("import column", "Meter number"), required=True, aliases=("zählernr", "zählernr.", "meter no")),
+        make_column("unit", pgettext_lazy("import column", "Unit"), required=True, help=_("e.g. kWh, m³")),
+        make_column("comment", pgettext_lazy("import column", "Comment"), help=_("Flat or installation place.")),
+        make_column("installed_on", pgettext_lazy("import column", "Installed on"), DATE),
     ),
 )
 
@@ -181,17 +180,17 @@ READINGS = Template(
     key="readings",
     title=_("Meter readings"),
     columns=(
-        _c("meter", pgettext_lazy("import column", "Meter number"), required=True, help=_("Number of an existing meter."),
+        make_column("meter", pgettext_lazy("import column", "Meter number"), required=True, help=_("Number of an existing meter."),
            aliases=("zählernr", "zählernr.", "meter no")),
-        _c("customer", pgettext_lazy("import column", "Customer number"), INT,
+        make_column("customer", pgettext_lazy("import column", "Customer number"), INT,
            help=_("Optional: only needed when several meters share the meter number.")),
-        _c("read_at", pgettext_lazy("import column", "Reading time"), DATETIME, required=True,
+        make_column("read_at", pgettext_lazy("import column", "Reading time"), DATETIME, required=True,
            help=_("Date, optionally with time: 31.12.2026 or 31.12.2026 14:30 or 2026-12-31."), aliases=("datum", "ablesedatum", "date")),
-        _c("value", pgettext_lazy("import column", "Value"), DECIMAL, required=True, help=_("Meter value; decimal comma or point."),
+        make_column("value", pgettext_lazy("import column", "Value"), DECIMAL, required=True, help=_("Meter value; decimal comma or point."),
            aliases=("stand", "zählerstand")),
-        _c("is_exchange", pgettext_lazy("import column", "Meter exchange"), BOOL,
+        make_column("is_exchange", pgettext_lazy("import column", "Meter exchange"), BOOL,
            help=_("yes when the meter was replaced; the value may then be lower than before.")),
-        _c("comment", pgettext_lazy("import column", "Comment")),
+        make_column("comment", pgettext_lazy("import column", "Comment")),
     ),
 )
 

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from fortycrm.imports import columns as C
+from fortycrm.imports import columns
 from fortycrm.imports.columns import Column, Template
 from fortycrm.imports.parsing import header_label
 
@@ -52,19 +52,19 @@ def allowed_values(column: Column) -> str:
     if column.key == "account_manager":
         users = account_manager_candidates().order_by("username")
         return _("One of: %(names)s.") % {"names": ", ".join(u.get_username() for u in users[:100]) or "–"}
-    if column.kind == C.TAGS:
+    if column.kind == columns.TAGS:
         names = list(Tag.objects.order_by("name").values_list("name", flat=True)[:100])
         return _("Any text; existing tags: %(names)s.") % {"names": ", ".join(names) or "–"}
-    if column.kind == C.CHOICE:
+    if column.kind == columns.CHOICE:
         return _("One of: %(names)s.") % {"names": ", ".join(str(label) for _v, label in column.choices)}
     return {
-        C.DATE: _("Date as 31.12.2026 or 2026-12-31."),
-        C.DATETIME: _("31.12.2026 14:30, 31.12.2026 or 2026-12-31 14:30."),
-        C.BOOL: _("ja / nein (yes / no, x, 1 / 0); empty = no."),
-        C.INT: _("Whole number."),
-        C.DECIMAL: _("Number; decimal comma or point, e.g. 1234,5."),
-        C.EMAIL: _("E-mail address, e.g. info@example.de."),
-        C.URL: _("Web address, e.g. https://www.example.de."),
+        columns.DATE: _("Date as 31.12.2026 or 2026-12-31."),
+        columns.DATETIME: _("31.12.2026 14:30, 31.12.2026 or 2026-12-31 14:30."),
+        columns.BOOL: _("ja / nein (yes / no, x, 1 / 0); empty = no."),
+        columns.INT: _("Whole number."),
+        columns.DECIMAL: _("Number; decimal comma or point, e.g. 1234,5."),
+        columns.EMAIL: _("E-mail address, e.g. info@example.de."),
+        columns.URL: _("Web address, e.g. https://www.example.de."),
     }.get(column.kind, _("Text."))
 
 
@@ -124,11 +124,11 @@ def _export_cell(column: Column, customer) -> Any:
     if column.key == "account_manager":
         return customer.account_manager.get_username() if customer.account_manager else ""
     value = getattr(customer, column.key)
-    if column.kind == C.DATE:
+    if column.kind == columns.DATE:
         return formats.date_format(value, "d.m.Y") if value else ""
-    if column.kind == C.BOOL:
+    if column.kind == columns.BOOL:
         return _("yes") if value else _("no")
-    if column.kind == C.CHOICE:
+    if column.kind == columns.CHOICE:
         return str(dict(column.choices).get(value, "")) if value else ""
     return "" if value is None else value
 

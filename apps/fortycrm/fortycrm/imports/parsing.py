@@ -21,7 +21,7 @@ from typing import IO, Any
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from fortycrm.imports import columns as C
+from fortycrm.imports import columns
 from fortycrm.imports.columns import Column, Template
 from fortycrm.tagnames import parse_tag_names
 
@@ -402,7 +402,7 @@ def choice_lookup(column: Column) -> dict[str, str]:
         for language in LANGUAGES:
             with translation.override(language):
                 lookup[str(label).casefold()] = value
-    aliases = {"salutation": C.SALUTATION_ALIASES, "kind": C.METER_KIND_ALIASES}.get(column.key, {})
+    aliases = {"salutation": columns.SALUTATION_ALIASES, "kind": columns.METER_KIND_ALIASES}.get(column.key, {})
     lookup.update(aliases)
     return lookup
 
@@ -440,23 +440,23 @@ def convert(column: Column, value: Any) -> Any:
     if _blank(value):
         return None
     kind = column.kind
-    if kind == C.INT:
+    if kind == columns.INT:
         return to_int(value)
-    if kind == C.DECIMAL:
+    if kind == columns.DECIMAL:
         return to_decimal(value)
-    if kind == C.DATE:
+    if kind == columns.DATE:
         return to_date(value)
-    if kind == C.DATETIME:
+    if kind == columns.DATETIME:
         return to_datetime(value)
-    if kind == C.BOOL:
+    if kind == columns.BOOL:
         return to_bool(value)
-    if kind == C.CHOICE:
+    if kind == columns.CHOICE:
         return to_choice(column, value)
-    if kind == C.TAGS:
+    if kind == columns.TAGS:
         return parse_tag_names(display(value))
     text = to_text(column, value)
-    if kind == C.EMAIL:
+    if kind == columns.EMAIL:
         return text.replace(" ", "")
-    if kind == C.URL and not re.match(r"^[a-z][a-z0-9+.-]*://", text, re.I):
+    if kind == columns.URL and not re.match(r"^[a-z][a-z0-9+.-]*://", text, re.I):
         return "https://" + text
     return text

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from fortycrm.models.base import Salutation, TimeStamped
+from fortycrm.models.customers import duplicate_text
 from fortycrm.ranges import positive_small
 
 
@@ -44,7 +45,10 @@ class Contact(TimeStamped):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["customer_id", "priority", "last_name", "id"]
-        indexes = [models.Index(fields=["customer", "priority"], name="contact_customer_prio_idx")]
+        indexes = [
+            models.Index(fields=["customer", "priority"], name="contact_customer_prio_idx"),
+            models.Index(duplicate_text("email"), name="contact_dup_email_idx"),
+        ]
 
     def __str__(self) -> str:
         return " ".join(p for p in (self.title, self.first_name, self.last_name) if p)

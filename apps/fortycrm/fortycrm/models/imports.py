@@ -27,6 +27,9 @@ class ImportLog(models.Model):
     file_name = models.CharField(_("file"), max_length=255)
     file = models.FileField(_("uploaded file"), upload_to=uploads.import_file_upload_to, blank=True)
     dry_run = models.BooleanField(_("preview only"), default=False)
+    allow_duplicates = models.BooleanField(
+        _("Import possible duplicates anyway"), default=False, help_text=_("Same name and postcode or same e-mail are then only flagged, not refused.")
+    )
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
     total_rows = models.PositiveIntegerField(_("rows"), default=0, validators=positive_integer())
     processed_rows = models.PositiveIntegerField(_("processed rows"), default=0, validators=positive_integer())
@@ -48,9 +51,3 @@ class ImportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template}: {self.file_name}"
-
-    @property
-    def progress_percent(self) -> int:
-        if not self.total_rows:
-            return 100 if self.state in {self.State.DONE, self.State.FAILED, self.State.PREVIEWED} else 0
-        return min(100, int(self.processed_rows * 100 / self.total_rows))

@@ -52,6 +52,7 @@ def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) ->
     problem = invoice_lines_problem(len(lines))
     if problem:
         raise ValidationError({"lines": problem})
+    numbers.number_check_cap(invoice.number)
     if not invoice.number:
         invoice.number = numbers.number_allocate(numbers.INVOICE)
     invoice.full_clean(exclude=["total"])
@@ -73,6 +74,7 @@ def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) ->
 @transaction.atomic
 def invoice_update(*, invoice: Invoice) -> Invoice:
     """Change an invoice's header (date, draft flag, location); the total follows its lines."""
+    numbers.number_check_cap(invoice.number)
     invoice.full_clean(exclude=["total"])
     invoice.save()
     invoice_recalculate(invoice)

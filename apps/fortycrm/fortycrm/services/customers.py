@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,7 @@ from fortycrm.selectors import account_manager_problem
 from fortycrm.services import numbers
 from fortycrm.services.statuses import conversion_target, status_resolve
 from fortycrm.services.tags import tags_resolve
+from fortycrm.tagnames import tag_name_problem
 
 NUMBER_PERMISSION = "fortycrm.change_customer_number"
 
@@ -68,16 +69,23 @@ def customer_check_number(
         raise PermissionDenied(_("Only support may change a customer number once it is saved."))
     if number < 1:
         raise ValidationError({"number": _("A customer number must be a whole number of at least 1.")}, code="invalid")
+    numbers.number_check_cap(number)
     owner = owner_lookup(number) if owner_lookup is not None else numbers.customer_number_owner(number, exclude_pk=customer_pk)
     if owner is not None and owner.pk != customer_pk:
         raise numbers.number_taken_error(number, owner)
 
 
-def customer_check_account_manager(customer: Customer, *, old_manager_id: int | None = None) -> None:
-    """Only active users in at least one group can become account manager (R-CUS-5)."""
+def customer_check_account_manager(
+    customer: Customer, *, old_manager_id: int | None = None, problem_of: Callable[[Any], str | None] | None = None
+) -> None:
+    """Only active users in at least one group can become account manager (R-CUS-5).
+
+    ``problem_of`` (user → why not, or None) lets a bulk import ask once per distinct user;
+    by default it is the selector ``account_manager_problem``.
+    """
     if customer.account_manager_id is None or customer.account_manager_id == old_manager_id:
         return
-    problem = account_manager_problem(customer.account_manager)
+    problem = (problem_of or account_manager_problem)(customer.account_manager)
     if problem:
         raise ValidationError({"account_manager": problem}, code="invalid_account_manager")
 
@@ -126,6 +134,90 @@ def _make_thumbnail(customer: Customer) -> None:
     customer.logo_thumbnail.save(thumbnail.name, thumbnail, save=False)
 
 
+class CustomerLookups:
+    """The reads the preparation of a new customer needs.
+
+    This default asks the database on every call. A bulk import passes a subclass that
+    answers from what it read once per batch (statuses by name, number owners of the batch,
+    account manager eligibility per distinct user); the rules stay in ``customer_prepare``.
+    """
+
+    def status(self, value: CustomerStatus | int | str | None) -> CustomerStatus:
+        return status_resolve(value)
+
+    def number_owner(self, number: int) -> Customer | None:
+        return numbers.customer_number_owner(number)
+
+    def account_manager_problem(self, user) -> str | None:
+        return account_manager_problem(user)
+
+
+_PREPARED_ELSEWHERE = ["number", "status", "logo_thumbnail", "account_manager"]
+
+
+def _merge(errors: dict[str, list], exc: ValidationError) -> None:
+    for name, messages in (exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.error_list}).items():
+        errors.setdefault(name, []).extend(messages)
+
+
+def customer_prepare(
+    customer: Customer,
+    *,
+    status: CustomerStatus | int | str | None = None,
+    number: int | None = None,
+    suggested_number: int | None = None,
+    tags: Iterable[str | Tag] | None = None,
+    actor=None,
+    lookups: CustomerLookups | None = None,
+    exclude: Iterable[str] = (),
+) -> int | None:
+    """Check a new, unsaved customer with every rule of customer creation; write nothing.
+
+    The one preparation step of ``customer_create`` (desk, API, intake) and of the bulk
+    import, which only batches the write afterwards: resolve the status (none → the default
+    status), the account manager rule (R-CUS-5), the number rules (R-STA-5, R-NUM-2/3, the
+    cap ``numbers.MAX_NUMBER``), tag names, and ``full_clean``. A rule added here holds for
+    every way a customer is created.
+
+    Sets ``customer.status``. Returns the number the caller asked for (``None``: the next
+    free number when the status has numbers, or none). Raises one ValidationError holding
+    every problem found, by field. ``exclude`` names fields already reported by the caller
+    (an unreadable import cell). Check constraints are not queried row by row: the rule of
+    each of them is in ``Customer.clean()``, which ``full_clean`` runs.
+    """
+    lookups = lookups or CustomerLookups()
+    errors: dict[str, list] = {}
+    try:
+        customer.status = lookups.status(status)
+    except ValidationError as exc:
+        _merge(errors, exc)
+    try:
+        customer_check_account_manager(customer, problem_of=lookups.account_manager_problem)
+    except ValidationError as exc:
+        _merge(errors, exc)
+    requested = number if number != suggested_number else None
+    if "status" not in errors:
+        try:
+            customer_check_number(
+                customer_pk=None, old_number=None, status=customer.status, number=requested, actor=actor, owner_lookup=lookups.number_owner
+            )
+        except ValidationError as exc:
+            _merge(errors, exc)
+    for name in tags or ():
+        if isinstance(name, Tag):
+            continue
+        problem = tag_name_problem(name)
+        if problem:
+            errors.setdefault("tags", []).append(ValidationError(problem))
+    try:
+        customer.full_clean(exclude=[*_PREPARED_ELSEWHERE, *exclude], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        _merge(errors, exc)
+    if errors:
+        raise ValidationError(errors)
+    return requested
+
+
 def customer_create(
     *,
     instance: Customer | None = None,
@@ -142,16 +234,13 @@ def customer_create(
     number. ``suggested_number`` is the number the form showed: keeping it means "the next
     free one", so two people saving at once both succeed (R-NUM-4).
 
-    The checks run before the transaction, so the write lock (SQLite) and the number
-    sequence lock (MariaDB) are held only for numbering and saving; the number is checked
-    again under the lock.
+    The checks (``customer_prepare``) run before the transaction, so the write lock (SQLite)
+    and the number sequence lock (MariaDB) are held only for numbering and saving; the
+    number is checked again under the lock.
     """
     customer = instance or Customer()
     _apply(customer, fields)
-    customer.status = status_resolve(status)
-    customer_check_account_manager(customer)
-    customer_check_number(customer_pk=None, old_number=None, status=customer.status, number=number if number != suggested_number else None, actor=actor)
-    customer.full_clean(exclude=["number", "status", "logo_thumbnail", "account_manager"], validate_unique=False)
+    customer_prepare(customer, status=status, number=number, suggested_number=suggested_number, tags=tags, actor=actor)
     if customer.logo:
         _make_thumbnail(customer)
     with transaction.atomic():

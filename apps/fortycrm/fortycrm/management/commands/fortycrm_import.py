@@ -9,8 +9,8 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from fortycrm.imports.columns import TEMPLATES
+from fortycrm.imports.driver import import_run
 from fortycrm.models import ImportLog
-from fortycrm.services.imports import import_run
 
 
 class Command(BaseCommand):
@@ -33,11 +33,14 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(f"unknown user: {options['user']}")
-        log = ImportLog(template=options["template"], mode=options["mode"], file_name=path.name, dry_run=options["dry_run"], user=user)
+        log = ImportLog(
+            template=options["template"], mode=options["mode"], file_name=path.name, dry_run=options["dry_run"],
+            allow_duplicates=options["allow_duplicates"], user=user,
+        )
         with path.open("rb") as f:
             log.file.save(path.name, File(f), save=False)
         log.save()
-        result = import_run(log=log, dry_run=options["dry_run"], allow_duplicates=options["allow_duplicates"])
+        result = import_run(log=log, dry_run=options["dry_run"])
         for problem in result.warnings:
             self.stdout.write(f"{problem} (warning)")
         for problem in result.errors:

@@ -1,0 +1,249 @@
+"""Company and private customers.
+
+Insert mode: every row goes through ``services.customers.customer_prepare``, the same
+preparation step ``customer_create`` runs (status, number rules, account manager rule, tag
+names, ``full_clean``); the reads it needs are answered per batch by ``BatchLookups``. The
+importer only batches the write: numbers for the batch under one counter lock
+(``numbers.number_assign_many``), one bulk insert with history (``bulk_insert``), one insert
+of the tag links. Update mode: row by row through ``customer_update``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from fortycrm.imports.bulk_insert import bulk_insert_customers, insert_rows
+from fortycrm.imports.importer_base import Importer, norm
+from fortycrm.imports.results import UPDATE, Row
+from fortycrm.listcache import customer_data_changed
+from fortycrm.models import Customer, CustomerStatus, Tag
+from fortycrm.selectors import DUPLICATE_EMAIL, DUPLICATE_NAME_POSTCODE, customer_duplicates, duplicate_email_key, duplicate_name_key
+from fortycrm.services import numbers
+from fortycrm.services.customers import CustomerLookups, customer_prepare, customer_update
+from fortycrm.services.tags import tags_resolve
+
+
+class BatchLookups(CustomerLookups):
+    """``customer_prepare``'s reads, answered from memory: each status name and each account
+    manager once per import, the owners of the batch's chosen numbers once per batch."""
+
+    def __init__(self) -> None:
+        self.statuses: dict[str, CustomerStatus | ValidationError] = {}
+        self.manager_problems: dict[int, str | None] = {}
+        self.owners: dict[int, Customer] = {}
+
+    def load_owners(self, wanted: list[int]) -> None:
+        self.owners = {c.number: c for c in Customer.objects.filter(number__in=wanted)} if wanted else {}
+
+    def status(self, value):
+        key = norm(value) if isinstance(value, str) else value
+        if key not in self.statuses:
+            try:
+                self.statuses[key] = super().status(value or None)
+            except ValidationError as exc:
+                self.statuses[key] = exc
+        found = self.statuses[key]
+        if isinstance(found, ValidationError):
+            raise found
+        return found
+
+    def number_owner(self, number: int) -> Customer | None:
+        return self.owners.get(number)
+
+    def account_manager_problem(self, user) -> str | None:
+        if user.pk not in self.manager_problems:
+            self.manager_problems[user.pk] = super().account_manager_problem(user)
+        return self.manager_problems[user.pk]
+
+
+class CustomerImporter(Importer):
+    """Company or private customers; insert = prepared rows written in bulk, update = row by row through customer_update."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.kind = self.template.customer_kind
+        self.field_keys = [c.key for c in self.template.columns if c.key not in {"number", "status", "account_manager", "tags"}]
+        self.lookups = BatchLookups()
+        self._users: dict[str, Any] | None = None
+        self._tags: dict[str, Tag] = {}
+        self.file_numbers: dict[int, int] = {}
+        self.file_names: dict[tuple, int] = {}
+        self.file_emails: dict[str, int] = {}
+
+    # --- lookups --------------------------------------------------------------------
+    def account_manager(self, row: Row):
+        """The user a cell names by user name or e-mail (whether it may be account manager is
+        the services' rule)."""
+        wanted = row.values.get("account_manager")
+        if not wanted:
+            return None
+        if self._users is None:
+            self._users = {}
+            emails: dict[str, list] = {}
+            for user in get_user_model().objects.all():
+                self._users[norm(user.get_username())] = user
+                if user.email:
+                    emails.setdefault(norm(user.email), []).append(user)
+            for email, users in emails.items():
+                self._users.setdefault(email, users[0] if len(users) == 1 else users)
+        found = self._users.get(norm(wanted))
+        if found is None:
+            self.problem(row, "account_manager", _("There is no user with the user name or e-mail “%(value)s”. Enter the user name or e-mail of a desk user.") % {"value": wanted})
+        elif isinstance(found, list):
+            self.problem(row, "account_manager", _("Several users have the e-mail “%(value)s”. Enter the user name instead.") % {"value": wanted})
+        else:
+            return found
+        return None
+
+    def fields(self, row: Row) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for key in self.field_keys:
+            value = row.values.get(key)
+            if key in row.failed_keys:
+                continue
+            if value is None:
+                if self.mode == UPDATE:
+                    continue  # empty cells leave the stored value unchanged
+                value = {"country": "DE", "combine_invoices": False}.get(key, None)
+                if value is None and key not in {"start_date", "end_date"}:
+                    value = ""
+            data[key] = value
+        return data
+
+    def tag_objects(self, names: list[str]) -> list[Tag]:
+        missing = [n for n in names if Tag.normalize(n) not in self._tags]
+        if missing:
+            for tag in tags_resolve(missing):
+                self._tags[tag.normalized] = tag
+        return [self._tags[Tag.normalize(n)] for n in names]
+
+    # --- duplicates (the criteria: selectors.customer_duplicates) -----------------------
+    def check_duplicates(self, row: Row, customer: Customer, stored: list[tuple[Customer, str]]) -> None:
+        hint = _("Remove the row, use the mode “update existing” with the customer number, or choose “import possible duplicates anyway”.")
+        name_column = "name" if self.kind == Customer.Kind.COMPANY else "last_name"
+        key = duplicate_name_key(customer)
+        if key is not None:
+            if key in self.file_names:
+                self.duplicate(row, name_column, _("Possible duplicate: same name and postcode as row %(other)s.") % {"other": self.file_names[key]} + " " + hint)
+            else:
+                self.file_names[key] = row.number
+                other = next((c for c, reason in stored if reason == DUPLICATE_NAME_POSTCODE), None)
+                if other is not None:
+                    self.duplicate(
+                        row, name_column,
+                        _("Possible duplicate: the customer “%(customer)s” (customer number %(number)s) has the same name and postcode.")
+                        % {"customer": other.display_name, "number": other.number or "–"} + " " + hint,
+                    )
+        email = duplicate_email_key(customer)
+        if email:
+            if email in self.file_emails:
+                self.duplicate(row, "email", _("Possible duplicate: same e-mail as row %(other)s.") % {"other": self.file_emails[email]} + " " + hint)
+            else:
+                self.file_emails[email] = row.number
+                other = next((c for c, reason in stored if reason == DUPLICATE_EMAIL), None)
+                if other is not None:
+                    self.duplicate(
+                        row, "email",
+                        _("Possible duplicate: the customer “%(customer)s” (customer number %(number)s) or one of its contacts has the same e-mail.")
+                        % {"customer": other.display_name, "number": other.number or "–"} + " " + hint,
+                    )
+
+    # --- the work -------------------------------------------------------------------
+    def process(self, batch: list[Row]) -> None:
+        if self.mode == UPDATE:
+            self.process_update(batch)
+        else:
+            self.process_insert(batch)
+
+    def number_once(self, row: Row) -> int | None:
+        """The row's chosen customer number, unless an earlier row of the file has it."""
+        number = row.values.get("number")
+        if number is None:
+            return None
+        if number in self.file_numbers:
+            self.problem(row, "number", _("The customer number %(number)s appears more than once in the file (also in row %(other)s). Every number exists only once.")
+                         % {"number": number, "other": self.file_numbers[number]})
+            return None
+        self.file_numbers[number] = row.number
+        return number
+
+    def process_insert(self, batch: list[Row]) -> None:
+        self.lookups.load_owners([r.values["number"] for r in batch if r.values.get("number") is not None])
+        checked: list[tuple[Row, Customer]] = []
+        for row in batch:
+            customer = Customer(kind=self.kind, **self.fields(row))
+            customer.account_manager = self.account_manager(row)
+            number = self.number_once(row)
+            try:
+                customer.number = customer_prepare(
+                    customer, status=row.values.get("status"), number=number, tags=row.values.get("tags") or [],
+                    actor=self.user, lookups=self.lookups, exclude=row.failed_keys,
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                self.validation_error(row, exc)
+            checked.append((row, customer))
+        for (row, customer), stored in zip(checked, customer_duplicates([c for _row, c in checked])):
+            self.check_duplicates(row, customer, stored)
+        if self.result.error_count:
+            return  # nothing will be written; keep checking the rest of the file
+        self.write(checked)
+
+    def write(self, checked: list[tuple[Row, Customer]]) -> None:
+        customers = [c for _row, c in checked]
+        numbered = [c for c in customers if c.status.with_number]
+        for customer, number in zip(numbered, numbers.number_assign_many(numbers.CUSTOMER, [c.number for c in numbered])):
+            customer.number = number
+        tags_per_row = [self.tag_objects(row.values.get("tags") or []) for row, _customer in checked]
+        bulk_insert_customers(customers, user=self.user, reason=self.reason)
+        through = Customer.tags.through
+        through_columns = [through._meta.get_field("customer"), through._meta.get_field("tag")]
+        insert_rows(through, through_columns, [[c.pk, t.pk] for c, tags in zip(customers, tags_per_row) for t in tags], returning=False)
+        customer_data_changed()  # the bulk INSERTs send no signals; cached list counts must follow
+        self.result.created += len(customers)
+        for row, customer in checked:
+            self.result.note(row.number, "create", f"{customer.number or ''} {customer.display_name}".strip())
+
+    def process_update(self, batch: list[Row]) -> None:
+        for row in batch:
+            number = row.values.get("number")
+            if number is None:
+                if "number" not in row.failed_keys:
+                    self.problem(row, "number", _("In the mode “update existing” every row needs the customer number of the customer to change."))
+                continue
+            if self.number_once(row) is None:
+                continue
+            customer = Customer.objects.select_related("status").filter(number=number).first()
+            if customer is None:
+                self.problem(row, "number", _("There is no customer with customer number %(number)s. The mode “update existing” only changes existing customers; import new ones in the mode “insert new”.") % {"number": number})
+                continue
+            if customer.kind != self.kind:
+                self.problem(row, "number", _("Customer number %(number)s belongs to “%(customer)s”, a customer of the other kind. Use the matching template.")
+                             % {"number": number, "customer": customer.display_name})
+                continue
+            status = customer.status
+            if row.values.get("status"):
+                try:
+                    status = self.lookups.status(row.values["status"])
+                except ValidationError as exc:
+                    self.validation_error(row, exc)
+            manager = self.account_manager(row)
+            if row.failed:
+                continue
+            fields = self.fields(row)
+            if manager is not None:
+                fields["account_manager"] = manager
+            customer._history_user = self.user
+            customer._change_reason = self.reason
+            try:
+                with transaction.atomic():
+                    customer_update(customer, status=status, tags=row.values.get("tags"), actor=self.user, **fields)
+            except (ValidationError, PermissionDenied) as exc:
+                self.validation_error(row, exc)
+                continue
+            self.result.updated += 1
+            self.result.note(row.number, "update", f"{customer.number} {customer.display_name}")

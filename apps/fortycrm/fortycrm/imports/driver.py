@@ -1,0 +1,167 @@
+"""The import driver: read the file, match its columns, turn cells into rows, hand batches
+to the template's importer, all in one transaction (R-IMP-3..5).
+
+Nothing is written when any row has a problem or the run is a preview (dry run): a preview
+runs exactly the same code and rolls the transaction back, so it shows what the commit
+will do, numbers included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import IO, Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from fortycrm import uploads
+from fortycrm.imports import columns
+from fortycrm.imports.columns import get_template
+from fortycrm.imports.customer_importer import CustomerImporter
+from fortycrm.imports.import_log import log_finished, log_started, progress_report
+from fortycrm.imports.importer_base import Importer
+from fortycrm.imports.parsing import ConvertError, FileError, convert, count_rows, german_postcode, match_headers, open_table
+from fortycrm.imports.results import INSERT, UPDATE, ImportResult, Problem, Row
+from fortycrm.imports.row_importers import ContactImporter, LocationImporter, MeterImporter, ReadingImporter
+from fortycrm.models import ImportLog
+
+BATCH_SIZE = 1000
+
+IMPORTERS: dict[str, type[Importer]] = {
+    columns.COMPANY_CUSTOMERS.key: CustomerImporter,
+    columns.PRIVATE_CUSTOMERS.key: CustomerImporter,
+    columns.CONTACTS.key: ContactImporter,
+    columns.LOCATIONS.key: LocationImporter,
+    columns.METERS.key: MeterImporter,
+    columns.READINGS.key: ReadingImporter,
+}
+
+
+def make_row(number: int, cells: list[Any], by_index: dict, importer: Importer, mode: str) -> Row | None:
+    raw: dict[str, Any] = {}
+    for index, column in by_index.items():
+        raw[column.key] = cells[index] if index < len(cells) else None
+    if all(v is None or (isinstance(v, str) and not v.strip()) for v in raw.values()):
+        return None
+    row = Row(number=number, raw=raw, values={})
+    for column in by_index.values():
+        try:
+            row.values[column.key] = convert(column, raw[column.key])
+        except ConvertError as exc:
+            row.values[column.key] = None
+            row.failed_keys.add(column.key)
+            importer.problem(row, column.key, str(exc))
+            continue
+        if column.required and row.values[column.key] in (None, []) and (mode == INSERT or column.key == "number"):
+            row.failed_keys.add(column.key)
+            importer.problem(row, column.key, _("The mandatory column “%(name)s” is empty. Fill it in.") % {"name": importer.column_label(column.key)})
+    for prefix in ("", "location_"):
+        if row.values.get(f"{prefix}postcode"):
+            row.values[f"{prefix}postcode"] = german_postcode(row.values[f"{prefix}postcode"], row.values.get(f"{prefix}country"))
+    return row
+
+
+def import_file(
+    *,
+    template: str,
+    file: IO[bytes],
+    file_name: str = "",
+    mode: str = INSERT,
+    dry_run: bool = False,
+    user=None,
+    allow_duplicates: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    total_rows: int = 0,
+) -> ImportResult:
+    """Import a CSV/XLSX file all or nothing. Returns what was (or, as preview, would be) done.
+
+    Nothing is written when any row has a problem or ``dry_run`` is set.
+    """
+    tpl = get_template(template)
+    result = ImportResult(template=tpl.key, mode=mode, dry_run=dry_run, total_rows=total_rows)
+    if mode not in (INSERT, UPDATE):
+        result.add(Problem(row=1, column="", value=mode, message=_("Unknown mode “%(mode)s”. Use insert or update.") % {"mode": mode}))
+        return result
+    try:
+        table = open_table(file, file_name)
+    except FileError as exc:
+        result.add(Problem(row=1, column="", value="", message=str(exc)))
+        return result
+    match = match_headers(tpl, table.headers)
+    for column, value, message in match.problems:
+        result.add(Problem(row=1, column=column, value=value, message=message))
+    for name in match.ignored:
+        result.add(Problem(row=1, column=name, value=name, level="warning",
+                           message=_("The column “%(name)s” is not part of the template “%(template)s” and is ignored.") % {"name": name, "template": tpl.title}))
+    keys = {c.key for c in match.by_index.values()}
+    if mode == UPDATE and not tpl.is_customer:
+        result.add(Problem(row=1, column="", value="", message=_("The mode “update existing” is only available for customers. Import these rows in the mode “insert new”.")))
+    elif mode == UPDATE and "number" not in keys:
+        result.add(Problem(row=1, column=str(columns.CUSTOMER_NUMBER.label), value="", message=_("The mode “update existing” needs the column “Customer number”.")))
+    if result.error_count:
+        return result
+    labels = {column.key: str(table.headers[index]).strip() for index, column in match.by_index.items()}
+    importer = IMPORTERS[tpl.key](template=tpl, mode=mode, user=user, allow_duplicates=allow_duplicates, result=result, labels=labels, file_name=file_name)
+    with transaction.atomic():
+        batch: list[Row] = []
+        for number, cells in table.rows:
+            row = make_row(number, cells, match.by_index, importer, mode)
+            if row is None:
+                continue
+            batch.append(row)
+            if len(batch) >= BATCH_SIZE:
+                importer.process(batch)
+                result.processed += len(batch)
+                batch = []
+                if progress:
+                    progress(result.processed, max(total_rows, result.processed))
+        if batch:
+            importer.process(batch)
+            result.processed += len(batch)
+        importer.finish()
+        if result.processed == 0:
+            result.add(Problem(row=2, column="", value="", message=_("The file has no data rows below the column names. Add one row per record.")))
+        if result.error_count or dry_run:
+            transaction.set_rollback(True)
+    result.total_rows = result.processed
+    result.errors.sort(key=lambda p: p.row)
+    result.warnings.sort(key=lambda p: p.row)
+    if progress:
+        progress(result.processed, result.processed)
+    if result.error_count:
+        result.created = result.updated = 0
+    return result
+
+
+def import_run(*, log: ImportLog, dry_run: bool, allow_duplicates: bool | None = None) -> ImportResult:
+    """Run the import of ``log.file`` and record the outcome on the log.
+
+    ``allow_duplicates`` None: as chosen at upload (``log.allow_duplicates``); a value given
+    here is stored on the log, so a later commit of the preview keeps the choice.
+    """
+    if allow_duplicates is None:
+        allow_duplicates = log.allow_duplicates
+    elif allow_duplicates != log.allow_duplicates:
+        log.allow_duplicates = allow_duplicates
+        log.save(update_fields=["allow_duplicates"])
+    with log.file.open("rb") as f:
+        try:
+            total_rows = count_rows(f, log.file_name)
+        except FileError:
+            total_rows = 0
+        f.seek(0)
+        log_started(log, dry_run=dry_run, total_rows=total_rows)
+        result = import_file(
+            template=log.template,
+            file=f,
+            file_name=log.file_name,
+            mode=log.mode,
+            dry_run=dry_run,
+            user=log.user,
+            allow_duplicates=allow_duplicates,
+            progress=lambda done, total: progress_report(log.pk, done),
+            total_rows=total_rows,
+        )
+    log_finished(log, result, dry_run=dry_run)
+    uploads.import_file_finished(log)  # a committed import keeps its log, not the customer list
+    return result

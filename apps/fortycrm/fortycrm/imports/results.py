@@ -1,0 +1,70 @@
+"""What an import reports: problems (row, column, value, hint), the result, and a parsed row."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MAX_STORED_PROBLEMS = 1000
+PREVIEW_LIMIT = 200
+INSERT, UPDATE = "insert", "update"
+DUPLICATE = "duplicate"  # the code of a possible-duplicate problem (an error, or a warning when allowed)
+
+
+@dataclass
+class Problem:
+    row: int
+    column: str
+    value: str
+    message: str
+    level: str = "error"
+    code: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column or '-'}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    template: str
+    mode: str = INSERT
+    dry_run: bool = False
+    total_rows: int = 0
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    error_count: int = 0
+    warning_count: int = 0
+    preview: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def add(self, problem: Problem) -> None:
+        if problem.level == "error":
+            self.error_count += 1
+            if len(self.errors) < MAX_STORED_PROBLEMS:
+                self.errors.append(problem)
+        else:
+            self.warning_count += 1
+            if len(self.warnings) < MAX_STORED_PROBLEMS:
+                self.warnings.append(problem)
+
+    def note(self, row: int, action: str, label: str) -> None:
+        if len(self.preview) < PREVIEW_LIMIT:
+            self.preview.append({"row": row, "action": action, "label": label})
+
+
+@dataclass
+class Row:
+    number: int
+    raw: dict[str, Any]
+    values: dict[str, Any]
+    failed_keys: set[str] = field(default_factory=set)
+    failed: bool = False
