@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fortycrm.api.intake import possible_duplicates
 from fortycrm.models import Contact, Customer
-from fortycrm.selectors import customer_duplicates
+from fortycrm.selectors import customer_duplicates, customer_possible_duplicates
 from tests import factories
 from tests.imports.conftest import run_bytes
 
@@ -36,7 +35,7 @@ def test_intake_and_import_agree_on_what_a_duplicate_is(stored):
     expected = {row: stored[who].pk if who else None for row, (*_rest, who) in enumerate(PROBES, start=2)}
     by_intake = {}
     for row, (name, postcode, email, _who) in enumerate(PROBES, start=2):
-        found = possible_duplicates(Customer(kind="company", name=name, postcode=postcode, email=email))
+        found = customer_possible_duplicates(Customer(kind="company", name=name, postcode=postcode, email=email))
         by_intake[row] = found[0]["id"] if found else None
     data = "Name *;PLZ;E-Mail\n" + "".join(f"{n};{p};{e}\n" for n, p, e, _who in PROBES)
     result = run_bytes("company_customers", data.encode())
