@@ -15,6 +15,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 SMALL_MAX = 32_767
 INTEGER_MAX = 2_147_483_647
 BIG_MAX = 9_223_372_036_854_775_807
+# customer and invoice numbers (and their start values): documented cap, see services.numbers
+NUMBER_MAX = 999_999_999
 
 
 def value_range(minimum: int, maximum: int) -> list:
@@ -35,3 +37,8 @@ def positive_integer(minimum: int = 0) -> list:
 def big_integer() -> list:
     """``BigIntegerField``: ±9,223,372,036,854,775,807."""
     return value_range(-BIG_MAX - 1, BIG_MAX)
+
+
+def record_number(minimum: int = 0) -> list:
+    """Customer and invoice numbers and their start values: minimum..999,999,999."""
+    return value_range(minimum, NUMBER_MAX)

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from fortycrm.models.base import TimeStamped
+from fortycrm.ranges import record_number
 
 
 def location_mismatch_message(location, customer) -> str:
@@ -66,7 +67,7 @@ class Order(TimeStamped):
 class Invoice(TimeStamped):
     """Rechnung (R-BIL-2). Numbered from its own sequence."""
 
-    number = models.PositiveBigIntegerField(_("invoice number"), unique=True)
+    number = models.PositiveBigIntegerField(_("invoice number"), unique=True, validators=record_number(1))
     customer = models.ForeignKey("fortycrm.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="invoices")
     location = models.ForeignKey(
         "fortycrm.Location", verbose_name=_("location"), null=True, blank=True, on_delete=models.CASCADE, related_name="invoices"

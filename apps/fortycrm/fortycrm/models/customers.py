@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from fortycrm import uploads
 from fortycrm.models.base import Salutation, TimeStamped
-from fortycrm.ranges import big_integer, positive_small
+from fortycrm.ranges import big_integer, positive_small, record_number
 from fortycrm.tagnames import TAG_NAME_MAX_LENGTH, tag_normalize
 from fortycrm.validators import color_validator, validate_logo_file
 
@@ -150,7 +150,7 @@ class Customer(TimeStamped):
     Kind = CustomerKind
 
     kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices, default=CustomerKind.COMPANY)
-    number = models.PositiveBigIntegerField(_("customer number"), null=True, blank=True, unique=True)
+    number = models.PositiveBigIntegerField(_("customer number"), null=True, blank=True, unique=True, validators=record_number(1))
     status = models.ForeignKey(
         CustomerStatus, verbose_name=_("status"), on_delete=models.PROTECT, related_name="customers"
     )

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fortycrm.ranges import positive_integer
+from fortycrm.ranges import positive_integer, record_number
 
 
 class SiteSettings(models.Model):
@@ -13,10 +12,10 @@ class SiteSettings(models.Model):
     customer_number_start = models.PositiveBigIntegerField(
         _("first customer number"),
         default=10000,
-        validators=[MinValueValidator(1)],
+        validators=record_number(1),
         help_text=_("The first customer number handed out; later ones count up from the highest given."),
     )
-    invoice_number_start = models.PositiveBigIntegerField(_("first invoice number"), default=1, validators=[MinValueValidator(1)])
+    invoice_number_start = models.PositiveBigIntegerField(_("first invoice number"), default=1, validators=record_number(1))
     intake_status = models.ForeignKey(
         "fortycrm.CustomerStatus",
         verbose_name=_("status for website intake"),

@@ -16,6 +16,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from fortycrm.models import Customer, Invoice, NumberSequence, SiteSettings
+from fortycrm.ranges import NUMBER_MAX
 
 CUSTOMER = "customer"
 INVOICE = "invoice"
@@ -30,7 +31,7 @@ def _start(key: str) -> int:
     return site.customer_number_start if key == CUSTOMER else site.invoice_number_start
 
 
-MAX_NUMBER = 999_999_999
+MAX_NUMBER = NUMBER_MAX  # fortycrm.ranges: the models' validators say the same
 """The highest customer or invoice number (nine digits): the services refuse larger ones, and
 automatic numbering never hands one out. Numbers above it stored before the cap existed stay
 where they are; allocation then continues after the highest number within the cap."""
