@@ -113,3 +113,14 @@ def test_display_name_same_in_model_and_api_rows(db, fields):
     api = client_for(make_key("read"))
     assert api.get(f"/api/v1/customers/{customer.pk}/").json()["display_name"] == customer.display_name
     assert api.get("/api/v1/customers/").json()["results"][0]["display_name"] == customer.display_name
+
+
+@pytest.mark.parametrize("param", ["status", "changed_since", "ordering", "account_manager", "tag"])
+@pytest.mark.parametrize("value", ["%", "%s", "%(x)s", "100 %d"])
+def test_filter_values_with_percent_signs_answer_400_not_500(db, param, value):
+    """django-filter formats error messages with ``%``; a client's "%" must not break it."""
+    api = client_for(make_key("read"))
+    answer = api.get("/api/v1/customers/", {param: value})
+    assert answer.status_code in (200, 400), answer.content
+    if answer.status_code == 400:
+        assert value in str(answer.json()[param])

@@ -72,6 +72,15 @@ def parse_ordering(value: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+def _form_error(message: str) -> forms.ValidationError:
+    """A form error whose text may hold what the client sent, "%" included.
+
+    django-filter formats every message with ``message % params``; passing the text as a
+    parameter keeps a "%" in the client's value from breaking that (a 500 before).
+    """
+    return forms.ValidationError("%(message)s", params={"message": message})
+
+
 class _ParsedField(forms.CharField):
     """A query parameter parsed by ``parse(text)``; its ValidationError message becomes the field's error."""
 
@@ -86,7 +95,7 @@ class _ParsedField(forms.CharField):
         try:
             return self.parse(text)
         except ValidationError as exc:
-            raise forms.ValidationError(next(iter(exc.message_dict.values()))[0]) from None
+            raise _form_error(next(iter(exc.message_dict.values()))[0]) from None
 
 
 class _ParsedFilter(django_filters.CharFilter):
@@ -165,7 +174,7 @@ class CustomerFilterSet(django_filters.FilterSet):
                 try:
                     status_resolve(status)
                 except ValidationError as exc:
-                    self.form.add_error("status", exc.message_dict["status"][0])
+                    self.form.add_error("status", _form_error(exc.message_dict["status"][0]))
             self.status_id = found
         names = cleaned.get("tag") or []
         if names:
