@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fortycrm.api.serializers import display_name
 from fortycrm.models import Customer, CustomerStatus
@@ -124,3 +126,24 @@ def test_filter_values_with_percent_signs_answer_400_not_500(db, param, value):
     assert answer.status_code in (200, 400), answer.content
     if answer.status_code == 400:
         assert value in str(answer.json()[param])
+
+
+_DIGITISH = st.text(alphabet=st.characters(categories=("Nd", "No", "Nl", "Zs", "Cc")), min_size=1, max_size=4)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_status_and_id_parameters_never_500_for_any_unicode_digits():
+    """Property-based (Hypothesis, 60 examples, fixed seed): ids and status names written in any
+    script's digits, superscripts, fractions or spaces answer 201/400, never 500 (issue 8 item 6)."""
+    api = client_for(make_key("write"))
+
+    @given(text=_DIGITISH)
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    def run(text):
+        created = api.post("/api/v1/customers/", {"kind": "company", "name": "Acme", "status": text}, format="json")
+        assert created.status_code in (201, 400), (text, created.content)
+        listed = api.get("/api/v1/customers/", {"status": text, "account_manager": text, "search": text})
+        assert listed.status_code in (200, 400), (text, listed.content)
+        assert api.get(f"/api/v1/contacts/?customer={text}").status_code in (200, 400)
+
+    run()
