@@ -259,7 +259,7 @@ FORTYCRM = {
     "SITE_DIR": ENV.site_dir,
 }
 
-from fortycrm.desk_settings import UNFOLD  # noqa: E402,F401  (desk theme and navigation)
+from fortycrm.desk_navigation import UNFOLD  # noqa: E402,F401  (desk theme and navigation)
 
 LOGGING = {
     "version": 1,

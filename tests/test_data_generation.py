@@ -218,7 +218,7 @@ def test_bump_after_commit_once_per_transaction_and_after_a_rollback():
     with CaptureQueriesContext(connection) as ctx:
         with transaction.atomic():
             for customer in customers:
-                customer_services.customer_update(customer, city="Bonn")
+                customer_services.customer_update(customer=customer, city="Bonn")
             inside = database_generation()
     if connection.vendor == "sqlite":
         assert inside == database_generation() > start  # inside the writer's transaction
@@ -230,19 +230,19 @@ def test_bump_after_commit_once_per_transaction_and_after_a_rollback():
     # a rolled-back transaction leaves no bump behind, and the next one still bumps
     start = database_generation()
     with pytest.raises(RuntimeError), transaction.atomic():
-        customer_services.customer_update(customers[0], city="Ulm")
+        customer_services.customer_update(customer=customers[0], city="Ulm")
         raise RuntimeError("roll back")
     assert database_generation() == start
     with transaction.atomic():
-        customer_services.customer_update(customers[1], city="Ulm")
+        customer_services.customer_update(customer=customers[1], city="Ulm")
     assert database_generation() > start
 
     # a change kept beside a rolled-back savepoint still bumps after commit
     start = database_generation()
     with transaction.atomic():
-        customer_services.customer_update(customers[2], city="Kiel")
+        customer_services.customer_update(customer=customers[2], city="Kiel")
         with pytest.raises(RuntimeError), transaction.atomic():
-            customer_services.customer_update(customers[0], city="Kiel")
+            customer_services.customer_update(customer=customers[0], city="Kiel")
             raise RuntimeError("roll back the savepoint")
     assert database_generation() > start
 

@@ -45,11 +45,11 @@ def test_service_refuses_account_manager_outside_groups(users):
     customer = customer_create(kind="company", name="Acme", account_manager=member)
     # a manager who later leaves every group does not block unrelated edits ...
     member.groups.clear()
-    customer_update(customer, city="Berlin")
+    customer_update(customer=customer, city="Berlin")
     # ... but cannot be chosen anew
     other = customer_create(kind="company", name="Other")
     with pytest.raises(ValidationError):
-        customer_update(other, account_manager=member)
+        customer_update(customer=other, account_manager=member)
 
 
 def test_api_refuses_account_manager_outside_groups(users):

@@ -197,14 +197,14 @@ def test_replaced_and_removed_logo_and_thumbnail_are_deleted_after_commit(settin
     first = {customer.logo.name, customer.logo_thumbnail.name}
     assert first <= stored(settings)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        customer_update(customer, logo=png("neu.png", color="blue"))
+        customer_update(customer=customer, logo=png("neu.png", color="blue"))
     assert first <= stored(settings)  # nothing goes before the commit
     for callback in callbacks:
         callback()
     second = {customer.logo.name, customer.logo_thumbnail.name}
     assert stored(settings) == second
     with django_capture_on_commit_callbacks(execute=True):
-        customer_update(customer, logo=None)
+        customer_update(customer=customer, logo=None)
     customer.refresh_from_db()
     assert not customer.logo and not customer.logo_thumbnail and stored(settings) == set()
 
@@ -212,7 +212,7 @@ def test_replaced_and_removed_logo_and_thumbnail_are_deleted_after_commit(settin
 def test_a_failed_update_keeps_the_old_logo(settings):
     customer = factories.company("Bleibt GmbH", logo=png("alt.png"))
     with pytest.raises(ValidationError):
-        customer_update(customer, logo=png("neu.png"), email="kein-mail")
+        customer_update(customer=customer, logo=png("neu.png"), email="kein-mail")
     assert Customer.objects.get().logo.name in stored(settings)
 
 

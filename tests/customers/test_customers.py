@@ -105,16 +105,16 @@ def test_number_without_numbered_status_is_refused():
 def test_numbered_customer_only_gets_statuses_with_number():
     customer = factories.company(status="Kunde")
     with pytest.raises(ValidationError) as err:
-        services.customer_update(customer, status="Interessent")
+        services.customer_update(customer=customer, status="Interessent")
     assert "10000" in " ".join(err.value.message_dict["status"])
-    services.customer_update(customer, status="ehemaliger Kunde")
+    services.customer_update(customer=customer, status="ehemaliger Kunde")
     customer.refresh_from_db()
     assert customer.status.name == "ehemaliger Kunde" and customer.number == 10000
 
 
 def test_switching_prospect_to_kunde_assigns_number():
     customer = factories.private()
-    services.customer_update(customer, status="Kunde")
+    services.customer_update(customer=customer, status="Kunde")
     customer.refresh_from_db()
     assert customer.number == 10000
 
@@ -122,10 +122,10 @@ def test_switching_prospect_to_kunde_assigns_number():
 def test_only_support_may_change_a_saved_number(office_user, support_user):
     customer = factories.company(status="Kunde")
     with pytest.raises(PermissionDenied):
-        services.customer_update(customer, number=777, actor=office_user)
+        services.customer_update(customer=customer, number=777, actor=office_user)
     customer.refresh_from_db()
     assert customer.number == 10000
-    services.customer_update(customer, number=777, actor=support_user)
+    services.customer_update(customer=customer, number=777, actor=support_user)
     customer.refresh_from_db()
     assert customer.number == 777
 
@@ -221,7 +221,7 @@ def test_changes_are_recorded_with_old_and_new_value(office_user):
 
     customer = factories.company(name="Alt GmbH")
     customer._history_user = office_user
-    services.customer_update(customer, name="Neu GmbH", city="Köln")
+    services.customer_update(customer=customer, name="Neu GmbH", city="Köln")
     rows = history_of(customer)
     assert len(rows) == 2
     change = str(rows[0]["what"])

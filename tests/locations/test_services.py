@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 
+from fortycrm import selectors
 from fortycrm.models import Assignment, Customer, Invoice, Location, LocationSupplier, MeterReading, Order, SiteSettings, Supplier
 from fortycrm.services import billing, locations, meters
 from fortycrm.services.numbers import number_suggest
@@ -44,7 +45,7 @@ def test_lower_reading_marked_as_exchange_is_accepted_without_consumption(meter)
     first = record(meter, "1500", days=30)
     second = record(meter, "3", days=1, exchange=True)
     third = record(meter, "10", days=0.5)
-    pairs = meters.readings_with_consumption(list(meter.readings.all()))
+    pairs = selectors.readings_with_consumption(list(meter.readings.all()))
     assert [(r.pk, c) for r, c in pairs] == [(third.pk, Decimal("7")), (second.pk, None), (first.pk, None)]
 
 
@@ -69,7 +70,7 @@ def test_consumption_since_previous_reading(meter):
     record(meter, "100", days=60)
     record(meter, "130.25", days=30)
     record(meter, "180", days=1)
-    pairs = meters.readings_with_consumption(list(meter.readings.all()))
+    pairs = selectors.readings_with_consumption(list(meter.readings.all()))
     assert [c for _r, c in pairs] == [Decimal("49.750"), Decimal("30.250"), None]
 
 
@@ -240,7 +241,7 @@ def test_active_orders(prospect):
     running = billing.order_create(order=Order(customer=prospect, title="läuft", start=today - dt.timedelta(days=5)))
     billing.order_create(order=Order(customer=prospect, title="vorbei", start=today - dt.timedelta(days=50), end=today - dt.timedelta(days=1)))
     billing.order_create(order=Order(customer=prospect, title="künftig", start=today + dt.timedelta(days=5)))
-    assert list(billing.active_orders(prospect.orders.all())) == [running]
+    assert list(selectors.active_orders(prospect.orders.all())) == [running]
 
 
 def test_deleting_a_location_removes_meters_and_readings(location, meter):

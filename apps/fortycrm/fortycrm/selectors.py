@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fortycrm.models import Contact, Customer, CustomerStatus
+from fortycrm.models import Contact, Customer, CustomerStatus, MeterReading
 
 
 def account_manager_candidates() -> QuerySet:
@@ -267,3 +268,47 @@ def customer_possible_duplicates(customer: Customer) -> list[dict[str, Any]]:
         {"id": other.pk, "number": other.number, "display_name": other.display_name, "status_name": other.status.name, "reason": reason}
         for other, reason in customer_duplicates([customer])[0][:20]
     ]
+
+
+# --- meters and orders -------------------------------------------------------------------
+
+
+def plain_decimal(value: Decimal) -> Decimal:
+    """1234.500 → 1234.5, 100.000 → 100 (without exponent notation)."""
+    value = Decimal(value)
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+
+
+def reading_timeline_key(reading: MeterReading) -> tuple:
+    """Readings in time order; unsaved ones after saved ones at the same time."""
+    return (reading.read_at, reading.pk is None, reading.pk or 0)
+
+
+def consumption(reading: MeterReading, previous: MeterReading | None) -> Decimal | None:
+    """Consumption since the previous reading; None for the first one or after an exchange."""
+    if previous is None or reading.is_exchange:
+        return None
+    return reading.value - previous.value
+
+
+def readings_with_consumption(readings: list[MeterReading]) -> list[tuple[MeterReading, Decimal | None]]:
+    """Pair each reading (of one meter, any order) with its consumption, without extra queries.
+
+    Newest first.
+    """
+    ordered = sorted(readings, key=reading_timeline_key)
+    result = []
+    previous = None
+    for reading in ordered:
+        result.append((reading, consumption(reading, previous)))
+        previous = reading
+    return list(reversed(result))
+
+
+def active_orders(qs=None):
+    """Orders running today: started, not ended (R-LOC-2 "Aktive Leistungen")."""
+    from fortycrm.models import Order
+
+    today = timezone.localdate()
+    qs = qs if qs is not None else Order.objects.all()
+    return qs.filter(start__lte=today).filter(Q(end__isnull=True) | Q(end__gte=today))

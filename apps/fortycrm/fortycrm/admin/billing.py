@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
+from fortycrm import selectors
 from fortycrm.admin.base import SafePrefillMixin, color_badge
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.models import Invoice, InvoiceLine, Order
@@ -31,7 +32,7 @@ class ActiveFilter(admin.SimpleListFilter):
         return [("yes", _("Active services")), ("no", _("not active"))]
 
     def queryset(self, request, queryset):
-        active = services.active_orders(queryset)
+        active = selectors.active_orders(queryset)
         if self.value() == "yes":
             return active
         if self.value() == "no":
@@ -44,7 +45,7 @@ class ConvertsProspectForm(ServiceCheckedForm):
 
     def service_check(self, instance: Order | Invoice):
         if instance.customer_id:
-            services.conversion_check(instance.customer)
+            services.conversion_check(customer=instance.customer)
 
 
 class OrderForm(ConvertsProspectForm):
@@ -170,5 +171,5 @@ class InvoiceAdmin(SafePrefillMixin, ModelAdmin):
         for line in instances:
             line.invoice = form.instance
             services.invoice_line_save(line=line)
-        services.invoice_recalculate(form.instance)
+        services.invoice_recalculate(invoice=form.instance)
 

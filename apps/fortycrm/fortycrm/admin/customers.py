@@ -13,12 +13,12 @@ from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
+from fortycrm import selectors
 from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin, ServiceFormsetsMixin, ServiceSavedInline, active_orders_table, color_badge
 from fortycrm.admin.forms import add_service_errors
 from fortycrm.admin.locations import CustomerLocationInline
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
 from fortycrm.selectors import account_manager_candidates, customer_list_queryset
-from fortycrm.services import billing as billing_services
 from fortycrm.services import contacts as contact_services
 from fortycrm.services import customers as services
 from fortycrm.services.numbers import number_suggest
@@ -248,7 +248,7 @@ class CustomerAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelA
     def active_orders_section(self, obj: Customer):
         if not obj or not obj.pk:
             return "—"
-        return active_orders_table(billing_services.active_orders(obj.orders.select_related("location")).order_by("start", "id"))
+        return active_orders_table(selectors.active_orders(obj.orders.select_related("location")).order_by("start", "id"))
 
     # --- saving through services ---------------------------------------------------------
     def save_model(self, request, obj: Customer, form, change):
@@ -259,7 +259,7 @@ class CustomerAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelA
         number = data.pop("number", None) if "number" in form.fields else None
         fields = {name: value for name, value in data.items() if name in services._CUSTOMER_FIELDS}
         if change:
-            services.customer_update(obj, status=status, number=number, suggested_number=suggested, tags=tags, actor=request.user, **fields)
+            services.customer_update(customer=obj, status=status, number=number, suggested_number=suggested, tags=tags, actor=request.user, **fields)
         else:
             services.customer_create(instance=obj, status=status, number=number, suggested_number=suggested, tags=tags, actor=request.user, **fields)
 
@@ -344,7 +344,7 @@ class CustomerAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelA
             with transaction.atomic():
                 if kind == "status":
                     for current in queryset.select_related("status"):
-                        services.customer_update(current, status=data["status"], actor=request.user)
+                        services.customer_update(customer=current, status=data["status"], actor=request.user)
                     message = _("Status set for %(count)d customers.") % {"count": queryset.count()}
                 else:
                     tag = tags_resolve([data["tag"]])[0]

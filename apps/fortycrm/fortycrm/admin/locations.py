@@ -13,6 +13,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
+from fortycrm import selectors
 from fortycrm.admin.base import (
     HistoryAdmin,
     ProtectedDeleteMixin,
@@ -25,7 +26,6 @@ from fortycrm.admin.base import (
 )
 from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
 from fortycrm.selectors import location_record_queryset, main_contact, meters_with_last_reading
-from fortycrm.services import billing as billing_services
 from fortycrm.services import contacts as contact_services
 from fortycrm.services import locations as services
 from fortycrm.services import meters as meter_services
@@ -152,7 +152,7 @@ class MeterInline(ServiceSavedInline, TabularInline):
         if not obj or not obj.pk or value is None:
             return "—"
         when = formats.date_format(timezone.localtime(obj.last_read_at), "SHORT_DATE_FORMAT")
-        return f"{formats.number_format(meter_services.plain_decimal(value), use_l10n=True)} {obj.unit} ({when})"
+        return f"{formats.number_format(selectors.plain_decimal(value), use_l10n=True)} {obj.unit} ({when})"
 
     @display(description=_("meter readings"))
     def readings_link(self, obj):
@@ -266,7 +266,7 @@ class LocationAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelA
     def active_orders_panel(self, obj: Location):
         if not obj or not obj.pk:
             return "—"
-        orders = billing_services.active_orders(obj.orders.select_related("location")).order_by("start", "id")
+        orders = selectors.active_orders(obj.orders.select_related("location")).order_by("start", "id")
         return active_orders_table(orders)
 
     # --- saving through services ---------------------------------------------------------------

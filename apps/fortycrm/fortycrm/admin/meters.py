@@ -12,6 +12,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
+from fortycrm import selectors
 from fortycrm.admin.base import HistoryAdmin, SafePrefillMixin
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.models import Meter, MeterReading
@@ -38,7 +39,7 @@ def photo_thumbnail(reading: MeterReading, size: int = 48):
 def _amount(value, unit: str) -> str:
     if value is None:
         return "—"
-    return f"{formats.number_format(services.plain_decimal(value), use_l10n=True)} {unit}".strip()
+    return f"{formats.number_format(selectors.plain_decimal(value), use_l10n=True)} {unit}".strip()
 
 
 class ReadingForm(ServiceCheckedForm):
@@ -116,7 +117,7 @@ class ReadingInline(TabularInline):
     def _consumptions(self, meter: Meter) -> dict:
         cache = getattr(self, "_consumption_cache", None)
         if cache is None or cache[0] != meter.pk:
-            pairs = services.readings_with_consumption(list(MeterReading.objects.filter(meter=meter)))
+            pairs = selectors.readings_with_consumption(list(MeterReading.objects.filter(meter=meter)))
             cache = (meter.pk, {reading.pk: value for reading, value in pairs})
             self._consumption_cache = cache
         return cache[1]

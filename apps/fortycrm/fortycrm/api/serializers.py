@@ -140,7 +140,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         return customer_services.customer_create(actor=self._actor(), **kwargs)
 
     def update(self, instance: Customer, validated_data: dict[str, Any]) -> Customer:
-        return customer_services.customer_update(instance, actor=self._actor(), **validated_data)
+        return customer_services.customer_update(customer=instance, actor=self._actor(), **validated_data)
 
 
 @dataclass(frozen=True)

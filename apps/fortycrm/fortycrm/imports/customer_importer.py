@@ -181,7 +181,7 @@ class CustomerImporter(Importer):
             number = self.number_once(row)
             try:
                 customer.number = customer_prepare(
-                    customer, status=row.values.get("status"), number=number, tags=row.values.get("tags") or [],
+                    customer=customer, status=row.values.get("status"), number=number, tags=row.values.get("tags") or [],
                     actor=self.user, lookups=self.lookups, exclude=row.failed_keys,
                 )
             except (ValidationError, PermissionDenied) as exc:
@@ -241,7 +241,7 @@ class CustomerImporter(Importer):
             customer._change_reason = self.reason
             try:
                 with transaction.atomic():
-                    customer_update(customer, status=status, tags=row.values.get("tags"), actor=self.user, **fields)
+                    customer_update(customer=customer, status=status, tags=row.values.get("tags"), actor=self.user, **fields)
             except (ValidationError, PermissionDenied) as exc:
                 self.validation_error(row, exc)
                 continue

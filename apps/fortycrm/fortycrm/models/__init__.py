@@ -3,12 +3,12 @@ from fortycrm.models.billing import Invoice, InvoiceLine, Order
 from fortycrm.models.contacts import Contact
 from fortycrm.models.customers import Customer, CustomerStatus, NumberSequence, Tag
 from fortycrm.models.generations import DataGeneration
-from fortycrm.models.imports import ImportLog
+from fortycrm.models.import_logs import ImportLog
 from fortycrm.models.integration import ApiKey, IntakeRequest
 from fortycrm.models.locations import Assignment, Location, LocationSupplier, Supplier
 from fortycrm.models.meters import Meter, MeterReading
 from fortycrm.models.ratelimit import RateCounter
-from fortycrm.models.settings import SiteSettings
+from fortycrm.models.site_settings import SiteSettings
 
 __all__ = [
     "ApiKey",

@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 from fortycrm.models import Customer, Invoice, InvoiceLine, Order
 from fortycrm.models.billing import MAX_AMOUNT, money
 from fortycrm.services import numbers
-from fortycrm.services.customers import customer_make_customer
+from fortycrm.services.customers import customer_convert_prospect
 from fortycrm.services.statuses import conversion_target
 
 MAX_INVOICE_LINES = 500
 
 
-def conversion_check(customer: Customer) -> None:
+def conversion_check(*, customer: Customer) -> None:
     """R-STA-6 can be applied: a customer without number needs a target status to switch to."""
     if customer.status.with_number and customer.number is not None:
         return
@@ -34,7 +34,7 @@ def order_create(*, order: Order) -> Order:
     """Save a new order; a prospect becomes a customer with number in the same transaction."""
     order.full_clean()
     order.save()
-    customer_make_customer(order.customer)
+    customer_convert_prospect(customer=order.customer)
     return order
 
 
@@ -66,8 +66,8 @@ def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) ->
                 {"lines": [_("Line %(position)d: %(message)s") % {"position": position, "message": m} for m in exc.messages]}
             ) from None
         line.save()
-    invoice_recalculate(invoice)
-    customer_make_customer(invoice.customer)
+    invoice_recalculate(invoice=invoice)
+    customer_convert_prospect(customer=invoice.customer)
     return invoice
 
 
@@ -77,7 +77,7 @@ def invoice_update(*, invoice: Invoice) -> Invoice:
     numbers.number_check_cap(invoice.number)
     invoice.full_clean(exclude=["total"])
     invoice.save()
-    invoice_recalculate(invoice)
+    invoice_recalculate(invoice=invoice)
     return invoice
 
 
@@ -92,7 +92,7 @@ def invoice_line_save(*, line: InvoiceLine) -> InvoiceLine:
             raise ValidationError({"lines": problem})
     line.full_clean()
     line.save()
-    invoice_recalculate(line.invoice)
+    invoice_recalculate(invoice=line.invoice)
     return line
 
 
@@ -100,7 +100,7 @@ def invoice_line_save(*, line: InvoiceLine) -> InvoiceLine:
 def invoice_line_delete(*, line: InvoiceLine) -> None:
     invoice = line.invoice
     line.delete()
-    invoice_recalculate(invoice)
+    invoice_recalculate(invoice=invoice)
 
 
 def invoice_lines_problem(count: int) -> str | None:
@@ -121,7 +121,7 @@ def invoice_total_problem(total: Decimal) -> str | None:
     return None
 
 
-def invoice_recalculate(invoice: Invoice) -> Decimal:
+def invoice_recalculate(*, invoice: Invoice) -> Decimal:
     total = sum((line.amount for line in invoice.lines.all()), Decimal("0"))
     problem = invoice_total_problem(total)
     if problem:
@@ -129,13 +129,3 @@ def invoice_recalculate(invoice: Invoice) -> Decimal:
     invoice.total = total.quantize(Decimal("0.01"))
     invoice.save(update_fields=["total", "updated_at"])
     return invoice.total
-
-
-def active_orders(qs=None):
-    """Orders running today: started, not ended (R-LOC-2 "Aktive Leistungen")."""
-    from django.db.models import Q
-    from django.utils import timezone
-
-    today = timezone.localdate()
-    qs = qs if qs is not None else Order.objects.all()
-    return qs.filter(start__lte=today).filter(Q(end__isnull=True) | Q(end__gte=today))

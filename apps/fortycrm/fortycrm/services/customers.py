@@ -161,8 +161,8 @@ def _merge(errors: dict[str, list], exc: ValidationError) -> None:
 
 
 def customer_prepare(
-    customer: Customer,
     *,
+    customer: Customer,
     status: CustomerStatus | int | str | None = None,
     number: int | None = None,
     suggested_number: int | None = None,
@@ -240,7 +240,7 @@ def customer_create(
     """
     customer = instance or Customer()
     _apply(customer, fields)
-    customer_prepare(customer, status=status, number=number, suggested_number=suggested_number, tags=tags, actor=actor)
+    customer_prepare(customer=customer, status=status, number=number, suggested_number=suggested_number, tags=tags, actor=actor)
     if customer.logo:
         _make_thumbnail(customer)
     with transaction.atomic():
@@ -252,8 +252,8 @@ def customer_create(
 
 @transaction.atomic
 def customer_update(
-    customer: Customer,
     *,
+    customer: Customer,
     status: CustomerStatus | int | str | None = None,
     number: int | None = None,
     suggested_number: int | None = None,
@@ -281,7 +281,7 @@ def customer_update(
 
 
 @transaction.atomic
-def customer_make_customer(customer: Customer) -> bool:
+def customer_convert_prospect(*, customer: Customer) -> bool:
     """R-STA-6: a customer without number switches to the target status and gets a number.
 
     Returns True when it switched. Locks the row so concurrent orders convert once.

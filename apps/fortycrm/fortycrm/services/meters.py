@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from fortycrm import uploads
 from fortycrm.models import Meter, MeterReading
+from fortycrm.selectors import plain_decimal, reading_timeline_key
 
 FUTURE_TOLERANCE_SECONDS = 300
 
@@ -39,12 +40,6 @@ def previous_reading(reading: MeterReading) -> MeterReading | None:
 def next_reading(reading: MeterReading) -> MeterReading | None:
     qs = MeterReading.objects.filter(meter_id=reading.meter_id, read_at__gt=reading.read_at).exclude(pk=reading.pk)
     return qs.order_by("read_at", "id").first()
-
-
-def plain_decimal(value: Decimal) -> Decimal:
-    """1234.500 → 1234.5, 100.000 → 100 (without exponent notation)."""
-    value = Decimal(value)
-    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
 
 
 def _number(value: Decimal) -> str:
@@ -98,16 +93,12 @@ def reading_check(reading: MeterReading) -> None:
         raise ValidationError(errors)
 
 
-def _timeline_key(reading: MeterReading) -> tuple:
-    return (reading.read_at, reading.pk is None, reading.pk or 0)
-
-
 def timeline_problems(readings: Iterable[MeterReading], *, candidates: Iterable[MeterReading]) -> list[tuple[MeterReading, str]]:
     """Value problems of ``candidates`` within the whole list of one meter's readings (no queries).
 
     Used to check several new or changed readings together, e.g. a form with many rows.
     """
-    timeline = sorted((r for r in readings if r.read_at is not None and r.value is not None), key=_timeline_key)
+    timeline = sorted((r for r in readings if r.read_at is not None and r.value is not None), key=reading_timeline_key)
     position = {id(r): i for i, r in enumerate(timeline)}
     problems = []
     for reading in candidates:
@@ -192,24 +183,3 @@ def reading_delete(*, reading: MeterReading) -> None:
     reading.delete()
     if photo:
         transaction.on_commit(lambda: photo[0].delete(photo[1]))
-
-
-def consumption(reading: MeterReading, previous: MeterReading | None) -> Decimal | None:
-    """Consumption since the previous reading; None for the first one or after an exchange."""
-    if previous is None or reading.is_exchange:
-        return None
-    return reading.value - previous.value
-
-
-def readings_with_consumption(readings: list[MeterReading]) -> list[tuple[MeterReading, Decimal | None]]:
-    """Pair each reading (of one meter, any order) with its consumption, without extra queries.
-
-    Newest first.
-    """
-    ordered = sorted(readings, key=_timeline_key)
-    result = []
-    previous = None
-    for reading in ordered:
-        result.append((reading, consumption(reading, previous)))
-        previous = reading
-    return list(reversed(result))
