@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextvars
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
@@ -58,10 +59,13 @@ class WebFormForm(forms.ModelForm):
         self.instance.fields = [row for _p, _n, row in sorted(rows, key=lambda r: (r[0], r[1]))]
         return data
 
-    def _post_clean(self):
-        super()._post_clean()
-        if "fields" in (self._errors or {}):  # the model's "fields" errors belong to the whole form
-            self.add_error(None, self._errors.pop("fields"))
+    def _update_errors(self, errors):
+        # the model's errors on "fields" (the chosen rows) belong to the whole form
+        if hasattr(errors, "error_dict") and "fields" in errors.error_dict:
+            error_dict = dict(errors.error_dict)
+            error_dict.setdefault(NON_FIELD_ERRORS, []).extend(error_dict.pop("fields"))
+            errors = ValidationError(error_dict)
+        super()._update_errors(errors)
 
 
 def webform_urls(form: WebForm) -> tuple[str, str] | None:
@@ -145,6 +149,14 @@ class WebFormAdmin(ModelAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         finally:
             _request.reset(token)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # the per-field choices are made by the form itself (not model fields)
+        from django.contrib.admin.utils import flatten_fieldsets
+
+        names = flatten_fieldsets(self.get_fieldsets(request, obj))
+        kwargs["fields"] = [n for n in names if not n.startswith(("field_", "position_"))]
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         field_rows = [(f"field_{f.name}", f"position_{f.name}") for f in offered_fields()]
