@@ -146,7 +146,10 @@ class WebFormAdmin(ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         token = _request.set(request)
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):  # the snippets read the request while the page renders
+                response.render()
+            return response
         finally:
             _request.reset(token)
 
