@@ -304,7 +304,7 @@ def test_plain_form_error_page_is_german(client, web_form):
     plain_token = snippet_plain(web_form).split(f'name="{spam.TOKEN}" value="')[1].split('"')[0]
     response = client.post(submit_url(web_form), {"last_name": "Sonne", "email": "a@b.de", "fc_token": plain_token}, HTTP_ORIGIN=ORIGIN)
     assert response.status_code == 400
-    assert "Bitte stimmen Sie dem Datenschutzhinweis zu." in response.content.decode()
+    assert "Einwilligung: Bitte stimmen Sie dem Datenschutzhinweis zu." in response.content.decode()
 
 
 # --- desk rules -----------------------------------------------------------------------------

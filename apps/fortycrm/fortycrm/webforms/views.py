@@ -181,7 +181,9 @@ def _refused(request, refusal: Refusal, form: WebForm | None, origin: str, *, as
     if as_json:
         response = JsonResponse({"ok": False, "message": refusal.message, "errors": refusal.errors}, status=refusal.status)
     else:
-        response = render(request, "fortycrm/webforms/refused.html", {"message": refusal.message, "errors": refusal.errors}, status=refusal.status)
+        labels = {f.name: f.label for f in offered_field_map().values()} | {spam.CONSENT: _("Consent")}
+        rows = [(labels.get(name, ""), messages) for name, messages in refusal.errors.items()]
+        response = render(request, "fortycrm/webforms/refused.html", {"message": refusal.message, "errors": rows}, status=refusal.status)
     if refusal.retry_after:
         response["Retry-After"] = str(refusal.retry_after)
     return _public_headers(response, origin)
@@ -232,5 +234,5 @@ def form_confirm(request, token: str):
     with translation.override("de"):
         submission = webform_confirm(token=token)
         if submission is None:
-            return render(request, "fortycrm/webforms/refused.html", {"message": _("This confirmation link is not valid (any more)."), "errors": {}}, status=404)
+            return render(request, "fortycrm/webforms/refused.html", {"message": _("This confirmation link is not valid (any more)."), "errors": []}, status=404)
         return render(request, "fortycrm/webforms/thanks.html", {"text": _("Thank you! Your enquiry is confirmed.")})
