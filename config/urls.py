@@ -11,5 +11,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("desk/", admin.site.urls),
     path("api/v1/", include("fortycrm.api.urls")),
+    path("forms/", include("fortycrm.webforms.urls")),
     path(settings.MEDIA_URL.strip("/") + "/", include("fortycrm.urls")),
 ]

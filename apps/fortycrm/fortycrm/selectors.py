@@ -312,3 +312,18 @@ def active_orders(qs=None):
     today = timezone.localdate()
     qs = qs if qs is not None else Order.objects.all()
     return qs.filter(start__lte=today).filter(Q(end__isnull=True) | Q(end__gte=today))
+def new_enquiries(user, *, days: int = 14, limit: int = 10) -> list[Any]:
+    """Website form submissions of the last ``days`` for the start page ("Neue Anfragen").
+
+    The account manager a form notifies sees its submissions; a superuser sees all. A double
+    opt-in submission shows once it is confirmed.
+    """
+    from fortycrm.models import WebFormSubmission
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    rows = WebFormSubmission.objects.filter(submitted_at__gte=timezone.now() - dt.timedelta(days=days))
+    rows = rows.filter(Q(confirm_token__isnull=True) | Q(confirmed_at__isnull=False))
+    if not user.is_superuser:
+        rows = rows.filter(notify_user=user)
+    return list(rows.select_related("customer").order_by("-submitted_at")[:limit])

@@ -132,7 +132,7 @@ class CustomerAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelA
     list_filter_sheet = False
     search_fields = ["name", "short_name", "first_name", "last_name", "email", "city", "postcode", "=number"]
     list_per_page = 50
-    readonly_fields = ["history_section", "logo_preview", "active_orders_section"]
+    readonly_fields = ["history_section", "logo_preview", "active_orders_section", "web_submission_section"]
     actions = ["set_status", "add_tag", "export_csv"]
     save_on_top = False
     change_form_template = "fortycrm/admin/customer_change_form.html"
@@ -172,6 +172,7 @@ class CustomerAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelA
             },
         ),
         (_("Active services"), {"fields": ["active_orders_section"], "classes": ["tab"]}),
+        (_("Website form and consent"), {"fields": ["web_submission_section"], "classes": ["tab"]}),
         (_("History"), {"fields": ["history_section"], "classes": ["tab"]}),
     ]
 
@@ -243,6 +244,12 @@ class CustomerAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelA
         if obj and obj.logo_thumbnail:
             return format_html('<img src="{}" alt="" style="max-width:96px;max-height:96px">', obj.logo_thumbnail.url)
         return "—"
+
+    @display(description=_("Website form and consent"))
+    def web_submission_section(self, obj: Customer):
+        from fortycrm.admin.webforms import web_submission_section
+
+        return web_submission_section(obj)
 
     @display(description=_("Active services"))
     def active_orders_section(self, obj: Customer):

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -78,7 +78,7 @@ CUSTOMER_FIELDS = (
     "id", "kind", "number", "name", "short_name", "salutation", "title", "first_name", "last_name", "display_name",
     "status", "status_name", "tags", "street", "postcode", "city", "country", "email", "phone", "mobile", "website",
     "vat_id", "notes", "start_date", "end_date", "account_manager", "combine_invoices", "logo", "created_at", "updated_at",
-)
+) + ("web_form", "consent_text", "consent_version", "consent_at", "consent_page_url", "confirmed_at")  # website form evidence (read only)
 CUSTOMER_NOTES_MAX_LENGTH = 10000
 DISPLAY_NAME_PARTS = ("kind", "name", "short_name", "title", "first_name", "last_name")
 
@@ -100,6 +100,13 @@ class CustomerSerializer(serializers.ModelSerializer):
     tags = serializers.ListField(child=serializers.CharField(max_length=TAG_NAME_MAX_LENGTH), required=False, max_length=100)
     account_manager = id_field(required=False, allow_null=True, help_text=_("User id of the account manager (a user in a group)."))
     logo = serializers.URLField(read_only=True, allow_null=True, help_text=_("URL of the logo or picture, or null."))
+    # evidence of a website form submission (DSGVO Art. 7); null when the customer did not come in through one
+    web_form = serializers.CharField(source="web_submission.form_name", read_only=True, allow_null=True, help_text=_("Website form the prospect came in through, or null."))
+    consent_text = serializers.CharField(source="web_submission.consent_text", read_only=True, allow_null=True)
+    consent_version = serializers.CharField(source="web_submission.consent_version", read_only=True, allow_null=True)
+    consent_at = serializers.DateTimeField(source="web_submission.consented_at", read_only=True, allow_null=True)
+    consent_page_url = serializers.CharField(source="web_submission.page_url", read_only=True, allow_null=True)
+    confirmed_at = serializers.DateTimeField(source="web_submission.confirmed_at", read_only=True, allow_null=True, help_text=_("Double opt-in: when the link was clicked."))
 
     class Meta:
         model = Customer
@@ -156,7 +163,10 @@ def _instance_value(instance: Customer, source: str) -> Any:
         return instance.logo.name or ""
     obj = instance
     for part in source.split("__"):
-        obj = getattr(obj, part)
+        try:
+            obj = getattr(obj, part)
+        except ObjectDoesNotExist:  # no website form submission
+            return None
     return obj
 
 

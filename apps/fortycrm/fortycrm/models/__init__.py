@@ -9,6 +9,7 @@ from fortycrm.models.locations import Assignment, Location, LocationSupplier, Su
 from fortycrm.models.meters import Meter, MeterReading
 from fortycrm.models.ratelimit import RateCounter
 from fortycrm.models.site_settings import SiteSettings
+from fortycrm.models.webforms import WebForm, WebFormSubmission
 
 __all__ = [
     "ApiKey",
@@ -32,4 +33,6 @@ __all__ = [
     "Supplier",
     "Tag",
     "TimeStamped",
+    "WebForm",
+    "WebFormSubmission",
 ]

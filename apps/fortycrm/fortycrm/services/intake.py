@@ -23,14 +23,17 @@ IntakeOutcome = Literal["created", "replayed", "conflict"]
 
 
 @transaction.atomic
-def intake_create(*, data: Mapping[str, Any]) -> dict[str, Any]:
+def intake_create(
+    *, data: Mapping[str, Any], status: Any = None, tags: list[Any] | None = None, account_manager: Any = None
+) -> dict[str, Any]:
     """Create the prospect with contact and optional location; return the answer's body.
 
     ``data`` is the checked intake form (see ``fortycrm.api.intake.IntakeSerializer``):
-    ``kind`` is already decided, everything else is optional text.
+    ``kind`` is already decided, everything else is optional text. ``status``, ``tags`` and
+    ``account_manager`` replace the site's intake settings (a website form's own settings).
     """
     site = SiteSettings.load()
-    tags = list(site.intake_tags.all()) + list(data.get("tags") or [])
+    tags = list(site.intake_tags.all() if tags is None else tags) + list(data.get("tags") or [])
     kind = data["kind"]
     fields: dict[str, Any] = {
         name: data.get(name, "")
@@ -43,7 +46,9 @@ def intake_create(*, data: Mapping[str, Any]) -> dict[str, Any]:
     else:
         fields.update({name: data.get(name, "") for name in ("salutation", "title", "first_name", "last_name")})
     fields["notes"] = data.get("message", "")
-    customer = customer_create(kind=kind, status=site.intake_status_id, tags=tags, **fields)
+    if account_manager is not None:
+        fields["account_manager"] = account_manager
+    customer = customer_create(kind=kind, status=status or site.intake_status_id, tags=tags, **fields)
     contact = Contact(
         customer=customer,
         **{name: data.get(name, "") for name in ("salutation", "title", "first_name", "last_name", "email", "phone", "mobile")},

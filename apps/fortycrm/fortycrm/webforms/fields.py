@@ -1,0 +1,81 @@
+"""The fields a website form may offer: built in ONE place from the intake's fields.
+
+Custom fields of customers and locations are to be appended in ``offered_fields`` (as
+``OfferedField`` rows with their ``cf_<name>``), the desk, the script and the checks of a
+submission all read this list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+# name → (label, autocomplete, input type)
+_INTAKE_PRESENTATION = {
+    "kind": (_("Enquiry as"), "off", "select"),
+    "company_name": (_("Company"), "organization", "text"),
+    "salutation": (_("Salutation"), "honorific-prefix", "select"),
+    "title": (_("Title"), "honorific-prefix", "text"),
+    "first_name": (_("First name"), "given-name", "text"),
+    "last_name": (_("Last name"), "family-name", "text"),
+    "email": (_("E-mail"), "email", "email"),
+    "phone": (_("Phone"), "tel", "tel"),
+    "mobile": (_("Mobile phone"), "tel", "tel"),
+    "street": (_("Street and number"), "street-address", "text"),
+    "postcode": (_("Postcode"), "postal-code", "text"),
+    "city": (_("City"), "address-level2", "text"),
+    "country": (_("Country (e.g. DE)"), "country", "text"),
+    "location_name": (_("Name of the property"), "off", "text"),
+    "location_street": (_("Street of the property"), "off", "text"),
+    "location_postcode": (_("Postcode of the property"), "off", "text"),
+    "location_city": (_("City of the property"), "off", "text"),
+    "location_country": (_("Country of the property"), "off", "text"),
+    "message": (_("Your message"), "off", "textarea"),
+}
+
+
+@dataclass(frozen=True)
+class OfferedField:
+    name: str
+    label: str
+    autocomplete: str
+    input_type: str  # text, email, tel, textarea, select
+    max_length: int | None = None
+    choices: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+@cache
+def _intake_fields() -> tuple[tuple[str, serializers.Field], ...]:
+    from fortycrm.api.intake import IntakeSerializer
+
+    return tuple((name, f) for name, f in IntakeSerializer().fields.items() if name in _INTAKE_PRESENTATION)
+
+
+def offered_fields() -> list[OfferedField]:
+    """Every field a website form may offer, in the default order. THE place to add custom fields."""
+    rows: list[OfferedField] = []
+    for name, intake_field in _intake_fields():
+        label, autocomplete, input_type = _INTAKE_PRESENTATION[name]
+        choices = tuple((str(k), str(v)) for k, v in getattr(intake_field, "choices", {}).items()) if input_type == "select" else ()
+        rows.append(OfferedField(name, str(label), autocomplete, input_type, getattr(intake_field, "max_length", None), choices))
+    # custom fields (``cf_<name>``) of customers and locations: append here
+    return rows
+
+
+def offered_field_map() -> dict[str, OfferedField]:
+    return {f.name: f for f in offered_fields()}
+
+
+#: fields every form must offer as required (the intake needs the person's last name)
+ALWAYS_REQUIRED = ("last_name",)
+DEFAULT_FIELDS = [
+    {"name": "company_name", "required": False},
+    {"name": "first_name", "required": False},
+    {"name": "last_name", "required": True},
+    {"name": "email", "required": True},
+    {"name": "phone", "required": False},
+    {"name": "message", "required": False},
+]
