@@ -379,7 +379,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InvoiceLine
-        fields = ["id", "order", "description", "quantity", "unit_price", "amount"]
+        fields = ["id", "order", "description", "quantity", "unit_price", "vat_rate", "period_start", "period_end", "amount"]
 
 
 class InvoiceSerializer(ServiceModelSerializer):
@@ -391,8 +391,11 @@ class InvoiceSerializer(ServiceModelSerializer):
 
     class Meta:
         model = Invoice
-        fields = ["id", "number", "customer", "location", "date", "is_draft", "total", "lines", "created_at", "updated_at"]
-        read_only_fields = ["number", "total"]
+        fields = [
+            "id", "number", "customer", "location", "date", "is_draft", "issued_at", "due_date", "period_start", "period_end",
+            "total", "vat_total", "gross_total", "cancels", "lines", "created_at", "updated_at",
+        ]
+        read_only_fields = ["number", "total", "vat_total", "gross_total", "issued_at", "due_date", "cancels"]
 
     @transaction.atomic
     def create(self, validated_data: dict[str, Any]) -> Invoice:
