@@ -151,7 +151,7 @@ class BillingDeskViews:
             flt = RevenueFilter(month_from=timezone.localdate().replace(day=1) - dt.timedelta(days=365))
         if flt is not None:
             rows, total = revenue_rows(flt)
-            fmt = request.GET.get("format")
+            fmt = request.GET.get("export")
             if fmt == "csv":
                 response = HttpResponse(revenue_csv(rows, total), content_type="text/csv; charset=utf-8")
                 response["Content-Disposition"] = 'attachment; filename="umsaetze.csv"'
@@ -164,7 +164,7 @@ class BillingDeskViews:
                 return response
         shown = [{**row, "net_display": money(row["net"])} for row in rows]
         query = request.GET.copy()
-        query.pop("format", None)
+        query.pop("export", None)
         return self._page(
             request, "fortycrm/admin/revenue.html", _("Revenue"), form=form, rows=shown,
             total=money(total) if total is not None else None, query=query.urlencode(),

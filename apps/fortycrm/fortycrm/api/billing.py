@@ -17,7 +17,7 @@ CONFLICT = OpenApiResponse(OpenApiTypes.OBJECT, description="The invoice is issu
 
 
 class BillingRunRequestSerializer(serializers.Serializer):
-    month = serializers.CharField(max_length=7, help_text="YYYY-MM, at most the next month")
+    month = serializers.CharField(help_text="YYYY-MM, at most the next month")
     dry_run = serializers.BooleanField(default=False, help_text="true: only the preview, nothing is created")
 
 
@@ -38,7 +38,7 @@ class BillingRunView(APIView):
 class RevenueView(APIView):
     """``GET /api/v1/revenue/?month=YYYY-MM&account_manager=<user id>``: net revenue per customer and month.
 
-    Further filters: ``from``/``to`` (YYYY-MM), ``status``, ``tag`` (ids); ``format=csv`` for a CSV file.
+    Further filters: ``from``/``to`` (YYYY-MM), ``status``, ``tag`` (ids); ``export=csv`` for a CSV file.
     """
 
     queryset = Invoice.objects.none()  # permissions: viewing invoices
@@ -47,14 +47,14 @@ class RevenueView(APIView):
         parameters=[
             OpenApiParameter(name, str, description=desc)
             for name, desc in [("month", "YYYY-MM"), ("from", "YYYY-MM"), ("to", "YYYY-MM"), ("account_manager", "user id"),
-                               ("status", "status id"), ("tag", "tag id"), ("format", "json (default) or csv")]
+                               ("status", "status id"), ("tag", "tag id"), ("export", "csv: a CSV file instead of JSON")]
         ],
         responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
     )
     def get(self, request):
         flt = RevenueFilter.from_params(request.query_params)
         rows, total = revenue_rows(flt)
-        if request.query_params.get("format") == "csv":
+        if request.query_params.get("export") == "csv":
             response = HttpResponse(revenue_csv(rows, total), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = 'attachment; filename="umsaetze.csv"'
             return response
