@@ -15,6 +15,14 @@ from fortycrm.services.customers import customer_delete
 from tests.billing.conftest import draft_with_lines
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 LINE = {"description": "Unterhaltsreinigung März", "quantity": Decimal("1"), "unit_price": Decimal("100.00")}
 
 

@@ -14,6 +14,14 @@ from fortycrm.services.billing_run import billing_run, occurrences, parse_month
 from tests.billing.conftest import make_location, make_order
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 TODAY = dt.date(2026, 11, 27)
 
 

@@ -246,7 +246,7 @@ def billing_run(month, *, dry_run: bool = False, today: dt.date | None = None,
         again = billing_plan(month, today=today)
         result.invoices, result.skipped_already_billed = again.invoices, again.skipped_already_billed
         done = 0
-        for batch in _batches(result.invoices, BATCH):
+        for batch in _batches(result.invoices, min(BATCH, pause_after) if pause_after else BATCH):
             invoices = []
             for planned in batch:
                 t = planned.totals(result.small_business)
