@@ -58,6 +58,8 @@ class BillingDeskViews:
             path("<int:pk>/issue/", wrap(require_POST(self.issue_view)), name="fortycrm_invoice_issue"),
             path("<int:pk>/cancel/", wrap(require_POST(self.cancel_view)), name="fortycrm_invoice_cancel"),
             path("<int:pk>/pdf/", wrap(self.pdf_view), name="fortycrm_invoice_pdf"),
+            path("<int:pk>/facturx/", wrap(self.pdf_view), {"kind": "facturx"}, name="fortycrm_invoice_facturx"),
+            path("<int:pk>/xrechnung/", wrap(self.pdf_view), {"kind": "xrechnung"}, name="fortycrm_invoice_xrechnung"),
         ]
         return custom + super().get_urls()
 
@@ -119,15 +121,22 @@ class BillingDeskViews:
             "number": copy.number, "original": invoice.number})
         return redirect("admin:fortycrm_invoice_change", copy.pk)
 
-    def pdf_view(self, request, pk: int):
+    def pdf_view(self, request, pk: int, kind: str = "pdf"):
+        """The invoice PDF; ``facturx``: with the EN 16931 XML embedded; ``xrechnung``: the XRechnung XML."""
         self._need(request, "view")
+        from fortycrm.einvoice import invoice_cii_xml, invoice_facturx_pdf
         from fortycrm.invoice_document import invoice_filename, invoice_pdf
 
         invoice = get_object_or_404(Invoice, pk=pk)
         if invoice.is_draft:
             messages.error(request, _("A draft has no invoice document yet. Issue the invoice first."))
             return redirect("admin:fortycrm_invoice_change", pk)
-        response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+        if kind == "xrechnung":
+            response = HttpResponse(invoice_cii_xml(invoice, xrechnung=True), content_type="application/xml")
+            response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice, "xml")}"'
+            return response
+        data = invoice_facturx_pdf(invoice) if kind == "facturx" else invoice_pdf(invoice)
+        response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
         return response
 

@@ -166,7 +166,7 @@ class CustomerAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelA
                     ("postcode", "city", "country"),
                     ("phone", "mobile"),
                     ("email", "website"),
-                    "vat_id",
+                    ("vat_id", "leitweg_id"),
                     ("start_date", "end_date"),
                     "notes",
                 ],

@@ -77,7 +77,7 @@ class StatusRefField(serializers.Field):
 CUSTOMER_FIELDS = (
     "id", "kind", "number", "name", "short_name", "salutation", "title", "first_name", "last_name", "display_name",
     "status", "status_name", "tags", "street", "postcode", "city", "country", "email", "phone", "mobile", "website",
-    "vat_id", "notes", "start_date", "end_date", "account_manager", "combine_invoices", "logo", "created_at", "updated_at",
+    "vat_id", "leitweg_id", "notes", "start_date", "end_date", "account_manager", "combine_invoices", "logo", "created_at", "updated_at",
 )
 CUSTOMER_NOTES_MAX_LENGTH = 10000
 DISPLAY_NAME_PARTS = ("kind", "name", "short_name", "title", "first_name", "last_name")

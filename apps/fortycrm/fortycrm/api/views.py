@@ -200,6 +200,34 @@ class InvoiceViewSet(ServiceViewSet):
         response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
         return response
 
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, 409: ERROR_RESPONSES[400]})
+    @action(detail=True, methods=["get"])
+    def facturx(self, request, pk=None):
+        """ZUGFeRD/Factur-X: the PDF with the EN 16931 CII XML embedded (issued invoices only)."""
+        from fortycrm.einvoice import invoice_facturx_pdf
+        from fortycrm.invoice_document import invoice_filename
+
+        invoice = self.get_object()
+        if invoice.is_draft:
+            return Response({"detail": _("A draft has no invoice document yet. Issue the invoice first.")}, status=status.HTTP_409_CONFLICT)
+        response = HttpResponse(invoice_facturx_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
+        return response
+
+    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY, 409: ERROR_RESPONSES[400]})
+    @action(detail=True, methods=["get"])
+    def xrechnung(self, request, pk=None):
+        """XRechnung (CII XML) with the customer's Leitweg-ID as buyer reference (issued invoices only)."""
+        from fortycrm.einvoice import invoice_cii_xml
+        from fortycrm.invoice_document import invoice_filename
+
+        invoice = self.get_object()
+        if invoice.is_draft:
+            return Response({"detail": _("A draft has no invoice document yet. Issue the invoice first.")}, status=status.HTTP_409_CONFLICT)
+        response = HttpResponse(invoice_cii_xml(invoice, xrechnung=True), content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice, "xml")}"'
+        return response
+
 
 class IntakeView(APIView):
     """Website intake: one POST creates a prospect with contact and optional location."""

@@ -229,22 +229,20 @@ def _batches(items: list, size: int) -> Iterator[list]:
 def billing_run(month, *, dry_run: bool = False, today: dt.date | None = None,
                 progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Plan the month and, unless ``dry_run``, create the draft invoices in one transaction."""
-    result = billing_plan(month, today=today)
-    result.dry_run = dry_run
-    if dry_run or not result.invoices:
-        return result
-    pause_after = int(os.environ.get(PAUSE_ENV, "0") or 0)
+    if dry_run:
+        return billing_plan(month, today=today)
     first = parse_month(month, today=today)
     last = month_end(first)
+    pause_after = int(os.environ.get(PAUSE_ENV, "0") or 0)
     draft_date = today or timezone.localdate()
-    total = len(result.invoices)
     with transaction.atomic():
-        # a second run in parallel waits here and then finds this run's lines
+        # one run at a time: a second run in parallel waits here and then finds this run's lines
         from fortycrm.services.numbers import _locked_sequence
 
         _locked_sequence("billing-run")
-        again = billing_plan(month, today=today)
-        result.invoices, result.skipped_already_billed = again.invoices, again.skipped_already_billed
+        result = billing_plan(month, today=today)
+        result.dry_run = False
+        total = len(result.invoices)
         done = 0
         for batch in _batches(result.invoices, min(BATCH, pause_after) if pause_after else BATCH):
             invoices = []
