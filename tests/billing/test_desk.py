@@ -87,3 +87,39 @@ def test_revenue_page_and_csv(desk, customer):
     assert xlsx.content[:2] == b"PK"
     bad = desk.get(url, {"month_from": "Feb"})
     assert bad.status_code == 200 and "JJJJ-MM" in bad.content.decode()
+
+
+def test_large_run_becomes_a_job_with_progress(desk, customer, settings):
+    """With Redis (jobs async) a run over the threshold is queued; here the queue runs it right away."""
+    from fortycrm import jobs
+    from fortycrm.models import BillingRunLog
+
+    settings.FORTYCRM_JOBS_ASYNC = True
+    settings.FORTYCRM_BILLING_JOB_THRESHOLD = 1
+    calls = []
+    real_enqueue = jobs.enqueue
+    jobs.enqueue = lambda func, *args: calls.append((func, args)) or func(*args)
+    try:
+        make_order(customer, "A", start=dt.date(2026, 1, 1))
+        make_order(customer, "B", start=dt.date(2026, 1, 1))
+        response = desk.post(reverse("admin:fortycrm_invoice_billing_run"), {"month": "2026-02", "commit": "1"})
+    finally:
+        jobs.enqueue = real_enqueue
+    log = BillingRunLog.objects.get()
+    assert calls and calls[0][0] is jobs.billing_run_job
+    assert response.status_code == 302 and response["Location"].endswith(f"/billing-run/{log.pk}/")
+    assert log.state == BillingRunLog.State.DONE and log.created == 2 and Invoice.objects.count() == 2
+    progress = desk.get(reverse("admin:fortycrm_invoice_billing_run_progress", args=[log.pk])).json()
+    assert progress["state"] == "done" and progress["percent"] == 100
+    assert "2 von 2" in desk.get(response["Location"]).content.decode()
+
+
+def test_failed_job_is_recorded(customer):
+    from fortycrm import jobs
+    from fortycrm.models import BillingRunLog
+
+    make_order(customer, "Gratis", price="0", start=dt.date(2026, 1, 1))
+    log = BillingRunLog.objects.create(month="2026-02")
+    jobs.billing_run_job(log.pk)
+    log.refresh_from_db()
+    assert log.state == BillingRunLog.State.FAILED and "Gratis" in log.message and not Invoice.objects.exists()

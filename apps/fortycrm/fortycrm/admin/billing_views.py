@@ -9,7 +9,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from fortycrm.models import CustomerStatus, Invoice, Tag
+from fortycrm import jobs
+from fortycrm.models import BillingRunLog, CustomerStatus, Invoice, Tag
 from fortycrm.models.billing import money
 from fortycrm.revenue import RevenueFilter, revenue_csv, revenue_rows
 from fortycrm.services import billing as services
-from fortycrm.services.billing_run import billing_run
+from fortycrm.services.billing_run import billing_plan, billing_run
 
 
 class BillingRunForm(forms.Form):
@@ -54,6 +55,8 @@ class BillingDeskViews:
         wrap = self.admin_site.admin_view
         custom = [
             path("billing-run/", wrap(self.billing_run_view), name="fortycrm_invoice_billing_run"),
+            path("billing-run/<int:log_id>/", wrap(self.billing_run_job_view), name="fortycrm_invoice_billing_run_job"),
+            path("billing-run/<int:log_id>/progress/", wrap(self.billing_run_progress_view), name="fortycrm_invoice_billing_run_progress"),
             path("revenue/", wrap(self.revenue_view), name="fortycrm_invoice_revenue"),
             path("<int:pk>/issue/", wrap(require_POST(self.issue_view)), name="fortycrm_invoice_issue"),
             path("<int:pk>/cancel/", wrap(require_POST(self.cancel_view)), name="fortycrm_invoice_cancel"),
@@ -81,6 +84,12 @@ class BillingDeskViews:
         if request.method == "POST" and form.is_valid():
             commit = "commit" in request.POST
             try:
+                if commit and jobs.jobs_async():
+                    planned = billing_plan(form.cleaned_data["month"])
+                    if len(planned.invoices) > jobs.billing_job_threshold():
+                        log = BillingRunLog.objects.create(month=planned.month, planned=len(planned.invoices), user=request.user)
+                        jobs.enqueue(jobs.billing_run_job, log.pk)
+                        return redirect("admin:fortycrm_invoice_billing_run_job", log.pk)
                 result = billing_run(form.cleaned_data["month"], dry_run=not commit)
             except ValidationError as exc:
                 form.add_error(None, _message_of(exc))
@@ -96,6 +105,19 @@ class BillingDeskViews:
                 for key in ("net", "vat", "gross"):
                     preview[f"{key}_display"] = money(Decimal(preview[f"{key}_total"]))
         return self._page(request, "fortycrm/admin/billing_run.html", _("Billing run"), form=form, preview=preview)
+
+    def billing_run_job_view(self, request, log_id: int):
+        self._need(request, "add")
+        log = get_object_or_404(BillingRunLog, pk=log_id)
+        return self._page(
+            request, "fortycrm/admin/billing_run_job.html", _("Billing run"), log=log, progress=jobs.billing_run_progress(log),
+            progress_url=reverse("admin:fortycrm_invoice_billing_run_progress", args=[log.pk]),
+            running=log.state in (BillingRunLog.State.QUEUED, BillingRunLog.State.RUNNING),
+        )
+
+    def billing_run_progress_view(self, request, log_id: int):
+        self._need(request, "add")
+        return JsonResponse(jobs.billing_run_progress(get_object_or_404(BillingRunLog, pk=log_id)))
 
     def issue_view(self, request, pk: int):
         self._need(request, "change")

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -163,3 +165,30 @@ class InvoiceLine(models.Model):
             }
         if errors:
             raise ValidationError(errors)
+
+
+class BillingRunLog(models.Model):
+    """A billing run started in the desk as a background job (large runs); progress lives in the cache."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    month = models.CharField(_("month"), max_length=7)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    planned = models.PositiveIntegerField(_("planned invoices"), default=0, validators=[MinValueValidator(0), MaxValueValidator(2_147_483_647)])
+    created = models.PositiveIntegerField(_("created invoices"), default=0, validators=[MinValueValidator(0), MaxValueValidator(2_147_483_647)])
+    message = models.TextField(_("message"), blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("billing run")
+        verbose_name_plural = _("billing runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.month} ({self.get_state_display()})"
