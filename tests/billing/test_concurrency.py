@@ -1,4 +1,4 @@
-"""R-BIL-4: 8 parallel issuers never hand out an invoice number twice (MariaDB, row lock on the counter)."""
+"""R-BIL-5: 8 parallel issuers never hand out an invoice number twice (MariaDB, row lock on the counter)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""R-BIL-4: the invoice PDF holds number, totals, the customer address, VAT breakdown and the § 19 note."""
+"""R-BIL-5: the invoice PDF holds number, totals, the customer address, VAT breakdown and the § 19 note."""
 
 from __future__ import annotations
 

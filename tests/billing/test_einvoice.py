@@ -1,4 +1,4 @@
-"""R-BIL-4 (e-invoice): ZUGFeRD/Factur-X EN 16931 and XRechnung CII XML, validated against the standard's XSD."""
+"""R-BIL-6 (e-invoice): ZUGFeRD/Factur-X EN 16931 and XRechnung CII XML, validated against the standard's XSD."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""R-BIL-4: issuing, immutability, cancellation, VAT arithmetic, customer delete protection."""
+"""R-BIL-5: issuing, immutability, cancellation, VAT arithmetic, customer delete protection."""
 
 from __future__ import annotations
 

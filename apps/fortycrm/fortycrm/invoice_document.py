@@ -1,4 +1,4 @@
-"""The invoice document (R-BIL-4): a PDF per issued invoice (WeasyPrint), German by default."""
+"""The invoice document (R-BIL-5): a PDF per issued invoice (WeasyPrint), German by default."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Revenue list ("Umsätze", R-BIL-5): net revenue per customer and month from issued invoices."""
+"""Revenue list ("Umsätze", R-BIL-4): net revenue per customer and month from issued invoices."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API of the billing run, invoice issuing/cancelling/PDF and the revenue list (R-BIL-3..5)."""
+"""API of the billing run (R-BIL-3), invoice issuing/cancelling/PDF (R-BIL-5) and the revenue list (R-BIL-4)."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ class SiteSettings(models.Model):
     )
     intake_tags = models.ManyToManyField("fortycrm.Tag", verbose_name=_("tags for website intake"), blank=True, related_name="+")
     api_rate_limit_per_minute = models.PositiveIntegerField(_("intake requests per minute and key"), default=60, validators=positive_integer())
-    # invoices (R-BIL-3, R-BIL-4)
+    # invoices (R-BIL-3, R-BIL-5)
     invoice_payment_days = models.PositiveSmallIntegerField(
         _("payment term (days)"), default=14, validators=positive_small(), help_text=_("Days until an invoice is due, unless the customer's settings say otherwise.")
     )

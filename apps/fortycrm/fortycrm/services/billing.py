@@ -162,7 +162,7 @@ def active_orders(qs=None):
     return qs.filter(start__lte=today).filter(Q(end__isnull=True) | Q(end__gte=today))
 
 
-# --- amounts and VAT (R-BIL-4) ---------------------------------------------------------------
+# --- amounts and VAT (R-BIL-5) ---------------------------------------------------------------
 
 TOTAL_FIELDS = ["total", "vat_total", "gross_total", "number", "issued_at", "due_date"]
 CENT = Decimal("0.01")
