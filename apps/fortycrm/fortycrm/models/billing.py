@@ -4,12 +4,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from fortycrm.models.base import TimeStamped
+from fortycrm.ranges import positive_integer
 
 
 def location_mismatch_message(location, customer) -> str:
@@ -178,8 +178,8 @@ class BillingRunLog(models.Model):
 
     month = models.CharField(_("month"), max_length=7)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
-    planned = models.PositiveIntegerField(_("planned invoices"), default=0, validators=[MinValueValidator(0), MaxValueValidator(2_147_483_647)])
-    created = models.PositiveIntegerField(_("created invoices"), default=0, validators=[MinValueValidator(0), MaxValueValidator(2_147_483_647)])
+    planned = models.PositiveIntegerField(_("planned invoices"), default=0, validators=positive_integer())
+    created = models.PositiveIntegerField(_("created invoices"), default=0, validators=positive_integer())
     message = models.TextField(_("message"), blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fortycrm.models import Customer, Invoice, InvoiceLine, Order, SiteSettings
-from fortycrm.services.billing import cents, invoice_totals
+from fortycrm.services.billing import cents, invoice_totals, order_price_for
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 BATCH = 1000
@@ -195,7 +195,8 @@ def billing_plan(month, *, today: dt.date | None = None) -> RunResult:
         skipped += len(periods) - len(todo)
         if not todo:
             continue
-        if not order.price:
+        price = order_price_for(order)
+        if not price:
             unpriced.append(f"“{order.title}” ({order.customer})")
             continue
         customer: Customer = order.customer
@@ -210,7 +211,7 @@ def billing_plan(month, *, today: dt.date | None = None) -> RunResult:
             planned = groups[key] = PlannedInvoice(customer.id, str(customer), location_id, grouping)
         for period in todo:
             planned.lines.append(
-                PlannedLine(order.id, _line_text(order, period), Decimal("1"), order.price, Decimal("19"), period[0], period[1])
+                PlannedLine(order.id, _line_text(order, period), Decimal("1"), price, Decimal("19"), period[0], period[1])
             )
     if unpriced:
         shown = ", ".join(unpriced[:10]) + (" …" if len(unpriced) > 10 else "")
