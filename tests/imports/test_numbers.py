@@ -107,5 +107,8 @@ def test_invoice_numbers_are_capped_too():
     with pytest.raises(ValidationError, match="999"):
         billing.invoice_create(invoice=Invoice(customer=customer, date=dt.date.today(), number=HUGE))
     NumberSequence.objects.update_or_create(key="invoice", defaults={"last_value": HUGE})
-    invoice = billing.invoice_create(invoice=Invoice(customer=customer, date=dt.date.today()))
+    invoice = billing.invoice_create(
+        invoice=Invoice(customer=customer, date=dt.date.today()), lines=[{"description": "x", "unit_price": 1}]
+    )
+    invoice = billing.invoice_issue(invoice=invoice)  # the number is handed out when issuing
     assert invoice.number <= numbers.MAX_NUMBER

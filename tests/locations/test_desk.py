@@ -355,7 +355,7 @@ def test_invoice_in_desk_gets_number_lines_and_total(desk, prospect):
     response = desk.post(reverse("admin:fortycrm_invoice_add"), data)
     assert response.status_code == 302, errors(response)
     invoice = Invoice.objects.get()
-    assert invoice.total == Decimal("220.99") and invoice.lines.count() == 2 and invoice.number >= 1
+    assert invoice.total == Decimal("220.99") and invoice.lines.count() == 2 and invoice.number is None  # a draft
     prospect.refresh_from_db()
     assert prospect.status.name == "Kunde" and prospect.number is not None
     # removing a line recomputes the total
@@ -366,6 +366,10 @@ def test_invoice_in_desk_gets_number_lines_and_total(desk, prospect):
     assert desk.post(change_url(invoice), data).status_code == 302
     invoice.refresh_from_db()
     assert invoice.total == Decimal("201.00")
+    # "Rechnung stellen" gives the number
+    assert desk.post(reverse("admin:fortycrm_invoice_issue", args=[invoice.pk])).status_code == 302
+    invoice.refresh_from_db()
+    assert invoice.number >= 1 and not invoice.is_draft
 
 
 # --- protected files ----------------------------------------------------------------------------------

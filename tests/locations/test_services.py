@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 
 from fortycrm import selectors
-from fortycrm.models import Assignment, Customer, Invoice, Location, LocationSupplier, MeterReading, Order, SiteSettings, Supplier
+from fortycrm.models import Assignment, Customer, Invoice, InvoiceLine, Location, LocationSupplier, MeterReading, Order, SiteSettings, Supplier
 from fortycrm.services import billing, locations, meters
 from fortycrm.services.numbers import number_suggest
 from tests import factories
@@ -220,6 +220,10 @@ def test_invoice_has_own_numbers_total_and_converts_prospect(prospect, location)
     )
     second = billing.invoice_create(invoice=Invoice(customer=prospect, date=dt.date.today()))
     assert first.total == Decimal("220.99")
+    assert first.number is None and second.number is None  # drafts get their number when issued
+    billing.invoice_line_save(line=InvoiceLine(invoice=second, description="Nachtrag", unit_price=Decimal("1")))
+    first = billing.invoice_issue(invoice=first)
+    second = billing.invoice_issue(invoice=second)
     assert second.number == first.number + 1
     prospect.refresh_from_db()
     assert prospect.status.name == "Kunde" and prospect.number == expected_customer_number

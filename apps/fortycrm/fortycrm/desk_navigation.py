@@ -28,6 +28,8 @@ NAVIGATION_CUSTOMERS += [
     _item(_("Meter readings"), "electric_meter", "admin:fortycrm_meterreading_changelist", "fortycrm.view_meterreading"),
     _item(_("Orders"), "assignment", "admin:fortycrm_order_changelist", "fortycrm.view_order"),
     _item(_("Invoices"), "receipt_long", "admin:fortycrm_invoice_changelist", "fortycrm.view_invoice"),
+    _item(_("Billing run"), "event_repeat", "admin:fortycrm_invoice_billing_run", "fortycrm.add_invoice"),
+    _item(_("Revenue"), "euro", "admin:fortycrm_invoice_revenue", "fortycrm.view_invoice"),
 ]
 NAVIGATION_SETTINGS = [
     _item(_("Customer statuses"), "label", "admin:fortycrm_customerstatus_changelist", "fortycrm.view_customerstatus"),

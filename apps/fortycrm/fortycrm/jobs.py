@@ -67,3 +67,58 @@ def import_start(log_id: int, *, dry_run: bool) -> None:
             import_job(log_id, dry_run)
     except Exception:  # recorded on the log by import_job; never a 500 for the uploader
         logger.exception("import %s failed", log_id)
+
+
+BILLING_JOB_THRESHOLD = 2000
+"""Billing runs planning more invoices than this run as a background job in the desk; override
+with the Django setting ``FORTYCRM_BILLING_JOB_THRESHOLD``."""
+
+
+def billing_job_threshold() -> int:
+    return getattr(settings, "FORTYCRM_BILLING_JOB_THRESHOLD", BILLING_JOB_THRESHOLD)
+
+
+def billing_progress_key(log_id: int) -> str:
+    return f"fortycrm:billing-run:{log_id}:progress"
+
+
+def billing_run_job(log_id: int) -> None:
+    """Run a committed billing run for a BillingRunLog; progress goes to the cache (the run itself is one transaction)."""
+    from django.core.cache import cache
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from fortycrm.models import BillingRunLog
+    from fortycrm.services.billing_run import billing_run
+
+    log = BillingRunLog.objects.get(pk=log_id)
+    BillingRunLog.objects.filter(pk=log_id).update(state=BillingRunLog.State.RUNNING)
+
+    def progress(done: int, total: int) -> None:
+        cache.set(billing_progress_key(log_id), {"done": done, "total": total}, 3600)
+
+    try:
+        result = billing_run(log.month, progress=progress)
+    except ValidationError as exc:
+        BillingRunLog.objects.filter(pk=log_id).update(
+            state=BillingRunLog.State.FAILED, message=" ".join(exc.messages), finished_at=timezone.now()
+        )
+        return
+    except Exception as exc:  # the log must never stay "running"; the traceback goes to the worker log
+        BillingRunLog.objects.filter(pk=log_id).update(
+            state=BillingRunLog.State.FAILED, message=f"{type(exc).__name__}: {exc}", finished_at=timezone.now()
+        )
+        raise
+    BillingRunLog.objects.filter(pk=log_id).update(
+        state=BillingRunLog.State.DONE, created=len(result.created_ids), planned=len(result.invoices), finished_at=timezone.now()
+    )
+
+
+def billing_run_progress(log) -> dict:
+    from django.core.cache import cache
+
+    data = cache.get(billing_progress_key(log.pk)) or {}
+    total = data.get("total") or log.planned or 0
+    done = log.created if log.state == "done" else data.get("done", 0)
+    percent = 100 if log.state in ("done", "failed") else (int(done * 100 / total) if total else 0)
+    return {"state": log.state, "done": done, "total": total, "percent": percent, "message": log.message}

@@ -14,9 +14,10 @@ from unfold.decorators import display
 
 from fortycrm import selectors
 from fortycrm.admin.base import SafePrefillMixin, color_badge
+from fortycrm.admin.billing_views import BillingDeskViews
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.models import Invoice, InvoiceLine, Order
-from fortycrm.models.billing import money
+from fortycrm.models.billing import money, vat_rate_choices
 from fortycrm.services import billing as services
 
 
@@ -113,11 +114,21 @@ class InvoiceLineInline(TabularInline):
     formset = InvoiceLineFormSet
     extra = 1
     max_num = services.MAX_INVOICE_LINES
-    fields = ["description", "quantity", "unit_price", "order", "amount_display"]
+    fields = ["description", "quantity", "unit_price", "vat_rate", "order", "amount_display"]
     readonly_fields = ["amount_display"]
     autocomplete_fields = ["order"]
     verbose_name = _("invoice line")
     verbose_name_plural = _("invoice lines")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "vat_rate":
+            from django import forms
+
+            return forms.TypedChoiceField(
+                label=db_field.verbose_name, choices=vat_rate_choices(), coerce=Decimal, initial=Decimal("19"),
+                required=False, empty_value=Decimal("19"),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @display(description=_("amount"))
     def amount_display(self, obj):
@@ -129,32 +140,67 @@ class InvoiceLineInline(TabularInline):
 class InvoiceForm(ConvertsProspectForm):
     class Meta:
         model = Invoice
-        fields = ["customer", "location", "date", "is_draft"]
+        fields = ["customer", "location", "date"]
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(SafePrefillMixin, ModelAdmin):
-    """Invoices get their number from their own sequence; the total is the sum of the lines."""
+class InvoiceAdmin(BillingDeskViews, SafePrefillMixin, ModelAdmin):
+    """Drafts are edited freely; "Rechnung stellen" numbers them and makes them immutable (GoBD)."""
 
     form = InvoiceForm
     inlines = [InvoiceLineInline]
-    list_display = ["number", "date", "customer", "location", "total_display", "is_draft"]
+    list_display = ["number_display", "date", "customer", "location", "total_display", "gross_display", "state_badge"]
     list_select_related = ["customer", "location"]
     list_filter = ["is_draft"]
     list_filter_sheet = False
     search_fields = ["=number", "customer__name", "customer__short_name", "customer__last_name"]
     autocomplete_fields = ["customer", "location"]
-    readonly_fields = ["number", "total_display"]
-    fields = ["number", "customer", "location", ("date", "is_draft"), "total_display"]
+    readonly_fields = ["number", "issued_at", "due_date", "period_start", "period_end", "cancels", "total_display", "vat_display", "gross_display"]
+    fields = [
+        "number", "customer", "location", "date", ("period_start", "period_end"), ("issued_at", "due_date"), "cancels",
+        ("total_display", "vat_display", "gross_display"),
+    ]
+    change_form_outer_before_template = "fortycrm/admin/invoice_actions.html"
+    list_before_template = "fortycrm/admin/invoice_list_links.html"
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("date", timezone.localdate())
         return initial
 
-    @display(description=_("total"), ordering="total")
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not obj.is_draft:
+            return False  # issued: view only
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not obj.is_draft:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @display(description=_("invoice number"), ordering="number")
+    def number_display(self, obj):
+        return obj.number if obj.number is not None else _("Draft")
+
+    @display(description=_("status"))
+    def state_badge(self, obj):
+        if obj.is_draft:
+            return color_badge(str(_("Draft")), "#6B7280")
+        if obj.cancels_id:
+            return color_badge(str(_("Cancellation invoice")), "#DC2626")
+        return color_badge(str(_("Issued")), "#16A34A")
+
+    @display(description=_("net total"), ordering="total")
     def total_display(self, obj):
         return _money(obj.total) if obj and obj.pk else "—"
+
+    @display(description=_("VAT"))
+    def vat_display(self, obj):
+        return _money(obj.vat_total) if obj and obj.pk else "—"
+
+    @display(description=_("gross total"), ordering="gross_total")
+    def gross_display(self, obj):
+        return _money(obj.gross_total) if obj and obj.pk else "—"
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -173,3 +219,15 @@ class InvoiceAdmin(SafePrefillMixin, ModelAdmin):
             services.invoice_line_save(line=line)
         services.invoice_recalculate(invoice=form.instance)
 
+    def delete_model(self, request, obj):
+        services.invoice_delete(invoice=obj)
+
+    def delete_queryset(self, request, queryset):
+        kept = 0
+        for invoice in queryset:
+            if invoice.is_draft:
+                services.invoice_delete(invoice=invoice)
+            else:
+                kept += 1
+        if kept:
+            messages.warning(request, _("%(count)d issued invoice(s) were kept: issued invoices cannot be deleted.") % {"count": kept})

@@ -4,8 +4,10 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +21,7 @@ from fortycrm.admin.forms import add_service_errors
 from fortycrm.admin.locations import CustomerLocationInline
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
 from fortycrm.selectors import account_manager_candidates, customer_list_queryset
+from fortycrm.services import billing as billing_services
 from fortycrm.services import contacts as contact_services
 from fortycrm.services import customers as services
 from fortycrm.services.numbers import number_suggest
@@ -164,7 +167,7 @@ class CustomerAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelA
                     ("postcode", "city", "country"),
                     ("phone", "mobile"),
                     ("email", "website"),
-                    "vat_id",
+                    ("vat_id", "leitweg_id"),
                     ("start_date", "end_date"),
                     "notes",
                 ],
@@ -278,9 +281,26 @@ class CustomerAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelA
     def delete_model(self, request, obj):
         services.customer_delete(customer=obj)
 
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            try:
+                billing_services.customer_delete_check(obj)  # issued invoices are kept (GoBD): offer "ehemaliger Kunde"
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("admin:fortycrm_customer_change", obj.pk)
+        return super().delete_view(request, object_id, extra_context)
+
     def delete_queryset(self, request, queryset):
+        kept = []
         for customer in queryset:
+            if billing_services.customer_has_issued_invoices(customer):
+                kept.append(customer.display_name)
+                continue
             services.customer_delete(customer=customer)
+        if kept:
+            messages.error(request, _("Not deleted, because they have issued invoices (set the status to “ehemaliger Kunde” instead): %(names)s")
+                           % {"names": ", ".join(kept)})
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = extra_context or {}

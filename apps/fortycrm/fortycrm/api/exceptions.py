@@ -28,6 +28,7 @@ from rest_framework.views import exception_handler
 logger = logging.getLogger(__name__)
 
 NUMBER_TAKEN = "number_taken"
+INVOICE_ISSUED = "invoice_issued"  # services.billing.INVOICE_ISSUED: an issued invoice is immutable
 OUTAGE_RETRY_AFTER = 30  # seconds
 
 
@@ -111,7 +112,8 @@ def api_exception_handler(exc, context):
     if isinstance(exc, TooManyFieldsSent):
         exc = ParseError(_("The request has too many form fields."))
     if isinstance(exc, DjangoValidationError):
-        code = status.HTTP_409_CONFLICT if has_code(exc, NUMBER_TAKEN) else status.HTTP_400_BAD_REQUEST
+        conflict = has_code(exc, NUMBER_TAKEN) or has_code(exc, INVOICE_ISSUED)
+        code = status.HTTP_409_CONFLICT if conflict else status.HTTP_400_BAD_REQUEST
         return Response(error_dict(exc), status=code)
     if isinstance(exc, ObjectDoesNotExist | Http404):
         exc = NotFound()  # DRF's translated "Not found." instead of Django's English model message

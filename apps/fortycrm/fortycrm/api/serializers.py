@@ -77,7 +77,7 @@ class StatusRefField(serializers.Field):
 CUSTOMER_FIELDS = (
     "id", "kind", "number", "name", "short_name", "salutation", "title", "first_name", "last_name", "display_name",
     "status", "status_name", "tags", "street", "postcode", "city", "country", "email", "phone", "mobile", "website",
-    "vat_id", "notes", "start_date", "end_date", "account_manager", "combine_invoices", "logo", "created_at", "updated_at",
+    "vat_id", "leitweg_id", "notes", "start_date", "end_date", "account_manager", "combine_invoices", "logo", "created_at", "updated_at",
 ) + ("web_form", "consent_text", "consent_version", "consent_at", "consent_page_url", "confirmed_at")  # website form evidence (read only)
 CUSTOMER_NOTES_MAX_LENGTH = 10000
 DISPLAY_NAME_PARTS = ("kind", "name", "short_name", "title", "first_name", "last_name")
@@ -389,7 +389,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InvoiceLine
-        fields = ["id", "order", "description", "quantity", "unit_price", "amount"]
+        fields = ["id", "order", "description", "quantity", "unit_price", "vat_rate", "period_start", "period_end", "amount"]
 
 
 class InvoiceSerializer(ServiceModelSerializer):
@@ -401,8 +401,11 @@ class InvoiceSerializer(ServiceModelSerializer):
 
     class Meta:
         model = Invoice
-        fields = ["id", "number", "customer", "location", "date", "is_draft", "total", "lines", "created_at", "updated_at"]
-        read_only_fields = ["number", "total"]
+        fields = [
+            "id", "number", "customer", "location", "date", "is_draft", "issued_at", "due_date", "period_start", "period_end",
+            "total", "vat_total", "gross_total", "cancels", "lines", "created_at", "updated_at",
+        ]
+        read_only_fields = ["number", "total", "vat_total", "gross_total", "issued_at", "due_date", "cancels"]
 
     @transaction.atomic
     def create(self, validated_data: dict[str, Any]) -> Invoice:

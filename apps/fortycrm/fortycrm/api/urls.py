@@ -4,6 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from fortycrm.api import billing as billing_views
 from fortycrm.api import views
 
 router = DefaultRouter(trailing_slash=True)
@@ -22,6 +23,8 @@ router.register("invoices", views.InvoiceViewSet, basename="invoice")
 app_name = "api"
 urlpatterns = [
     path("intake/", views.IntakeView.as_view(), name="intake"),
+    path("billing-runs/", billing_views.BillingRunView.as_view(), name="billing-run"),
+    path("revenue/", billing_views.RevenueView.as_view(), name="revenue"),
     # info.version is the plain semantic version of SPECTACULAR_SETTINGS; the generation (v1) is in the paths
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # the split view serves its start script as a file, so the Content Security Policy allows it

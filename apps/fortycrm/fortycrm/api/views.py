@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
@@ -10,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,7 +21,7 @@ from fortycrm.api.pagination import CustomerPagination
 from fortycrm.api.parsers import LimitedFormParser, LimitedJSONParser, LimitedMultiPartParser
 from fortycrm.api.throttling import IntakeRateThrottle
 from fortycrm.models import ApiKey, Contact, Customer, CustomerStatus, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
-from fortycrm.services import contacts, locations, statuses
+from fortycrm.services import billing, contacts, locations, statuses
 from fortycrm.services import customers as customer_services
 from fortycrm.services import intake as intake_services
 
@@ -153,12 +155,78 @@ class OrderViewSet(ServiceViewSet):
     filterset_class = filters.OrderFilter
 
 
+@extend_schema_view(
+    partial_update=extend_schema(responses={200: serializers.InvoiceSerializer, 400: ERROR_RESPONSES[400], 409: ERROR_RESPONSES[400]}),
+    destroy=extend_schema(responses={204: None, 409: ERROR_RESPONSES[400]}),
+)
 class InvoiceViewSet(ServiceViewSet):
-    """Invoices (Rechnungen), numbered automatically."""
+    """Invoices (Rechnungen). Drafts have no number; ``issue`` numbers them, from then on they are immutable."""
 
     serializer_class = serializers.InvoiceSerializer
     queryset = Invoice.objects.prefetch_related("lines")
     filterset_class = filters.InvoiceFilter
+
+    def update(self, request, *args, **kwargs):
+        billing.invoice_check_editable(self.get_object())  # issued → 409 before any field check
+        return super().update(request, *args, **kwargs)
+
+    def delete_with(self, instance: Invoice) -> None:
+        billing.invoice_delete(invoice=instance)
+
+    @extend_schema(request=None, responses={200: serializers.InvoiceSerializer, 400: ERROR_RESPONSES[400], 409: ERROR_RESPONSES[400]})
+    @action(detail=True, methods=["post"])
+    def issue(self, request, pk=None):
+        """"Rechnung stellen": number, issue date and due date; the invoice is immutable afterwards."""
+        invoice = billing.invoice_issue(invoice=self.get_object())
+        return Response(self.get_serializer(Invoice.objects.prefetch_related("lines").get(pk=invoice.pk)).data)
+
+    @extend_schema(request=None, responses={201: serializers.InvoiceSerializer, 400: ERROR_RESPONSES[400]})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Stornorechnung: an issued negative copy referencing this invoice."""
+        copy = billing.invoice_cancel(invoice=self.get_object())
+        return Response(self.get_serializer(Invoice.objects.prefetch_related("lines").get(pk=copy.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, 409: ERROR_RESPONSES[400]})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        """The invoice as PDF (issued invoices only)."""
+        from fortycrm.invoice_document import invoice_filename, invoice_pdf
+
+        invoice = self.get_object()
+        if invoice.is_draft:
+            return Response({"detail": _("A draft has no invoice document yet. Issue the invoice first.")}, status=status.HTTP_409_CONFLICT)
+        response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
+        return response
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, 409: ERROR_RESPONSES[400]})
+    @action(detail=True, methods=["get"])
+    def facturx(self, request, pk=None):
+        """ZUGFeRD/Factur-X: the PDF with the EN 16931 CII XML embedded (issued invoices only)."""
+        from fortycrm.einvoice import invoice_facturx_pdf
+        from fortycrm.invoice_document import invoice_filename
+
+        invoice = self.get_object()
+        if invoice.is_draft:
+            return Response({"detail": _("A draft has no invoice document yet. Issue the invoice first.")}, status=status.HTTP_409_CONFLICT)
+        response = HttpResponse(invoice_facturx_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
+        return response
+
+    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY, 409: ERROR_RESPONSES[400]})
+    @action(detail=True, methods=["get"])
+    def xrechnung(self, request, pk=None):
+        """XRechnung (CII XML) with the customer's Leitweg-ID as buyer reference (issued invoices only)."""
+        from fortycrm.einvoice import invoice_cii_xml
+        from fortycrm.invoice_document import invoice_filename
+
+        invoice = self.get_object()
+        if invoice.is_draft:
+            return Response({"detail": _("A draft has no invoice document yet. Issue the invoice first.")}, status=status.HTTP_409_CONFLICT)
+        response = HttpResponse(invoice_cii_xml(invoice, xrechnung=True), content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice, "xml")}"'
+        return response
 
 
 class IntakeView(APIView):

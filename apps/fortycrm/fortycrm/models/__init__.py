@@ -1,5 +1,5 @@
 from fortycrm.models.base import TimeStamped
-from fortycrm.models.billing import Invoice, InvoiceLine, Order
+from fortycrm.models.billing import BillingRunLog, Invoice, InvoiceLine, Order
 from fortycrm.models.contacts import Contact
 from fortycrm.models.customers import Customer, CustomerStatus, NumberSequence, Tag
 from fortycrm.models.generations import DataGeneration
@@ -20,6 +20,7 @@ __all__ = [
     "DataGeneration",
     "ImportLog",
     "IntakeRequest",
+    "BillingRunLog",
     "Invoice",
     "InvoiceLine",
     "Location",

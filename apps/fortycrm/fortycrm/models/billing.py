@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from fortycrm.models.base import TimeStamped
-from fortycrm.ranges import record_number
+from fortycrm.ranges import positive_integer, record_number
 
 
 def location_mismatch_message(location, customer) -> str:
@@ -67,21 +68,37 @@ class Order(TimeStamped):
 class Invoice(TimeStamped):
     """Rechnung (R-BIL-2). Numbered from its own sequence."""
 
-    number = models.PositiveBigIntegerField(_("invoice number"), unique=True, validators=record_number(1))
+    number = models.PositiveBigIntegerField(
+        _("invoice number"), unique=True, null=True, blank=True, validators=record_number(1),
+        help_text=_("Given when the invoice is issued; drafts have none."),
+    )
     customer = models.ForeignKey("fortycrm.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="invoices")
     location = models.ForeignKey(
         "fortycrm.Location", verbose_name=_("location"), null=True, blank=True, on_delete=models.CASCADE, related_name="invoices"
     )
     date = models.DateField(_("invoice date"))
     is_draft = models.BooleanField(_("draft"), default=True)
-    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(_("net total"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    vat_total = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    gross_total = models.DecimalField(_("gross total"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    period_start = models.DateField(_("service period from"), null=True, blank=True)
+    period_end = models.DateField(_("service period to"), null=True, blank=True)
+    cancels = models.OneToOneField(
+        "self", verbose_name=_("cancels invoice"), null=True, blank=True, on_delete=models.PROTECT, related_name="cancelled_by"
+    )
+    small_business = models.BooleanField(_("small business (§ 19 UStG)"), default=False)
 
     class Meta:
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
-        ordering = ["-number"]
+        ordering = ["-number", "-id"]
+        indexes = [models.Index(fields=["is_draft", "date"], name="invoice_draft_date")]
 
     def __str__(self) -> str:
+        if self.number is None:
+            return str(_("Draft %(id)s") % {"id": self.pk or "–"})
         return str(self.number)
 
     def clean(self) -> None:
@@ -99,17 +116,31 @@ def money(value: Decimal) -> str:
     return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
 
 
+VAT_RATES = (Decimal("19"), Decimal("7"), Decimal("0"))
+
+
+def vat_rate_choices() -> list[tuple[Decimal, str]]:
+    return [(rate, f"{rate} %") for rate in VAT_RATES]
+
+
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="lines")
     order = models.ForeignKey(Order, verbose_name=_("order"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     description = models.CharField(_("description"), max_length=300)
     quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2, default=Decimal("1"))
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=4, decimal_places=1, default=Decimal("19"))
+    period_start = models.DateField(_("period from"), null=True, blank=True)
+    period_end = models.DateField(_("period to"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
         ordering = ["invoice_id", "id"]
+        constraints = [
+            # a billing run bills an order once per period (idempotency backstop)
+            models.UniqueConstraint(fields=["order", "period_start"], name="invoiceline_order_period_once"),
+        ]
 
     def __str__(self) -> str:
         return self.description
@@ -124,6 +155,10 @@ class InvoiceLine(models.Model):
             errors["unit_price"] = _(
                 "The line amount %(amount)s (quantity × unit price) is too large; an invoice can hold at most %(max)s."
             ) % {"amount": money(self.amount), "max": money(MAX_AMOUNT)}
+        if self.vat_rate is not None and self.vat_rate not in VAT_RATES:
+            errors["vat_rate"] = _("The VAT rate %(rate)s %% is not allowed. Choose one of: %(rates)s.") % {
+                "rate": self.vat_rate, "rates": ", ".join(f"{r} %" for r in VAT_RATES),
+            }
         invoice = self.invoice if (self.invoice_id or self._state.fields_cache.get("invoice")) else None
         if self.order_id and invoice is not None and invoice.customer_id and self.order.customer_id != invoice.customer_id:
             errors["order"] = _("The order “%(order)s” belongs to “%(owner)s”, not to “%(customer)s”, the customer of this invoice.") % {
@@ -131,3 +166,30 @@ class InvoiceLine(models.Model):
             }
         if errors:
             raise ValidationError(errors)
+
+
+class BillingRunLog(models.Model):
+    """A billing run started in the desk as a background job (large runs); progress lives in the cache."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    month = models.CharField(_("month"), max_length=7)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    planned = models.PositiveIntegerField(_("planned invoices"), default=0, validators=positive_integer())
+    created = models.PositiveIntegerField(_("created invoices"), default=0, validators=positive_integer())
+    message = models.TextField(_("message"), blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("billing run")
+        verbose_name_plural = _("billing runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.month} ({self.get_state_display()})"

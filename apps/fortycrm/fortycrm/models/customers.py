@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Trim
@@ -176,6 +177,11 @@ class Customer(TimeStamped):
     email = models.EmailField(_("e-mail"), blank=True, db_index=True)
     website = models.URLField(_("website"), blank=True)
     vat_id = models.CharField(_("VAT id"), max_length=20, blank=True)
+    leitweg_id = models.CharField(
+        _("Leitweg-ID"), max_length=46, blank=True,
+        help_text=_("Public authorities only: the buyer reference for XRechnung e-invoices, e.g. 991-01234-56."),
+        validators=[RegexValidator(r"^[0-9A-Za-z]+(-[0-9A-Za-z]+){1,3}$", _("Enter the Leitweg-ID as on the order, e.g. 991-01234-56 or 04011000-1234512345-06."))],
+    )
     notes = models.TextField(_("notes"), blank=True)
     start_date = models.DateField(_("customer since"), null=True, blank=True)
     end_date = models.DateField(_("customer until"), null=True, blank=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fortycrm.ranges import positive_integer, record_number
+from fortycrm.ranges import positive_integer, positive_small, record_number
 
 
 class SiteSettings(models.Model):
@@ -27,6 +27,19 @@ class SiteSettings(models.Model):
     )
     intake_tags = models.ManyToManyField("fortycrm.Tag", verbose_name=_("tags for website intake"), blank=True, related_name="+")
     api_rate_limit_per_minute = models.PositiveIntegerField(_("intake requests per minute and key"), default=60, validators=positive_integer())
+    # invoices (R-BIL-3, R-BIL-5)
+    invoice_payment_days = models.PositiveSmallIntegerField(
+        _("payment term (days)"), default=14, validators=positive_small(), help_text=_("Days until an invoice is due, unless the customer's settings say otherwise.")
+    )
+    invoice_sender = models.TextField(
+        _("invoice sender"), blank=True, help_text=_("Name and address of your company as printed on invoices, one line each.")
+    )
+    invoice_vat_id = models.CharField(_("your VAT ID"), max_length=30, blank=True)
+    invoice_bank_details = models.TextField(_("bank details"), blank=True, help_text=_("Bank, IBAN and BIC, printed on invoices."))
+    invoice_letterhead = models.TextField(_("default letterhead"), blank=True, help_text=_("Text printed at the top of every invoice."))
+    small_business = models.BooleanField(
+        _("small business (§ 19 UStG)"), default=False, help_text=_("Invoices show no VAT and carry the legal note for small businesses.")
+    )
 
     class Meta:
         verbose_name = _("site settings")

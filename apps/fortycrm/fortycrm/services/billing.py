@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fortycrm.models import Customer, Invoice, InvoiceLine, Order
+from fortycrm.models import Customer, Invoice, InvoiceLine, Order, SiteSettings
 from fortycrm.models.billing import MAX_AMOUNT, money
 from fortycrm.services import numbers
 from fortycrm.services.customers import customer_convert_prospect
@@ -53,9 +56,11 @@ def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) ->
     if problem:
         raise ValidationError({"lines": problem})
     numbers.number_check_cap(invoice.number)
-    if not invoice.number:
-        invoice.number = numbers.number_allocate(numbers.INVOICE)
-    invoice.full_clean(exclude=["total"])
+    if invoice.number is not None:
+        raise ValidationError({"number": _("An invoice gets its number when it is issued; leave the number empty.")})
+    issue = not invoice.is_draft
+    invoice.is_draft = True
+    invoice.full_clean(exclude=TOTAL_FIELDS)
     invoice.save()
     for position, data in enumerate(lines, start=1):
         line = InvoiceLine(invoice=invoice, **data)
@@ -68,22 +73,33 @@ def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) ->
         line.save()
     invoice_recalculate(invoice=invoice)
     customer_convert_prospect(customer=invoice.customer)
+    if issue:
+        invoice = invoice_issue(invoice=invoice)
     return invoice
 
 
 @transaction.atomic
 def invoice_update(*, invoice: Invoice) -> Invoice:
-    """Change an invoice's header (date, draft flag, location); the total follows its lines."""
-    numbers.number_check_cap(invoice.number)
-    invoice.full_clean(exclude=["total"])
+    """Change a draft's header (date, location); ``is_draft=False`` issues it. Issued invoices are immutable."""
+    stored = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    invoice_check_editable(stored)
+    if invoice.number != stored.number:
+        raise ValidationError({"number": _("An invoice gets its number when it is issued; leave the number empty.")})
+    issue = not invoice.is_draft
+    invoice.is_draft = True
+    invoice.full_clean(exclude=TOTAL_FIELDS)
     invoice.save()
     invoice_recalculate(invoice=invoice)
+    if issue:
+        invoice = invoice_issue(invoice=invoice)
     return invoice
 
 
 @transaction.atomic
 def invoice_line_save(*, line: InvoiceLine) -> InvoiceLine:
     """Save one line; the invoice total follows. An invoice holds at most ``MAX_INVOICE_LINES`` lines."""
+    if line.invoice_id:
+        invoice_check_editable(Invoice.objects.get(pk=line.invoice_id))
     if line.pk is None and line.invoice_id:
         # the invoice row is locked (MariaDB), so two parallel additions cannot both pass the cap
         Invoice.objects.select_for_update().filter(pk=line.invoice_id).values_list("pk", flat=True).first()
@@ -99,6 +115,7 @@ def invoice_line_save(*, line: InvoiceLine) -> InvoiceLine:
 @transaction.atomic
 def invoice_line_delete(*, line: InvoiceLine) -> None:
     invoice = line.invoice
+    invoice_check_editable(Invoice.objects.get(pk=invoice.pk))
     line.delete()
     invoice_recalculate(invoice=invoice)
 
@@ -122,10 +139,202 @@ def invoice_total_problem(total: Decimal) -> str | None:
 
 
 def invoice_recalculate(*, invoice: Invoice) -> Decimal:
-    total = sum((line.amount for line in invoice.lines.all()), Decimal("0"))
-    problem = invoice_total_problem(total)
-    if problem:
-        raise ValidationError({"lines": problem})
-    invoice.total = total.quantize(Decimal("0.01"))
-    invoice.save(update_fields=["total", "updated_at"])
+    """Net total, VAT per rate and gross total from the lines (cent-exact); returns the net total."""
+    totals = invoice_totals(list(invoice.lines.all()), small_business=invoice.small_business)
+    for value in (totals.net, totals.gross):
+        problem = invoice_total_problem(value)
+        if problem:
+            raise ValidationError({"lines": problem})
+    changed = (invoice.total, invoice.vat_total, invoice.gross_total) != (totals.net, totals.vat, totals.gross)
+    invoice.total, invoice.vat_total, invoice.gross_total = totals.net, totals.vat, totals.gross
+    if changed and invoice.pk:
+        Invoice.objects.filter(pk=invoice.pk).update(total=totals.net, vat_total=totals.vat, gross_total=totals.gross)
     return invoice.total
+
+
+# --- amounts and VAT (R-BIL-5) ---------------------------------------------------------------
+
+TOTAL_FIELDS = ["total", "vat_total", "gross_total", "number", "issued_at", "due_date"]
+CENT = Decimal("0.01")
+INVOICE_ISSUED = "invoice_issued"
+"""Error code of a change refused because the invoice is issued (the API answers 409)."""
+
+
+def cents(value: Decimal) -> Decimal:
+    """Commercial rounding to the cent (half up), as German invoices round."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class RateTotal:
+    rate: Decimal
+    net: Decimal
+    vat: Decimal
+
+
+@dataclass(frozen=True)
+class Totals:
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+    by_rate: tuple[RateTotal, ...]
+
+
+def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    """A line's net amount, rounded to the cent per line."""
+    return cents((quantity or Decimal("0")) * (unit_price or Decimal("0")))
+
+
+def invoice_totals(lines: Iterable[Any], *, small_business: bool = False) -> Totals:
+    """Net per line (rounded per line), VAT per rate on the rate's net sum (rounded per rate), gross.
+
+    ``lines`` are InvoiceLines or objects with ``quantity``, ``unit_price`` and ``vat_rate``.
+    Under § 19 UStG (``small_business``) no VAT is charged.
+    """
+    nets: dict[Decimal, Decimal] = {}
+    for line in lines:
+        rate = Decimal("0") if small_business else Decimal(line.vat_rate)
+        nets[rate] = nets.get(rate, Decimal("0")) + line_amount(line.quantity, line.unit_price)
+    by_rate = tuple(
+        RateTotal(rate=rate, net=net, vat=cents(net * rate / Decimal("100")))
+        for rate, net in sorted(nets.items(), key=lambda item: -item[0])
+    )
+    net = sum((r.net for r in by_rate), Decimal("0.00"))
+    vat = sum((r.vat for r in by_rate), Decimal("0.00"))
+    return Totals(net=cents(net), vat=cents(vat), gross=cents(net + vat), by_rate=by_rate)
+
+
+# --- payment terms (adapter to the customer settings) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class BillingTerms:
+    payment_days: int
+    discount_percent: Decimal | None = None
+    discount_days: int | None = None
+    letterhead: str = ""
+    invoice_email: str = ""
+    hourly_rate: Decimal | None = None
+
+
+def billing_terms_for(customer: Customer) -> BillingTerms:
+    """The payment terms and letterhead for ``customer``: the one place billing reads customer settings.
+
+    Uses ``selectors.customer_effective_settings(customer)`` where the customer settings
+    feature is present, otherwise the site defaults (payment term in days, letterhead).
+    """
+    from fortycrm import selectors
+
+    site = SiteSettings.load()
+    effective = getattr(selectors, "customer_effective_settings", None)
+    if effective is None:
+        return BillingTerms(payment_days=site.invoice_payment_days, letterhead=site.invoice_letterhead)
+    data = effective(customer)
+
+    def value(name, default=None):
+        found = data.get(name) if isinstance(data, dict) else getattr(data, name, None)
+        return default if found in (None, "") else found
+
+    return BillingTerms(
+        payment_days=int(value("payment_days", site.invoice_payment_days)),
+        discount_percent=value("discount_percent"),
+        discount_days=value("discount_days"),
+        letterhead=str(value("letterhead", site.invoice_letterhead) or ""),
+        invoice_email=str(value("invoice_email", "") or ""),
+        hourly_rate=value("hourly_rate"),
+    )
+
+
+def order_price_for(order: Order) -> Decimal | None:
+    """The price a billing run charges for one occurrence of ``order`` (the order's own price)."""
+    return order.price if order.price else None
+
+
+# --- issuing, immutability, cancellation ------------------------------------------------------
+
+
+def invoice_issued_error(invoice: Invoice, what: str) -> ValidationError:
+    return ValidationError(
+        _("Invoice %(number)s is issued and can no longer be %(what)s. Correct it with a cancellation invoice and a new invoice.")
+        % {"number": invoice.number, "what": what},
+        code=INVOICE_ISSUED,
+    )
+
+
+def invoice_check_editable(invoice: Invoice) -> None:
+    """Refuse any change to an issued invoice (GoBD)."""
+    if not invoice.is_draft:
+        raise invoice_issued_error(invoice, _("changed"))
+
+
+@transaction.atomic
+def invoice_delete(*, invoice: Invoice) -> None:
+    """Delete a draft; issued invoices are kept (GoBD)."""
+    stored = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if not stored.is_draft:
+        raise invoice_issued_error(stored, _("deleted"))
+    stored.delete()
+
+
+@transaction.atomic
+def invoice_issue(*, invoice: Invoice, today: dt.date | None = None) -> Invoice:
+    """"Rechnung stellen": the next invoice number, issue date, due date; immutable from then on."""
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if not locked.is_draft:
+        raise ValidationError(_("Invoice %(number)s is already issued.") % {"number": locked.number}, code=INVOICE_ISSUED)
+    if not locked.lines.exists():
+        raise ValidationError({"lines": _("An invoice without lines cannot be issued. Add at least one line.")})
+    today = today or timezone.localdate()
+    terms = billing_terms_for(locked.customer)
+    locked.small_business = SiteSettings.load().small_business
+    invoice_recalculate(invoice=locked)
+    locked.number = numbers.number_allocate(numbers.INVOICE)
+    locked.issued_at = timezone.now()
+    locked.date = today
+    locked.due_date = today + dt.timedelta(days=terms.payment_days)
+    locked.is_draft = False
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def invoice_cancel(*, invoice: Invoice) -> Invoice:
+    """"Stornorechnung": an issued negative copy of ``invoice`` that references it."""
+    original = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if original.is_draft:
+        raise ValidationError(_("A draft cannot be cancelled; change or delete it instead."), code="invalid")
+    if original.cancels_id:
+        raise ValidationError(
+            _("Invoice %(number)s is itself a cancellation invoice and cannot be cancelled.") % {"number": original.number}, code="invalid"
+        )
+    if Invoice.objects.filter(cancels=original).exists():
+        raise ValidationError(_("Invoice %(number)s is already cancelled.") % {"number": original.number}, code="invalid")
+    copy = Invoice.objects.create(
+        customer=original.customer, location=original.location, date=timezone.localdate(), cancels=original,
+        period_start=original.period_start, period_end=original.period_end, small_business=original.small_business,
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=copy, description=(_("Cancellation: %(text)s") % {"text": line.description})[:300],
+            quantity=-line.quantity, unit_price=line.unit_price, vat_rate=line.vat_rate,
+            period_end=line.period_end,
+        )
+        for line in original.lines.all()
+    )
+    invoice_recalculate(invoice=copy)
+    issued = invoice_issue(invoice=copy)
+    return issued
+
+
+def customer_has_issued_invoices(customer: Customer) -> bool:
+    return Invoice.objects.filter(customer=customer, is_draft=False).exists()
+
+
+def customer_delete_check(customer: Customer) -> None:
+    """A customer with issued invoices is kept (retention): offer the status "ehemaliger Kunde"."""
+    if customer.pk and customer_has_issued_invoices(customer):
+        raise ValidationError(
+            _("“%(customer)s” has issued invoices, which must be kept, so the customer cannot be deleted. "
+              "Set the status to “ehemaliger Kunde” instead.") % {"customer": customer.display_name},
+            code=INVOICE_ISSUED,
+        )

@@ -303,7 +303,9 @@ def customer_convert_prospect(*, customer: Customer) -> bool:
 def customer_delete(*, customer: Customer) -> None:
     """Delete the customer with everything that belongs to it, stored files included (R-CUS-6)."""
     from fortycrm.models import MeterReading
+    from fortycrm.services.billing import customer_delete_check
 
+    customer_delete_check(customer)
     files = [f for f in (customer.logo, customer.logo_thumbnail) if f]
     files += [r.photo for r in MeterReading.objects.filter(meter__location__customer=customer).exclude(photo="")]
     doomed = [(f.storage, f.name) for f in files]
