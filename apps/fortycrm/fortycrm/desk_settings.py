@@ -38,6 +38,7 @@ NAVIGATION_SETTINGS = [
     _item(_("Data import"), "upload_file", "admin:fortycrm_importlog_changelist", "fortycrm.view_importlog"),
 ]
 
+NAVIGATION_SETTINGS.append(_item(_("Custom fields"), "tune", "admin:fortycrm_customfield_changelist", "fortycrm.change_customfield"))
 NAVIGATION_SETTINGS.append(_item(_("API keys"), "key", "admin:fortycrm_apikey_changelist", "fortycrm.view_apikey"))
 
 UNFOLD = {

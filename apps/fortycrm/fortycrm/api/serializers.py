@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from fortycrm.api.custom_fields import CustomFieldsField, custom_field_errors, merged
 from fortycrm.models import (
     Contact,
     Customer,
@@ -77,7 +78,7 @@ class StatusRefField(serializers.Field):
 CUSTOMER_FIELDS = (
     "id", "kind", "number", "name", "short_name", "salutation", "title", "first_name", "last_name", "display_name",
     "status", "status_name", "tags", "street", "postcode", "city", "country", "email", "phone", "mobile", "website",
-    "vat_id", "notes", "start_date", "end_date", "account_manager", "combine_invoices", "logo", "created_at", "updated_at",
+    "vat_id", "notes", "start_date", "end_date", "account_manager", "combine_invoices", "logo", "custom_fields", "created_at", "updated_at",
 )
 CUSTOMER_NOTES_MAX_LENGTH = 10000
 DISPLAY_NAME_PARTS = ("kind", "name", "short_name", "title", "first_name", "last_name")
@@ -100,6 +101,7 @@ class CustomerSerializer(serializers.ModelSerializer):
     tags = serializers.ListField(child=serializers.CharField(max_length=TAG_NAME_MAX_LENGTH), required=False, max_length=100)
     account_manager = id_field(required=False, allow_null=True, help_text=_("User id of the account manager (a user in a group)."))
     logo = serializers.URLField(read_only=True, allow_null=True, help_text=_("URL of the logo or picture, or null."))
+    custom_fields = CustomFieldsField("customer")
 
     class Meta:
         model = Customer
@@ -137,10 +139,14 @@ class CustomerSerializer(serializers.ModelSerializer):
     def create(self, validated_data: dict[str, Any]) -> Customer:
         kwargs = dict(validated_data)  # account_manager as id: the service sets account_manager_id
         kwargs.setdefault("kind", CustomerKind.COMPANY)
-        return customer_services.customer_create(actor=self._actor(), **kwargs)
+        with custom_field_errors():
+            return customer_services.customer_create(actor=self._actor(), **kwargs)
 
     def update(self, instance: Customer, validated_data: dict[str, Any]) -> Customer:
-        return customer_services.customer_update(instance, actor=self._actor(), **validated_data)
+        if "custom_field_data" in validated_data:
+            validated_data["custom_field_data"] = merged(instance, validated_data["custom_field_data"])
+        with custom_field_errors():
+            return customer_services.customer_update(instance, actor=self._actor(), **validated_data)
 
 
 @dataclass(frozen=True)
@@ -281,13 +287,17 @@ class ServiceModelSerializer(serializers.ModelSerializer):
     @transaction.atomic
     def create(self, validated_data: dict[str, Any]):
         instance = self.Meta.model(**validated_data)
-        return self.save_with(instance)
+        with custom_field_errors():
+            return self.save_with(instance)
 
     @transaction.atomic
     def update(self, instance, validated_data: dict[str, Any]):
+        if "custom_field_data" in validated_data:  # a PATCH changes only the custom fields it names
+            validated_data["custom_field_data"] = merged(instance, validated_data["custom_field_data"])
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        return self.save_with(instance)
+        with custom_field_errors():
+            return self.save_with(instance)
 
 
 class StatusSerializer(ServiceModelSerializer):
@@ -309,11 +319,13 @@ class TagSerializer(ServiceModelSerializer):
 
 
 class ContactSerializer(ServiceModelSerializer):
+    custom_fields = CustomFieldsField("contact")
+
     class Meta:
         model = Contact
         fields = [
             "id", "customer", "location", "salutation", "title", "first_name", "last_name", "role", "phone", "mobile",
-            "email", "notes", "priority", "birthday", "created_at", "updated_at",
+            "email", "notes", "priority", "birthday", "custom_fields", "created_at", "updated_at",
         ]
         extra_kwargs = {"priority": {"max_value": 32767}}
 
@@ -322,11 +334,13 @@ class ContactSerializer(ServiceModelSerializer):
 
 
 class LocationSerializer(ServiceModelSerializer):
+    custom_fields = CustomFieldsField("location")
+
     class Meta:
         model = Location
         fields = [
             "id", "customer", "name", "street", "postcode", "city", "country", "access_notes", "site_notes",
-            "bill_separately", "created_at", "updated_at",
+            "bill_separately", "custom_fields", "created_at", "updated_at",
         ]
 
     def save_with(self, instance):
