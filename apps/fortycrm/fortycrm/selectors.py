@@ -181,14 +181,13 @@ def history_of(obj, *, limit: int = 15) -> list[dict[str, Any]]:
             delta = newer.diff_against(older, foreign_keys_are_objs=False)
             what = []
             for change in delta.changes:
-                if change.field == "custom_field_data":  # R-FLD: one line per custom field
-                    what.extend(custom_field_changes(newer.instance._meta.model_name, change.old, change.new))
-                    continue
                 field = newer.instance._meta.get_field(change.field)
                 label = str(getattr(field, "verbose_name", change.field))
                 if field.many_to_many:
                     continue
                 what.append((label, f"{_display(older, change.field, change.old)} → {_display(newer, change.field, change.new)}"))
+            if hasattr(newer, "custom_field_data"):  # not editable, so not in diff_against: one line per custom field (R-FLD)
+                what.extend(custom_field_changes(newer.instance._meta.model_name, older.custom_field_data, newer.custom_field_data))
             if not what:
                 continue
         rows.append({"when": newer.history_date, "who": who, "what": what})
