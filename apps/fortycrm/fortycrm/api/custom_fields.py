@@ -179,6 +179,8 @@ def custom_field_q(definition: CustomField, lookup: str, text: str) -> Q:
 
 def custom_field_filters(object_type: str, params) -> tuple[Q, list[tuple[str, str]], dict[str, str]]:
     """All ``cf_`` query parameters: (filter, normalized parameters for cache keys, errors by parameter)."""
+    if not any(param.startswith("cf_") for param in params):
+        return Q(), [], {}  # no query for the definitions on a plain list
     by_name = {d.name: d for d in custom_fields.definitions(object_type)}
     q = Q()
     used: list[tuple[str, str]] = []
