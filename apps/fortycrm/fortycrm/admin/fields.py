@@ -244,10 +244,8 @@ class CustomFieldsAdminMixin:
     def get_form(self, request, obj=None, change=False, **kwargs):
         from django.contrib.admin.utils import flatten_fieldsets
 
-        if "fields" not in kwargs:
-            names = flatten_fieldsets(self.get_fieldsets(request, obj))
-            readonly = set(self.get_readonly_fields(request, obj))
-            kwargs["fields"] = [n for n in names if not n.startswith("cf_") and n not in readonly]
+        names = kwargs["fields"] if kwargs.get("fields") is not None else flatten_fieldsets(self.get_fieldsets(request, obj))
+        kwargs["fields"] = [n for n in names if not n.startswith("cf_")]  # added by CustomFieldFormMixin
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (CustomFieldFormMixin, form), {"custom_field_object_type": self.custom_field_object_type})
 
