@@ -39,17 +39,17 @@ def test_admin_defines_a_choice_field_in_the_desk(desk):
 
 def test_definition_form_shows_the_service_rules(desk, contract_type):
     response = desk.post(FIELD_ADD, definition_form())
-    assert "already used" in response.content.decode()
+    assert "bereits verwendet" in response.content.decode()
     response = desk.post(FIELD_ADD, definition_form(name="Vertrags Art"))
-    assert "lower-case letter" in response.content.decode()
+    assert "Kleinbuchstaben" in response.content.decode()
     response = desk.post(FIELD_ADD, definition_form(name="flaeche", type="integer", choices_text="", min_text="10", max_text="5"))
-    assert "cannot be smaller" in response.content.decode()
+    assert "nicht kleiner als das Minimum" in response.content.decode()
     response = desk.post(FIELD_ADD, definition_form(name="start", type="date", choices_text="", default_text="31.02.2026"))
     assert "31.02.2026" in response.content.decode()
     assert CustomField.objects.count() == 1
     factories.company(custom_field_data={"vertragsart": "premium"})
     response = desk.post(f"/desk/fortycrm/customfield/{contract_type.pk}/change/", definition_form(choices_text="standard = Standard"))
-    assert "cannot be removed" in response.content.decode()
+    assert "kann nicht entfernt werden" in response.content.decode()
 
 
 def test_settings_are_for_administration_only(client, office_user):

@@ -16,6 +16,14 @@ from tests.fields.conftest import CONTRACT_CHOICES, define
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def errors_of(exc_info) -> dict[str, list[str]]:
     return exc_info.value.message_dict
 

@@ -253,7 +253,7 @@ class CustomFieldsAdminMixin:
         fieldsets = list(super().get_fieldsets(request, obj))
         names = [custom_fields.field_key(d.name) for d in custom_fields.definitions(self.custom_field_object_type)]
         if names:
-            section = (_("Weitere Angaben"), {"fields": names, "classes": list(self.custom_fields_section_classes)})
+            section = (_("Further details"), {"fields": names, "classes": list(self.custom_fields_section_classes)})
             index = len(fieldsets) if self.custom_fields_section_index is None else self.custom_fields_section_index
             fieldsets.insert(index, section)
         return fieldsets
