@@ -123,3 +123,21 @@ def test_deleting_a_definition_says_how_many_records_hold_it(desk, contract_type
     assert "1 record" in page or "1 Datens" in page
     desk.post(f"/desk/fortycrm/customfield/{contract_type.pk}/delete/", {"post": "yes"})
     assert not CustomField.objects.exists() and Customer.objects.get().custom_field_data == {}
+
+
+def test_list_filters_for_yes_no_and_date_fields(desk):
+    define(name="schluessel", label="Schlüssel hinterlegt", type="boolean", list_filter=True)
+    define(name="beginn", label="Vertragsbeginn", type="date", list_filter=True)
+    factories.company(name="Alt GmbH", custom_field_data={"schluessel": True, "beginn": "2020-01-01"})
+    factories.company(name="Neu GmbH", custom_field_data={"schluessel": False, "beginn": "2999-01-01"})
+    factories.company(name="Leer GmbH")
+
+    def names(**params):
+        page = desk.get("/desk/fortycrm/customer/", params).content.decode()
+        return [n for n in ("Alt GmbH", "Neu GmbH", "Leer GmbH") if n in page]
+
+    assert names(cf_schluessel="true") == ["Alt GmbH"]
+    assert names(cf_schluessel="false") == ["Neu GmbH"]
+    assert names(cf_beginn="past") == ["Alt GmbH"]
+    assert names(cf_beginn="future") == ["Neu GmbH"]
+    assert names(cf_beginn="empty") == ["Leer GmbH"]

@@ -289,15 +289,14 @@ def _list_filter_for(definition: CustomField) -> type[admin.SimpleListFilter]:
             key = f"custom_field_data__{definition.name}"
             if definition.type == Type.DATE:
                 from django.db.models.fields.json import KT
+                from django.db.models.lookups import GreaterThanOrEqual, LessThan
                 from django.utils import timezone
 
-                today = timezone.localdate().isoformat()
                 if value == "empty":
-                    return queryset.exclude(**{f"{key}__isnull": False}) | queryset.filter(**{f"{key}__isnull": True})
-                text = KT(key)
-                queryset = queryset.annotate(**{f"_cf_{definition.name}": text})
-                lookup = "lt" if value == "past" else "gte"
-                return queryset.filter(**{f"_cf_{definition.name}__{lookup}": today})
+                    return queryset.filter(**{f"{key}__isnull": True})  # no value stored
+                today = timezone.localdate().isoformat()
+                lookup = LessThan if value == "past" else GreaterThanOrEqual
+                return queryset.filter(lookup(KT(key), today))
             return queryset.filter(custom_field_filter_q(definition, value))
 
     CustomFieldListFilter.__name__ = f"CustomFieldListFilter_{definition.name}"
