@@ -157,7 +157,7 @@ def form_field(definition: CustomField) -> forms.Field:
         return forms.ChoiceField(choices=choices, widget=uw.UnfoldAdminSelectWidget, **common)
     if kind == Type.MULTISELECT:
         choices = [(c["value"], c["label"]) for c in definition.choices]
-        return forms.MultipleChoiceField(choices=choices, widget=uw.UnfoldAdminCheckboxSelectMultiple, **common)
+        return forms.MultipleChoiceField(choices=choices, widget=uw.UnfoldAdminCheckboxSelectMultipleWidget, **common)
     if kind == Type.URL:
         return forms.URLField(max_length=custom_fields.TEXT_MAX, widget=uw.UnfoldAdminURLInputWidget, **common)
     if kind == Type.EMAIL:

@@ -136,7 +136,12 @@ class CustomFieldsFieldExtension(OpenApiSerializerFieldExtension):
     target_class = "fortycrm.api.custom_fields.CustomFieldsField"
 
     def map_serializer_field(self, auto_schema, direction):
-        properties = {d.name: value_schema(d) for d in custom_fields.definitions(self.target.object_type)}
+        from django.db import DatabaseError
+
+        try:
+            properties = {d.name: value_schema(d) for d in custom_fields.definitions(self.target.object_type)}
+        except DatabaseError:  # no database yet (``manage.py check`` before migrate, or none reachable)
+            properties = {}
         return {
             "type": "object",
             "properties": properties,
