@@ -187,10 +187,33 @@ def history_of(obj, *, limit: int = 15) -> list[dict[str, Any]]:
                 if field.many_to_many:
                     continue
                 what.append((label, f"{_display(older, change.field, change.old)} → {_display(newer, change.field, change.new)}"))
+            if hasattr(newer, "custom_field_data"):  # not editable, so not in diff_against: one line per custom field (R-FLD)
+                what.extend(custom_field_changes(newer.instance._meta.model_name, older.custom_field_data, newer.custom_field_data))
             if not what:
                 continue
         rows.append({"when": newer.history_date, "who": who, "what": what})
     return rows
+
+
+def custom_field_changes(object_type: str, old: Any, new: Any) -> list[tuple[str, str]]:
+    """History lines "label: old → new" for a change of ``custom_field_data`` (R-FLD)."""
+    from fortycrm import custom_fields
+
+    old = old if isinstance(old, dict) else {}
+    new = new if isinstance(new, dict) else {}
+    by_name = {d.name: d for d in custom_fields.definitions(object_type)}
+    lines = []
+    for name in sorted(set(old) | set(new), key=lambda n: (by_name[n].position, n) if n in by_name else (10**6, n)):
+        if old.get(name) == new.get(name):
+            continue
+        definition = by_name.get(name)
+        if definition is None:
+            lines.append((name, f"{old.get(name, '—')} → {new.get(name, '—')}"))
+            continue
+        before = custom_fields.value_display(definition, old.get(name)) or "—"
+        after = custom_fields.value_display(definition, new.get(name)) or "—"
+        lines.append((definition.display_label(), f"{before} → {after}"))
+    return lines
 
 
 def status_counts() -> list[CustomerStatus]:

@@ -4,12 +4,14 @@ from django.contrib import admin
 from unfold.admin import ModelAdmin
 
 from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin
+from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
 from fortycrm.models import Contact
 from fortycrm.services import contacts as services
 
 
 @admin.register(Contact)
-class ContactAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
+class ContactAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
+    custom_field_object_type = "contact"
     list_display = ["__str__", "customer", "role", "priority", "phone", "email", "birthday"]
     list_select_related = ["customer"]
     search_fields = ["first_name", "last_name", "email", "customer__name", "customer__short_name", "customer__last_name"]

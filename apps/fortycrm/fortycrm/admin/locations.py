@@ -24,6 +24,7 @@ from fortycrm.admin.base import (
     color_badge,
     link,
 )
+from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
 from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
 from fortycrm.selectors import location_record_queryset, main_contact, meters_with_last_reading
 from fortycrm.services import contacts as contact_services
@@ -208,8 +209,11 @@ class EmployeeFilter(admin.RelatedOnlyFieldListFilter):
 
 
 @admin.register(Location)
-class LocationAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class LocationAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     inlines = [BuildingServiceInline, AssignmentInline, MeterInline, LocationContactInline]
+    custom_field_object_type = "location"
+    custom_fields_section_index = 3
+    custom_fields_section_classes = ("tab",)
     list_display = ["name", "customer_link", "address", "bill_separately"]
     list_select_related = ["customer"]
     list_filter = [("assignments__user", EmployeeFilter), "bill_separately"]

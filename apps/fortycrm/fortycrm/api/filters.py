@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 
+from fortycrm.api.custom_fields import CustomFieldFilterMixin, custom_field_q  # noqa: F401  (custom_field_q: the desk's filters)
 from fortycrm.listcache import memo
 from fortycrm.models import Contact, Customer, CustomerStatus, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
 from fortycrm.services.statuses import status_find, status_resolve
@@ -129,7 +130,7 @@ _ORDERING_CHOICE = "|".join(sorted(CUSTOMER_ORDERING))
 ORDERING_PATTERN = rf"^\s*-?({_ORDERING_CHOICE})(\s*,\s*-?({_ORDERING_CHOICE}))*\s*$"
 
 
-class CustomerFilterSet(django_filters.FilterSet):
+class CustomerFilterSet(CustomFieldFilterMixin, django_filters.FilterSet):
     """The customer list's filters. Names of statuses and tags are resolved once per data
     generation (``gen``, see fortycrm.listcache); ``count_key`` identifies the result set."""
 
@@ -189,7 +190,7 @@ class CustomerFilterSet(django_filters.FilterSet):
         cleaned = self.form.cleaned_data
         since = cleaned.get("changed_since")
         return (self.status_id, tuple(self.tag_ids), self.unknown_tag, cleaned.get("account_manager"),
-                since.isoformat() if since else None, _search_text(cleaned.get("search")))
+                since.isoformat() if since else None, _search_text(cleaned.get("search")), tuple(getattr(self, "custom_field_params", ())))
 
     def filter_queryset(self, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
         if self.unknown_tag:
@@ -246,13 +247,17 @@ def _status_id(text: str) -> int | None:
     return found.pk if found is not None else None
 
 
-class ContactFilter(django_filters.FilterSet):
+class ContactFilter(CustomFieldFilterMixin, django_filters.FilterSet):
+    custom_field_object_type = "contact"
+
     class Meta:
         model = Contact
         fields = ["customer", "location"]
 
 
-class LocationFilter(django_filters.FilterSet):
+class LocationFilter(CustomFieldFilterMixin, django_filters.FilterSet):
+    custom_field_object_type = "location"
+
     class Meta:
         model = Location
         fields = ["customer"]

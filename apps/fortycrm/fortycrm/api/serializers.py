@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from fortycrm.api.custom_fields import CustomFieldsField, custom_field_errors, merged
 from fortycrm.models import (
     Contact,
     Customer,
@@ -77,7 +78,7 @@ class StatusRefField(serializers.Field):
 CUSTOMER_FIELDS = (
     "id", "kind", "number", "name", "short_name", "salutation", "title", "first_name", "last_name", "display_name",
     "status", "status_name", "tags", "street", "postcode", "city", "country", "email", "phone", "mobile", "website",
-    "vat_id", "leitweg_id", "notes", "start_date", "end_date", "account_manager", "combine_invoices", "logo", "created_at", "updated_at",
+    "vat_id", "leitweg_id", "notes", "start_date", "end_date", "account_manager", "combine_invoices", "logo", "custom_fields", "created_at", "updated_at",
 ) + ("web_form", "consent_text", "consent_version", "consent_at", "consent_page_url", "confirmed_at")  # website form evidence (read only)
 CUSTOMER_NOTES_MAX_LENGTH = 10000
 DISPLAY_NAME_PARTS = ("kind", "name", "short_name", "title", "first_name", "last_name")
@@ -107,6 +108,7 @@ class CustomerSerializer(serializers.ModelSerializer):
     consent_at = serializers.DateTimeField(source="web_submission.consented_at", read_only=True, allow_null=True)
     consent_page_url = serializers.CharField(source="web_submission.page_url", read_only=True, allow_null=True)
     confirmed_at = serializers.DateTimeField(source="web_submission.confirmed_at", read_only=True, allow_null=True, help_text=_("Double opt-in: when the link was clicked."))
+    custom_fields = CustomFieldsField("customer")
 
     class Meta:
         model = Customer
@@ -144,10 +146,14 @@ class CustomerSerializer(serializers.ModelSerializer):
     def create(self, validated_data: dict[str, Any]) -> Customer:
         kwargs = dict(validated_data)  # account_manager as id: the service sets account_manager_id
         kwargs.setdefault("kind", CustomerKind.COMPANY)
-        return customer_services.customer_create(actor=self._actor(), **kwargs)
+        with custom_field_errors():
+            return customer_services.customer_create(actor=self._actor(), **kwargs)
 
     def update(self, instance: Customer, validated_data: dict[str, Any]) -> Customer:
-        return customer_services.customer_update(customer=instance, actor=self._actor(), **validated_data)
+        if "custom_field_data" in validated_data:
+            validated_data["custom_field_data"] = merged(instance, validated_data["custom_field_data"])
+        with custom_field_errors():
+            return customer_services.customer_update(customer=instance, actor=self._actor(), **validated_data)
 
 
 @dataclass(frozen=True)
@@ -291,13 +297,17 @@ class ServiceModelSerializer(serializers.ModelSerializer):
     @transaction.atomic
     def create(self, validated_data: dict[str, Any]):
         instance = self.Meta.model(**validated_data)
-        return self.save_with(instance)
+        with custom_field_errors():
+            return self.save_with(instance)
 
     @transaction.atomic
     def update(self, instance, validated_data: dict[str, Any]):
+        if "custom_field_data" in validated_data:  # a PATCH changes only the custom fields it names
+            validated_data["custom_field_data"] = merged(instance, validated_data["custom_field_data"])
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        return self.save_with(instance)
+        with custom_field_errors():
+            return self.save_with(instance)
 
 
 class StatusSerializer(ServiceModelSerializer):
@@ -319,11 +329,13 @@ class TagSerializer(ServiceModelSerializer):
 
 
 class ContactSerializer(ServiceModelSerializer):
+    custom_fields = CustomFieldsField("contact")
+
     class Meta:
         model = Contact
         fields = [
             "id", "customer", "location", "salutation", "title", "first_name", "last_name", "role", "phone", "mobile",
-            "email", "notes", "priority", "birthday", "created_at", "updated_at",
+            "email", "notes", "priority", "birthday", "custom_fields", "created_at", "updated_at",
         ]
         extra_kwargs = {"priority": {"max_value": 32767}}
 
@@ -332,11 +344,13 @@ class ContactSerializer(ServiceModelSerializer):
 
 
 class LocationSerializer(ServiceModelSerializer):
+    custom_fields = CustomFieldsField("location")
+
     class Meta:
         model = Location
         fields = [
             "id", "customer", "name", "street", "postcode", "city", "country", "access_notes", "site_notes",
-            "bill_separately", "created_at", "updated_at",
+            "bill_separately", "custom_fields", "created_at", "updated_at",
         ]
 
     def save_with(self, instance):

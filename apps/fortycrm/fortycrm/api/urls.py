@@ -19,6 +19,7 @@ router.register("meters", views.MeterViewSet, basename="meter")
 router.register("readings", views.ReadingViewSet, basename="reading")
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("invoices", views.InvoiceViewSet, basename="invoice")
+router.register("custom-fields", views.CustomFieldViewSet, basename="customfield")
 
 app_name = "api"
 urlpatterns = [

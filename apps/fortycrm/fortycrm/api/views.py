@@ -16,12 +16,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fortycrm import listcache
+from fortycrm.api import custom_fields as custom_field_api
 from fortycrm.api import filters, intake, schema, serializers  # noqa: F401  (schema: OpenAPI extensions)
 from fortycrm.api.pagination import CustomerPagination
 from fortycrm.api.parsers import LimitedFormParser, LimitedJSONParser, LimitedMultiPartParser
 from fortycrm.api.throttling import IntakeRateThrottle
-from fortycrm.models import ApiKey, Contact, Customer, CustomerStatus, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
+from fortycrm.models import ApiKey, Contact, Customer, CustomerStatus, CustomField, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
 from fortycrm.services import billing, contacts, locations, statuses
+from fortycrm.services import custom_fields as custom_field_services
 from fortycrm.services import customers as customer_services
 from fortycrm.services import intake as intake_services
 
@@ -227,6 +229,16 @@ class InvoiceViewSet(ServiceViewSet):
         response = HttpResponse(invoice_cii_xml(invoice, xrechnung=True), content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice, "xml")}"'
         return response
+
+
+class CustomFieldViewSet(ServiceViewSet):
+    """Custom field definitions (Eigene Felder); writes follow the desk's rules."""
+
+    serializer_class = custom_field_api.CustomFieldSerializer
+    queryset = CustomField.objects.order_by("object_type", "position", "name")
+
+    def delete_with(self, instance: CustomField) -> None:
+        custom_field_services.customfield_delete(field=instance)
 
 
 class IntakeView(APIView):

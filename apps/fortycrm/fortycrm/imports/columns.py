@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 TEXT, INT, DECIMAL, DATE, DATETIME, BOOL, CHOICE, EMAIL, TAGS, URL = (
     "text", "int", "decimal", "date", "datetime", "bool", "choice", "email", "tags", "url",
 )
+CUSTOM = "custom"  # a custom field (R-FLD): parsed by fortycrm.custom_fields.value_from_text
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Column:
     help: Promise | str = ""
     choices: tuple[tuple[str, Promise], ...] = ()
     aliases: tuple[str, ...] = ()
+    definition: Any = field(default=None, compare=False)  # the CustomField of a CUSTOM column
 
 
 @dataclass(frozen=True)
@@ -199,9 +202,31 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
+CUSTOM_FIELD_OBJECTS = {"company_customers": "customer", "private_customers": "customer", "contacts": "contact", "locations": "location"}
+
+
+def custom_columns(template: Template) -> tuple[Column, ...]:
+    """A column ``cf_<name>`` per custom field of the template's object type (R-FLD)."""
+    from fortycrm import custom_fields
+
+    object_type = CUSTOM_FIELD_OBJECTS.get(template.key)
+    if object_type is None:
+        return ()
+    return tuple(
+        Column(
+            key=custom_fields.field_key(d.name), label=d.label, kind=CUSTOM,
+            required=d.required and d.default is None, help=d.help_text, aliases=tuple(a for a in (d.label_en,) if a), definition=d,
+        )
+        for d in custom_fields.definitions(object_type)
+        if custom_fields.applies(d, template.customer_kind)
+    )
+
+
 def get_template(key: str) -> Template:
+    """The template with the custom fields of its object type as extra columns."""
     try:
-        return TEMPLATES[key]
+        template = TEMPLATES[key]
+        return replace(template, columns=template.columns + custom_columns(template))
     except KeyError:
         from django.core.exceptions import ValidationError
 

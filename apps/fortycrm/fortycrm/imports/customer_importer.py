@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from fortycrm.imports import columns
 from fortycrm.imports.bulk_insert import bulk_insert_customers, insert_rows
 from fortycrm.imports.importer_base import Importer, norm
 from fortycrm.imports.results import UPDATE, Row
@@ -67,7 +68,9 @@ class CustomerImporter(Importer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.kind = self.template.customer_kind
-        self.field_keys = [c.key for c in self.template.columns if c.key not in {"number", "status", "account_manager", "tags"}]
+        self.field_keys = [
+            c.key for c in self.template.columns if c.key not in {"number", "status", "account_manager", "tags"} and c.kind != columns.CUSTOM
+        ]
         self.lookups = BatchLookups()
         self._users: dict[str, Any] | None = None
         self._tags: dict[str, Tag] = {}
@@ -176,7 +179,7 @@ class CustomerImporter(Importer):
         self.lookups.load_owners([r.values["number"] for r in batch if r.values.get("number") is not None])
         checked: list[tuple[Row, Customer]] = []
         for row in batch:
-            customer = Customer(kind=self.kind, **self.fields(row))
+            customer = Customer(kind=self.kind, custom_field_data=self.custom_data(row), **self.fields(row))
             customer.account_manager = self.account_manager(row)
             number = self.number_once(row)
             try:
@@ -235,6 +238,7 @@ class CustomerImporter(Importer):
             if row.failed:
                 continue
             fields = self.fields(row)
+            fields["custom_field_data"] = self.custom_data(row, customer.custom_field_data)
             if manager is not None:
                 fields["account_manager"] = manager
             customer._history_user = self.user

@@ -57,6 +57,8 @@ def allowed_values(column: Column) -> str:
         return _("Any text; existing tags: %(names)s.") % {"names": ", ".join(names) or "–"}
     if column.kind == columns.CHOICE:
         return _("One of: %(names)s.") % {"names": ", ".join(str(label) for _v, label in column.choices)}
+    if column.kind == columns.CUSTOM:
+        return custom_field_allowed(column.definition)
     return {
         columns.DATE: _("Date as 31.12.2026 or 2026-12-31."),
         columns.DATETIME: _("31.12.2026 14:30, 31.12.2026 or 2026-12-31 14:30."),
@@ -66,6 +68,40 @@ def allowed_values(column: Column) -> str:
         columns.EMAIL: _("E-mail address, e.g. info@example.de."),
         columns.URL: _("Web address, e.g. https://www.example.de."),
     }.get(column.kind, _("Text."))
+
+
+def custom_field_allowed(definition) -> str:
+    """The allowed values of a custom field column for the explanation sheet (R-FLD)."""
+    from fortycrm.models import CustomField
+
+    Type = CustomField.Type
+    kind = definition.type
+    if kind in (Type.SELECT, Type.MULTISELECT):
+        names = ", ".join(str(c["label"]) for c in definition.choices)
+        text = _("One of: %(names)s.") % {"names": names}
+        if kind == Type.MULTISELECT:
+            text += " " + _("Several separated by “,” or “;”.")
+        return text
+    text = {
+        Type.DATE: _("Date as 31.12.2026 or 2026-12-31."),
+        Type.BOOLEAN: _("ja / nein (yes / no, x, 1 / 0)."),
+        Type.INTEGER: _("Whole number."),
+        Type.DECIMAL: _("Number; decimal comma or point, e.g. 1234,5."),
+        Type.EMAIL: _("E-mail address, e.g. info@example.de."),
+        Type.URL: _("Web address, e.g. https://www.example.de."),
+    }.get(kind, _("Text."))
+    bounds = []
+    if definition.min_value is not None:
+        bounds.append(_("minimum %(value)s") % {"value": custom_field_value(definition, definition.min_value)})
+    if definition.max_value is not None:
+        bounds.append(_("maximum %(value)s") % {"value": custom_field_value(definition, definition.max_value)})
+    return f"{text} {', '.join(bounds)}".strip()
+
+
+def custom_field_value(definition, value) -> str:
+    from fortycrm import custom_fields
+
+    return custom_fields.value_export(definition, value)
 
 
 def template_xlsx(template: Template) -> bytes:
@@ -123,6 +159,8 @@ def _export_cell(column: Column, customer) -> Any:
         return ", ".join(sorted((t.name for t in customer.tags.all()), key=str.casefold))
     if column.key == "account_manager":
         return customer.account_manager.get_username() if customer.account_manager else ""
+    if column.kind == columns.CUSTOM:
+        return custom_field_value(column.definition, (customer.custom_field_data or {}).get(column.definition.name))
     value = getattr(customer, column.key)
     if column.kind == columns.DATE:
         return formats.date_format(value, "d.m.Y") if value else ""

@@ -3,10 +3,12 @@ columns, and looking customers up by number."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from fortycrm.imports.columns import Template
+from fortycrm.imports.columns import CUSTOM, Template
 from fortycrm.imports.parsing import display, header_label
 from fortycrm.imports.results import DUPLICATE, ImportResult, Problem, Row
 from fortycrm.models import Customer
@@ -64,6 +66,14 @@ class Importer:
         else:
             for message in exc.messages:
                 self.problem(row, None, message)
+
+    def custom_data(self, row: Row, stored: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The row's custom field cells (R-FLD) over ``stored`` values; an empty cell keeps the stored value."""
+        data = dict(stored or {})
+        for column in self.template.columns:
+            if column.kind == CUSTOM and column.key not in row.failed_keys and row.values.get(column.key) is not None:
+                data[column.definition.name] = row.values[column.key]
+        return data
 
     # --- lookups --------------------------------------------------------------------
     def customer_by_number(self, number: int) -> Customer:

@@ -440,6 +440,17 @@ def convert(column: Column, value: Any) -> Any:
     if _blank(value):
         return None
     kind = column.kind
+    if kind == columns.CUSTOM:
+        from django.core.exceptions import ValidationError
+
+        from fortycrm import custom_fields
+
+        try:
+            stored = custom_fields.value_from_text(column.definition, value)
+            custom_fields.value_check(column.definition, stored)
+        except ValidationError as exc:
+            raise ConvertError(" ".join(exc.messages)) from None
+        return stored
     if kind == columns.INT:
         return to_int(value)
     if kind == columns.DECIMAL:

@@ -67,7 +67,8 @@ class ContactImporter(RowImporter):
     def save_row(self, row: Row) -> str:
         customer = self.customer_by_number(row.values["customer"])
         location = self.location_of(customer, row.values["location"]) if row.values.get("location") else None
-        contact = Contact(customer=customer, location=location, **self.fields(row, self.KEYS, {"priority": 1, "birthday": None}))
+        contact = Contact(customer=customer, location=location, custom_field_data=self.custom_data(row),
+                          **self.fields(row, self.KEYS, {"priority": 1, "birthday": None}))
         contact._history_user = self.user
         contact._change_reason = self.reason
         contact_save(contact=contact)
@@ -91,7 +92,8 @@ class LocationImporter(RowImporter):
             if customer.locations.filter(name__iexact=row.values["name"]).exists():
                 self.duplicate(row, "name", _("Possible duplicate: the customer “%(customer)s” already has a location named “%(name)s”.")
                                % {"customer": customer.display_name, "name": row.values["name"]})
-        location = Location(customer=customer, **self.fields(row, self.KEYS, {"country": "DE", "bill_separately": False}))
+        location = Location(customer=customer, custom_field_data=self.custom_data(row),
+                            **self.fields(row, self.KEYS, {"country": "DE", "bill_separately": False}))
         location._history_user = self.user
         location._change_reason = self.reason
         location_save(location=location)

@@ -39,7 +39,7 @@ class Contact(TimeStamped):
     )
     birthday = models.DateField(_("birthday"), null=True, blank=True, help_text=_("Only for contacts of private customers."))
     custom_field_data = models.JSONField(default=dict, blank=True, editable=False)
-    history = HistoricalRecords(excluded_fields=["custom_field_data"])
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("contact")

@@ -205,7 +205,7 @@ class Customer(TimeStamped):
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
     custom_field_data = models.JSONField(default=dict, blank=True, editable=False)
-    history = HistoricalRecords(excluded_fields=["custom_field_data", "logo_thumbnail"])
+    history = HistoricalRecords(excluded_fields=["logo_thumbnail"])
 
     class Meta:
         verbose_name = _("customer")

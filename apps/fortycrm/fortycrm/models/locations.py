@@ -28,7 +28,7 @@ class Location(TimeStamped):
         _("bill separately"), default=False, help_text=_("Orders and monthly invoices of this location are billed on their own.")
     )
     custom_field_data = models.JSONField(default=dict, blank=True, editable=False)
-    history = HistoricalRecords(excluded_fields=["custom_field_data"])
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("location")

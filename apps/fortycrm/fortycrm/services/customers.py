@@ -9,7 +9,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
-from fortycrm import uploads
+from fortycrm import custom_fields, uploads
 from fortycrm.models import Customer, CustomerStatus, Tag
 from fortycrm.selectors import account_manager_problem
 from fortycrm.services import numbers
@@ -151,6 +151,12 @@ class CustomerLookups:
     def account_manager_problem(self, user) -> str | None:
         return account_manager_problem(user)
 
+    def custom_field_definitions(self) -> list:
+        """The customer custom field definitions, read once per lookups object (R-FLD)."""
+        if not hasattr(self, "_custom_field_definitions"):
+            self._custom_field_definitions = custom_fields.definitions("customer")
+        return self._custom_field_definitions
+
 
 _PREPARED_ELSEWHERE = ["number", "status", "logo_thumbnail", "account_manager"]
 
@@ -213,6 +219,10 @@ def customer_prepare(
         customer.full_clean(exclude=[*_PREPARED_ELSEWHERE, *exclude], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         _merge(errors, exc)
+    try:  # custom fields (R-FLD): types, choices, min/max, required, defaults
+        custom_fields.record_clean(customer, object_type="customer", kind=customer.kind, defs=lookups.custom_field_definitions())
+    except ValidationError as exc:
+        _merge(errors, exc)
     if errors:
         raise ValidationError(errors)
     return requested
@@ -271,6 +281,7 @@ def customer_update(
     requested = number if number != suggested_number else None
     customer_check_number(customer_pk=customer.pk, old_number=old_number, status=customer.status, number=requested, actor=actor)
     customer.full_clean(exclude=["number", "status", "logo_thumbnail", "account_manager"], validate_unique=False)
+    custom_fields.record_clean(customer, object_type="customer", kind=customer.kind)
     customer.number = _number_for(customer, old_number=old_number, requested=number, suggested=suggested_number)
     if (customer.logo.name or "") != (old.get("logo") or ""):
         _make_thumbnail(customer)

@@ -6,12 +6,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from fortycrm import custom_fields
 from fortycrm.models import Assignment, Location, LocationSupplier, Supplier
 
 
 @transaction.atomic
 def location_save(*, location: Location) -> Location:
     location.full_clean()
+    custom_fields.record_clean(location, object_type="location")
     location.save()
     return location
 
