@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from fortycrm.api import views
+from fortycrm.api import views, webhooks
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -18,10 +18,12 @@ router.register("meters", views.MeterViewSet, basename="meter")
 router.register("readings", views.ReadingViewSet, basename="reading")
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("invoices", views.InvoiceViewSet, basename="invoice")
+router.register("webhooks", webhooks.WebhookViewSet, basename="webhook")
 
 app_name = "api"
 urlpatterns = [
     path("intake/", views.IntakeView.as_view(), name="intake"),
+    path("events/", webhooks.EventFeedView.as_view(), name="events"),
     # info.version is the plain semantic version of SPECTACULAR_SETTINGS; the generation (v1) is in the paths
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # the split view serves its start script as a file, so the Content Security Policy allows it

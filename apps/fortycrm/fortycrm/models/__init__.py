@@ -9,6 +9,7 @@ from fortycrm.models.locations import Assignment, Location, LocationSupplier, Su
 from fortycrm.models.meters import Meter, MeterReading
 from fortycrm.models.ratelimit import RateCounter
 from fortycrm.models.settings import SiteSettings
+from fortycrm.models.webhooks import Event, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiKey",
@@ -17,6 +18,7 @@ __all__ = [
     "Customer",
     "CustomerStatus",
     "DataGeneration",
+    "Event",
     "ImportLog",
     "IntakeRequest",
     "Invoice",
@@ -32,4 +34,6 @@ __all__ = [
     "Supplier",
     "Tag",
     "TimeStamped",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]
