@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.imports.conftest import base_data, nogroup, olga  # noqa: F401  (fixtures of the import tests)
+
 
 class Receiver:
     """Records every POST; ``status`` is the answer code, ``mode`` "close" drops the connection."""

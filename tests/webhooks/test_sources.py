@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fortycrm.models import Event
-from tests.imports.conftest import base_data, nogroup, olga, run  # noqa: F401  (fixtures)
+from tests.imports.conftest import run
 
 pytestmark = pytest.mark.django_db
 

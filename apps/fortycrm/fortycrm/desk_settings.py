@@ -39,6 +39,10 @@ NAVIGATION_SETTINGS = [
 ]
 
 NAVIGATION_SETTINGS.append(_item(_("API keys"), "key", "admin:fortycrm_apikey_changelist", "fortycrm.view_apikey"))
+NAVIGATION_SETTINGS.append(
+    {**_item(_("Webhooks"), "webhook", "admin:fortycrm_webhooksubscription_changelist", "fortycrm.view_webhooksubscription"),
+     "badge": "fortycrm.admin.webhooks.paused_badge"}
+)
 
 UNFOLD = {
     "SITE_TITLE": "fortycrm",
