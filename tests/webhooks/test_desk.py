@@ -72,7 +72,7 @@ def test_log_send_again_test_event_and_paused_notice(admin_desk, receiver, subsc
     assert receiver.types()[-1] == "webhook.test"
     WebhookSubscription.objects.filter(pk=sub.pk).update(paused_at="2026-01-01T00:00:00Z", consecutive_failures=3)
     listing = admin_desk.get("/desk/fortycrm/webhooksubscription/")
-    assert "paused after repeated failed deliveries" in _messages(listing)
+    assert "nach wiederholt fehlgeschlagenen Zustellungen angehalten" in _messages(listing)
     admin_desk.post("/desk/fortycrm/webhooksubscription/", {"action": "resume", "_selected_action": [sub.pk]}, follow=True)
     sub.refresh_from_db()
     assert sub.paused_at is None and sub.consecutive_failures == 0

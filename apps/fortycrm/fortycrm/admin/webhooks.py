@@ -88,7 +88,7 @@ class WebhookSubscriptionAdmin(ModelAdmin):
     def recent_deliveries(self, obj: WebhookSubscription):
         rows = obj.deliveries.select_related("event").order_by("-id")[:20]
         head = format_html(
-            "<tr>{}</tr>", format_html_join("", "<th class='text-left pr-4'>{}</th>", [(gettext(t),) for t in ("Event", "State", "Answer code", "Duration (ms)", "Attempts", "Last attempt")])
+            "<tr>{}</tr>", format_html_join("", "<th class='text-left pr-4'>{}</th>", [(gettext("Event"),), (gettext("State"),), (gettext("Answer code"),), (gettext("Duration (ms)"),), (gettext("Attempts"),), (gettext("Last attempt"),)])
         )
         body = format_html_join(
             "", "<tr><td class='pr-4'>{}</td><td class='pr-4'>{}</td><td class='pr-4'>{}</td><td class='pr-4'>{}</td><td class='pr-4'>{}</td><td>{}</td></tr>",

@@ -102,6 +102,13 @@ class EventSerializer(serializers.Serializer):
     data = serializers.JSONField()
 
 
+class EventPageSerializer(serializers.Serializer):
+    results = EventSerializer(many=True)
+    after = serializers.IntegerField(help_text=_("Cursor: pass it as ?after= to read on."))
+    has_more = serializers.BooleanField()
+    next = serializers.URLField()
+
+
 def feed_delay() -> float:
     """Seconds an event must be old to show in the feed, so that a transaction committing a
     little later with a lower event id is not skipped by a reader's cursor (setting
@@ -121,7 +128,7 @@ class EventFeedView(APIView):
             OpenApiParameter("limit", OpenApiTypes.INT, description=f"Events per page, at most {FEED_MAX_PAGE} (default {FEED_PAGE})."),
             OpenApiParameter("type", OpenApiTypes.STR, description="Only events of these types (comma separated)."),
         ],
-        responses={200: EventSerializer(many=True)},
+        responses={200: EventPageSerializer},
     )
     def get(self, request):
         after = self._number(request, "after", 0, MAX_ID)
