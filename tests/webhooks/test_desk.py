@@ -76,3 +76,18 @@ def test_log_send_again_test_event_and_paused_notice(admin_desk, receiver, subsc
     admin_desk.post("/desk/fortycrm/webhooksubscription/", {"action": "resume", "_selected_action": [sub.pk]}, follow=True)
     sub.refresh_from_db()
     assert sub.paused_at is None and sub.consecutive_failures == 0
+
+
+def test_deleting_contacts_in_bulk_in_the_desk_sends_one_event_each(admin_desk):
+    from fortycrm.models import Contact, Event
+    from fortycrm.services.contacts import contact_save
+
+    customer = customer_create(name="Acme GmbH")
+    contacts = [contact_save(contact=Contact(customer=customer, last_name=name)) for name in ("Meier", "Schulz")]
+    admin_desk.post(
+        "/desk/fortycrm/contact/",
+        {"action": "delete_selected", "_selected_action": [c.pk for c in contacts], "post": "yes"},
+        follow=True,
+    )
+    assert not Contact.objects.exists()
+    assert sorted(Event.objects.filter(type="contact.deleted").values_list("object_id", flat=True)) == sorted(c.pk for c in contacts)

@@ -66,7 +66,7 @@ def test_import_deliveries_one_per_record(base_data, settings):
 
 
 def test_contacts_locations_readings(base_data):
-    from datetime import date
+    from datetime import UTC, datetime
 
     from fortycrm.models import Contact, Location, Meter, MeterReading
     from fortycrm.services.contacts import contact_delete, contact_save
@@ -83,7 +83,7 @@ def test_contacts_locations_readings(base_data):
     location.city = "Altona"
     location_save(location=location)
     meter = meter_save(meter=Meter(location=location, kind=Meter._meta.get_field("kind").choices[0][0], number="M1", unit="kWh"))
-    reading_record(reading=MeterReading(meter=meter, read_at=date(2024, 1, 1), value=10))
+    reading_record(reading=MeterReading(meter=meter, read_at=datetime(2024, 1, 1, tzinfo=UTC), value=10))
     contact_delete(contact=contact)
     location_delete(location=location)
     assert types() == [
