@@ -88,8 +88,10 @@ def main() -> None:
     block = 100
     spent = {True: 0.0, False: 0.0}
     done = {True: 0, False: 0}
+    rounds = 0
     while done[True] < args.creates:
-        for active in (False, True):
+        rounds += 1
+        for active in ((False, True) if rounds % 2 else (True, False)):  # neither variant always runs later
             WebhookSubscription.objects.filter(pk=sub.pk).update(is_active=active)
             spent[active] += create_block(block, f"{active}-{done[active]}")
             done[active] += block
