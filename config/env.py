@@ -16,6 +16,8 @@ FORTYCRM_HSTS_PRELOAD            "0" leaves out the HSTS "preload" flag (default
 FORTYCRM_HSTS_INCLUDE_SUBDOMAINS "0" leaves out "includeSubDomains" (default on)
 FORTYCRM_LOGIN_FAILURE_LIMIT     wrong passwords for one user name before the lockout (default 10)
 FORTYCRM_LOGIN_COOLOFF_MINUTES   how long a locked user name stays locked (default 15)
+WEBHOOK_ALLOW_PRIVATE_TARGETS    "1": webhooks may target private, loopback and link-local
+                                 addresses and plain http (development, tests; default off)
 
 Files holding secrets or customer data are created readable by the owner only (site config,
 SQLite database); the site folder and uploads are not world-readable either.
@@ -56,6 +58,7 @@ class Env:
     hsts_include_subdomains: bool = True
     login_failure_limit: int = 10
     login_cooloff_minutes: int = 15
+    webhook_allow_private_targets: bool = False
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -156,4 +159,5 @@ def read_env() -> Env:
         hsts_include_subdomains=_flag("FORTYCRM_HSTS_INCLUDE_SUBDOMAINS", True),
         login_failure_limit=max(1, _whole_number("FORTYCRM_LOGIN_FAILURE_LIMIT", 10)),
         login_cooloff_minutes=max(1, _whole_number("FORTYCRM_LOGIN_COOLOFF_MINUTES", 15)),
+        webhook_allow_private_targets=_flag("WEBHOOK_ALLOW_PRIVATE_TARGETS", False),
     )

@@ -115,6 +115,8 @@ else:
     # No Redis: jobs run synchronously in the web process (see fortycrm.jobs).
     RQ_QUEUES = {"default": {"HOST": "127.0.0.1", "PORT": 6379, "DB": 0, "ASYNC": False}}
 FORTYCRM_JOBS_ASYNC = bool(ENV.redis_url)
+# webhooks (fortycrm.webhooks): private/loopback targets and plain http only in development and tests
+WEBHOOK_ALLOW_PRIVATE_TARGETS = ENV.webhook_allow_private_targets
 
 # --- auth, i18n ---------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

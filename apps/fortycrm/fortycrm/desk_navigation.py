@@ -43,6 +43,10 @@ NAVIGATION_SETTINGS = [
 NAVIGATION_SETTINGS.append(_item(_("Website forms"), "web", "admin:fortycrm_webform_changelist", "fortycrm.view_webform"))
 NAVIGATION_SETTINGS.append(_item(_("Custom fields"), "tune", "admin:fortycrm_customfield_changelist", "fortycrm.change_customfield"))
 NAVIGATION_SETTINGS.append(_item(_("API keys"), "key", "admin:fortycrm_apikey_changelist", "fortycrm.view_apikey"))
+NAVIGATION_SETTINGS.append(
+    {**_item(_("Webhooks"), "webhook", "admin:fortycrm_webhooksubscription_changelist", "fortycrm.view_webhooksubscription"),
+     "badge": "fortycrm.admin.webhooks.paused_badge"}
+)
 
 UNFOLD = {
     "SITE_TITLE": "fortycrm",

@@ -25,3 +25,7 @@ class ContactAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMix
 
     def delete_model(self, request, obj):
         services.contact_delete(contact=obj)
+
+    def delete_queryset(self, request, queryset):
+        for contact in queryset:  # through the service: one contact.deleted event each
+            services.contact_delete(contact=contact)

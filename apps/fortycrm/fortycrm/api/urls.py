@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from fortycrm.api import billing as billing_views
-from fortycrm.api import views
+from fortycrm.api import views, webhooks
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -20,12 +20,14 @@ router.register("readings", views.ReadingViewSet, basename="reading")
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("invoices", views.InvoiceViewSet, basename="invoice")
 router.register("custom-fields", views.CustomFieldViewSet, basename="customfield")
+router.register("webhooks", webhooks.WebhookViewSet, basename="webhook")
 
 app_name = "api"
 urlpatterns = [
     path("intake/", views.IntakeView.as_view(), name="intake"),
     path("billing-runs/", billing_views.BillingRunView.as_view(), name="billing-run"),
     path("revenue/", billing_views.RevenueView.as_view(), name="revenue"),
+    path("events/", webhooks.EventFeedView.as_view(), name="events"),
     # info.version is the plain semantic version of SPECTACULAR_SETTINGS; the generation (v1) is in the paths
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # the split view serves its start script as a file, so the Content Security Policy allows it

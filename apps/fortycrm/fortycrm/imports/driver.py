@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fortycrm import uploads
+from fortycrm.events import event_import_finished
 from fortycrm.imports import columns
 from fortycrm.imports.columns import get_template
 from fortycrm.imports.customer_importer import CustomerImporter
@@ -163,5 +164,7 @@ def import_run(*, log: ImportLog, dry_run: bool, allow_duplicates: bool | None =
             total_rows=total_rows,
         )
     log_finished(log, result, dry_run=dry_run)
+    if log.state == ImportLog.State.DONE:
+        event_import_finished(log)
     uploads.import_file_finished(log)  # a committed import keeps its log, not the customer list
     return result

@@ -11,6 +11,7 @@ from fortycrm.models.meters import Meter, MeterReading
 from fortycrm.models.ratelimit import RateCounter
 from fortycrm.models.site_settings import SiteSettings
 from fortycrm.models.webforms import WebForm, WebFormSubmission
+from fortycrm.models.webhooks import Event, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiKey",
@@ -20,6 +21,7 @@ __all__ = [
     "CustomerStatus",
     "CustomField",
     "DataGeneration",
+    "Event",
     "ImportLog",
     "IntakeRequest",
     "BillingRunLog",
@@ -38,4 +40,6 @@ __all__ = [
     "TimeStamped",
     "WebForm",
     "WebFormSubmission",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -9,7 +9,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
-from fortycrm import custom_fields, uploads
+from fortycrm import custom_fields, events, uploads
 from fortycrm.models import Customer, CustomerStatus, Tag
 from fortycrm.selectors import account_manager_problem
 from fortycrm.services import numbers
@@ -257,6 +257,7 @@ def customer_create(
         customer.number = _number_for(customer, old_number=None, requested=number, suggested=suggested_number)
         _save(customer)
         _set_tags(customer, tags, new=True)
+        events.event_record("customer.created", customer)
     return customer
 
 
@@ -272,6 +273,7 @@ def customer_update(
     **fields: Any,
 ) -> Customer:
     """Change a customer (R-STA-5: numbered → only statuses with number; R-NUM-3)."""
+    before = events.snapshot(customer)
     old = Customer.objects.filter(pk=customer.pk).values("number", "logo", "logo_thumbnail", "account_manager_id").first() or {}
     old_number = old.get("number")
     _apply(customer, fields)
@@ -288,6 +290,7 @@ def customer_update(
         uploads.delete_after_commit(customer.logo.storage, [old.get("logo"), old.get("logo_thumbnail")])
     _save(customer)
     _set_tags(customer, tags)
+    events.event_saved("customer", customer, before)
     return customer
 
 
@@ -301,12 +304,14 @@ def customer_convert_prospect(*, customer: Customer) -> bool:
     if locked.status.with_number and locked.number is not None:
         customer.status, customer.number = locked.status, locked.number
         return False
+    old_status = locked.status_id
     if not locked.status.with_number:
         locked.status = conversion_target()
     if locked.number is None:
         locked.number = numbers.number_allocate(numbers.CUSTOMER)
     locked.save(update_fields=["status", "number", "updated_at"])
     customer.status, customer.number = locked.status, locked.number
+    events.event_status_changed(locked, old_status=old_status)
     return True
 
 
@@ -320,5 +325,6 @@ def customer_delete(*, customer: Customer) -> None:
     files = [f for f in (customer.logo, customer.logo_thumbnail) if f]
     files += [r.photo for r in MeterReading.objects.filter(meter__location__customer=customer).exclude(photo="")]
     doomed = [(f.storage, f.name) for f in files]
+    events.event_record("customer.deleted", customer)
     customer.delete()
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in doomed])

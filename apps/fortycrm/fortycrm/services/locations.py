@@ -6,15 +6,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from fortycrm import custom_fields
+from fortycrm import custom_fields, events
 from fortycrm.models import Assignment, Location, LocationSupplier, Supplier
 
 
 @transaction.atomic
 def location_save(*, location: Location) -> Location:
+    before = events.snapshot(location)
     location.full_clean()
     custom_fields.record_clean(location, object_type="location")
     location.save()
+    events.event_saved("location", location, before)
     return location
 
 
@@ -24,6 +26,7 @@ def location_delete(*, location: Location) -> None:
     from fortycrm.models import MeterReading
 
     doomed = [(r.photo.storage, r.photo.name) for r in MeterReading.objects.filter(meter__location=location).exclude(photo="")]
+    events.event_record("location.deleted", location)
     location.delete()
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in doomed])
 

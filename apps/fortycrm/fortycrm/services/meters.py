@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from fortycrm import uploads
+from fortycrm import events, uploads
 from fortycrm.models import Meter, MeterReading
 from fortycrm.selectors import plain_decimal, reading_timeline_key
 
@@ -123,8 +123,11 @@ def reading_record(*, reading: MeterReading, user=None) -> MeterReading:
     Meter.objects.select_for_update().filter(pk=reading.meter_id).first()
     reading_check(reading)
     old_photos = _stored_photos([reading])
+    created = reading.pk is None
     reading.save()
     _delete_replaced_photos([reading], old_photos)
+    if created:
+        events.event_record("meter_reading.created", reading)
     return reading
 
 
@@ -165,8 +168,11 @@ def readings_save(
         if problem:
             raise ValidationError({"read_at": problem})
     old_photos = _stored_photos(readings)
+    new = {id(r) for r in readings if r.pk is None}
     for reading in readings:
         reading.save()
+        if id(reading) in new:
+            events.event_record("meter_reading.created", reading)
     _delete_replaced_photos(readings, old_photos)
     saved = {r.pk: r for r in readings}
     timeline = [saved.get(r.pk, r) for r in MeterReading.objects.filter(meter=meter)]

@@ -1,0 +1,222 @@
+"""The event outbox: one call records what changed, inside the caller's transaction.
+
+``event_record("customer.created", customer)`` writes an ``Event`` row with the record as the
+API shows it and, for every active webhook subscription that wants the event, a
+``WebhookDelivery`` row, in the same transaction as the change: a rollback drops both, a
+commit can never lose them. After the commit an RQ job delivers them when Redis is
+configured; ``manage.py fortycrm_deliver_webhooks`` does it otherwise (and sweeps up
+anything missed, e.g. while Redis was down).
+
+Other features add their own events with ``event_type_register("invoice.issued")`` and one
+``event_record(...)`` call in their service.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from fortycrm.models import Event, WebhookDelivery, WebhookSubscription
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPES: list[str] = [
+    "customer.created",
+    "customer.updated",
+    "customer.deleted",
+    "customer.status_changed",
+    "contact.created",
+    "contact.updated",
+    "contact.deleted",
+    "location.created",
+    "location.updated",
+    "location.deleted",
+    "meter_reading.created",
+    "import.finished",
+]
+TEST_EVENT = "webhook.test"
+IGNORED_FIELDS = {"created_at", "updated_at", "display_name", "status_name"}
+
+
+def event_type_register(name: str) -> None:
+    """Make an event name known (subscribable, valid in the API); for features added later."""
+    if name not in EVENT_TYPES:
+        EVENT_TYPES.append(name)
+
+
+# --- the record as the API shows it ---------------------------------------------------
+
+
+def resource_data(obj: Any) -> dict[str, Any]:
+    """The JSON of ``obj`` as the API returns it (customers, contacts, locations, readings)."""
+    from fortycrm.api import serializers
+    from fortycrm.models import Contact, Customer, Location, MeterReading
+
+    if isinstance(obj, Customer):
+        return serializers.CustomerSerializer(obj).data
+    for model, serializer in (
+        (Contact, serializers.ContactSerializer),
+        (Location, serializers.LocationSerializer),
+        (MeterReading, serializers.ReadingSerializer),
+    ):
+        if isinstance(obj, model):
+            return dict(serializer(obj).data)
+    return {"id": getattr(obj, "pk", None)}
+
+
+def snapshot(obj: Any) -> dict[str, Any] | None:
+    """The record's stored state before a change (None for a new record): compare with ``event_saved``."""
+    if obj.pk is None or obj._state.adding:
+        return None
+    stored = type(obj)._default_manager.filter(pk=obj.pk).first()
+    return dict(resource_data(stored)) if stored is not None else None
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return sorted(k for k in after if k not in IGNORED_FIELDS and before.get(k) != after.get(k))
+
+
+def event_saved(kind: str, obj: Any, before: dict[str, Any] | None) -> Event | None:
+    """``<kind>.created`` for a new record, ``<kind>.updated`` with the changed field names
+    (nothing when nothing changed); for customers also ``customer.status_changed``."""
+    after = dict(resource_data(obj))
+    if before is None:
+        return event_record(f"{kind}.created", obj, data=after)
+    changes = changed_fields(before, after)
+    if not changes:
+        return None
+    event = event_record(f"{kind}.updated", obj, changes=changes, data=after)
+    if kind == "customer" and before.get("status") != after.get("status"):
+        event_status_changed(obj, old_status=before.get("status"), data=after)
+    return event
+
+
+def event_status_changed(customer: Any, *, old_status: int | None, data: dict[str, Any] | None = None) -> Event:
+    from fortycrm.models import CustomerStatus
+
+    data = dict(data or resource_data(customer))
+    names = dict(CustomerStatus.objects.filter(pk__in=[old_status, data.get("status")]).values_list("pk", "name"))
+    data["old_status"] = {"id": old_status, "name": names.get(old_status)} if old_status else None
+    data["new_status"] = {"id": data.get("status"), "name": names.get(data.get("status"))}
+    return event_record("customer.status_changed", customer, data=data)
+
+
+# --- writing events and deliveries ------------------------------------------------------
+
+
+def _wanted_by(subscriptions: list[dict], event_type: str, data: dict[str, Any]) -> list[int]:
+    ids = []
+    for sub in subscriptions:
+        if event_type not in (sub["events"] or []):
+            continue
+        if event_type.startswith("customer."):
+            if sub["filter_status_id"] and data.get("status") != sub["filter_status_id"]:
+                continue
+            if sub["filter_tag__name"] and sub["filter_tag__name"] not in (data.get("tags") or []):
+                continue
+        ids.append(sub["id"])
+    return ids
+
+
+def _subscriptions() -> list[dict]:
+    return list(WebhookSubscription.objects.filter(is_active=True).values("id", "events", "filter_status_id", "filter_tag__name"))
+
+
+def event_record(type: str, obj: Any = None, *, changes: Iterable[str] | None = None, data: dict[str, Any] | None = None) -> Event:
+    """Record one event of ``obj`` in the current transaction (see the module text).
+
+    ``data`` defaults to the record as the API shows it; ``changes`` (field names) is added
+    as ``changed_fields``. Call it after the change is saved (deletes: before).
+    """
+    data = dict(data) if data is not None else dict(resource_data(obj)) if obj is not None else {}
+    if changes is not None:
+        data["changed_fields"] = list(changes)
+    return events_record_many(type, [(obj, data)])[0]
+
+
+def events_record_many(type: str, items: list[tuple[Any, dict[str, Any]]]) -> list[Event]:
+    """Record one event per (record, data) pair with bulk inserts (the import's path)."""
+    if type not in EVENT_TYPES and type != TEST_EVENT:
+        raise ValueError(f"unknown event type {type!r}; register it with event_type_register")
+    now = timezone.now()
+    events = [Event(type=type, object_id=getattr(obj, "pk", None), data=data, created_at=now) for obj, data in items]
+    with transaction.atomic():
+        connection = connections[router.db_for_write(Event)]
+        if connection.features.can_return_rows_from_bulk_insert:
+            Event.objects.bulk_create(events, batch_size=1000)
+        else:  # the new ids are needed for the deliveries
+            for event in events:
+                event.save(force_insert=True)
+        subscriptions = _subscriptions() if type != TEST_EVENT else []
+        if subscriptions:
+            record_key = _record_key(type)
+            deliveries = [
+                WebhookDelivery(subscription_id=sub_id, event_id=event.pk, record=f"{record_key}:{event.object_id}", next_attempt_at=now)
+                for event in events
+                for sub_id in _wanted_by(subscriptions, type, event.data)
+            ]
+            if deliveries:
+                WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
+                deliver_after_commit()
+    return events
+
+
+def _record_key(type: str) -> str:
+    kind = type.split(".", 1)[0]
+    return "customer" if kind == "customer" else kind
+
+
+# --- after the commit -------------------------------------------------------------------
+
+
+def _kick() -> None:
+    from fortycrm import jobs
+
+    if not jobs.jobs_async():
+        return  # no Redis: the management command (cron) delivers
+    try:
+        import django_rq
+
+        from fortycrm.webhooks import deliver_job
+
+        django_rq.get_queue("default").enqueue(deliver_job, job_timeout=3600)
+    except Exception as exc:  # Redis down: nothing is lost, the command or the next job delivers
+        logger.warning("webhook delivery not queued (%s); run manage.py fortycrm_deliver_webhooks", type(exc).__name__)
+
+
+def deliver_after_commit() -> None:
+    """Queue one delivery job when the current transaction commits (once per transaction)."""
+    connection = connections[router.db_for_write(Event)]
+    if connection.in_atomic_block and any(func is _kick for _sids, func, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(_kick)
+
+
+# --- the import -------------------------------------------------------------------------
+
+
+def events_for_customers(customers: list[Any], tags_per_customer: list[list[Any]]) -> None:
+    """``customer.created`` for customers the import inserted in bulk: one event per record,
+    built from the objects in memory (no query per row), written with bulk inserts."""
+    from fortycrm.api.serializers import _instance_value, _logo_url_for, customer_answer_plan, customer_json
+
+    plan = customer_answer_plan()
+    logo_url = _logo_url_for(None)
+    items = []
+    for customer, tags in zip(customers, tags_per_customer, strict=True):
+        row = {source: _instance_value(customer, source) for source in plan.values_fields}
+        items.append((customer, customer_json(row, sorted((t.name for t in tags), key=str.casefold), logo_url)))
+    events_record_many("customer.created", items)
+
+
+def event_import_finished(log: Any) -> Event:
+    """``import.finished`` for a committed import (previews and failed imports send nothing)."""
+    data = {
+        "id": log.pk, "template": log.template, "mode": log.mode, "file_name": log.file_name,
+        "created": log.created_count, "updated": log.updated_count, "rows": log.processed_rows,
+    }
+    return event_record("import.finished", log, data=data)
