@@ -37,6 +37,8 @@ EVENT_TYPES: list[str] = [
     "location.deleted",
     "meter_reading.created",
     "import.finished",
+    "invoice.issued",  # services.billing.invoice_issue
+    "intake.received",  # services.webforms.webform_submit (a website form landed as a prospect)
 ]
 TEST_EVENT = "webhook.test"
 IGNORED_FIELDS = {"created_at", "updated_at", "display_name", "status_name"}
@@ -54,8 +56,10 @@ def event_type_register(name: str) -> None:
 def resource_data(obj: Any) -> dict[str, Any]:
     """The JSON of ``obj`` as the API returns it (customers, contacts, locations, readings)."""
     from fortycrm.api import serializers
-    from fortycrm.models import Contact, Customer, Location, MeterReading
+    from fortycrm.models import Contact, Customer, Invoice, Location, MeterReading
 
+    if isinstance(obj, Invoice):
+        return dict(serializers.InvoiceSerializer(obj).data)
     if isinstance(obj, Customer):
         return serializers.CustomerSerializer(obj).data
     for model, serializer in (

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fortycrm import events
 from fortycrm.models import Customer, Invoice, InvoiceLine, Order, SiteSettings
 from fortycrm.models.billing import MAX_AMOUNT, money
 from fortycrm.services import numbers
@@ -294,6 +295,7 @@ def invoice_issue(*, invoice: Invoice, today: dt.date | None = None) -> Invoice:
     locked.due_date = today + dt.timedelta(days=terms.payment_days)
     locked.is_draft = False
     locked.save()
+    events.event_record("invoice.issued", locked)  # outbox, same transaction
     return locked
 
 

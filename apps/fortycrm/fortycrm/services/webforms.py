@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from fortycrm import events
 from fortycrm.models import Customer, WebForm, WebFormSubmission
 from fortycrm.models.webforms import consent_text_version
 from fortycrm.services.intake import intake_create
@@ -38,7 +39,11 @@ def _send(subject: str, body: str, to: list[str]) -> None:
 
 
 def intake_received_event(submission: WebFormSubmission) -> None:
-    """Hook point: the webhook helper emits ``intake.received`` here (outbox, same transaction)."""
+    """The ``intake.received`` webhook event (outbox, same transaction): the prospect as the API
+    shows it, plus which form it came through and from which page."""
+    data = dict(events.resource_data(submission.customer))
+    data["web_form"] = {"id": submission.form_id, "name": submission.form_name, "page_url": submission.page_url}
+    events.event_record("intake.received", submission.customer, data=data)
 
 
 @transaction.atomic
