@@ -267,3 +267,12 @@ def customer_possible_duplicates(customer: Customer) -> list[dict[str, Any]]:
         {"id": other.pk, "number": other.number, "display_name": other.display_name, "status_name": other.status.name, "reason": reason}
         for other, reason in customer_duplicates([customer])[0][:20]
     ]
+
+
+# R-PAY: effective customer settings and cost-bearer budgets live in their own module
+from fortycrm.payer_selectors import (  # noqa: E402,F401
+    EffectiveSettings,
+    cost_bearer_budget,
+    customer_effective_settings,
+    customer_effective_settings_many,
+)

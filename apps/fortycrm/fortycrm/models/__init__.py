@@ -7,6 +7,7 @@ from fortycrm.models.imports import ImportLog
 from fortycrm.models.integration import ApiKey, IntakeRequest
 from fortycrm.models.locations import Assignment, Location, LocationSupplier, Supplier
 from fortycrm.models.meters import Meter, MeterReading
+from fortycrm.models.payers import CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead
 from fortycrm.models.ratelimit import RateCounter
 from fortycrm.models.settings import SiteSettings
 
@@ -14,13 +15,18 @@ __all__ = [
     "ApiKey",
     "Assignment",
     "Contact",
+    "CostBearer",
     "Customer",
+    "CustomerCostBearer",
+    "CustomerDefaults",
+    "CustomerSettings",
     "CustomerStatus",
     "DataGeneration",
     "ImportLog",
     "IntakeRequest",
     "Invoice",
     "InvoiceLine",
+    "Letterhead",
     "Location",
     "LocationSupplier",
     "Meter",
