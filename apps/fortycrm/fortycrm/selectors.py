@@ -274,5 +274,6 @@ from fortycrm.payer_selectors import (  # noqa: E402,F401
     EffectiveSettings,
     cost_bearer_budget,
     customer_effective_settings,
+    customer_effective_settings_from_rows,
     customer_effective_settings_many,
 )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from fortycrm.api.payers import CustomerSettingsSerializer, customer_settings_write, settings_json
 from fortycrm.models import (
     Contact,
     Customer,
@@ -78,6 +79,7 @@ CUSTOMER_FIELDS = (
     "id", "kind", "number", "name", "short_name", "salutation", "title", "first_name", "last_name", "display_name",
     "status", "status_name", "tags", "street", "postcode", "city", "country", "email", "phone", "mobile", "website",
     "vat_id", "notes", "start_date", "end_date", "account_manager", "combine_invoices", "logo", "created_at", "updated_at",
+    "settings", "settings_overrides",
 )
 CUSTOMER_NOTES_MAX_LENGTH = 10000
 DISPLAY_NAME_PARTS = ("kind", "name", "short_name", "title", "first_name", "last_name")
@@ -100,6 +102,10 @@ class CustomerSerializer(serializers.ModelSerializer):
     tags = serializers.ListField(child=serializers.CharField(max_length=TAG_NAME_MAX_LENGTH), required=False, max_length=100)
     account_manager = id_field(required=False, allow_null=True, help_text=_("User id of the account manager (a user in a group)."))
     logo = serializers.URLField(read_only=True, allow_null=True, help_text=_("URL of the logo or picture, or null."))
+    settings = CustomerSettingsSerializer(
+        required=False, help_text=_("Effective customer settings; writing a value overrides the default, null returns to it.")
+    )
+    settings_overrides = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=_("Settings the customer sets itself."))
 
     class Meta:
         model = Customer
@@ -128,7 +134,9 @@ class CustomerSerializer(serializers.ModelSerializer):
         plan = customer_answer_plan()
         row = {source: _instance_value(instance, source) for source in plan.values_fields}
         names = sorted((t.name for t in instance.tags.all()), key=str.casefold)
-        return customer_json(row, names, _logo_url_for(self.context.get("request")))
+        from fortycrm.selectors import customer_effective_settings
+
+        return customer_json(row, names, _logo_url_for(self.context.get("request")), effective=customer_effective_settings(instance))
 
     def _actor(self):
         request = self.context.get("request")
@@ -137,10 +145,19 @@ class CustomerSerializer(serializers.ModelSerializer):
     def create(self, validated_data: dict[str, Any]) -> Customer:
         kwargs = dict(validated_data)  # account_manager as id: the service sets account_manager_id
         kwargs.setdefault("kind", CustomerKind.COMPANY)
-        return customer_services.customer_create(actor=self._actor(), **kwargs)
+        settings = kwargs.pop("settings", None)
+        with transaction.atomic():
+            customer = customer_services.customer_create(actor=self._actor(), **kwargs)
+            customer_settings_write(customer, settings)
+        return customer
 
     def update(self, instance: Customer, validated_data: dict[str, Any]) -> Customer:
-        return customer_services.customer_update(instance, actor=self._actor(), **validated_data)
+        data = dict(validated_data)
+        settings = data.pop("settings", None)
+        with transaction.atomic():
+            customer = customer_services.customer_update(instance, actor=self._actor(), **data)
+            customer_settings_write(customer, settings)
+        return customer
 
 
 @dataclass(frozen=True)
@@ -183,8 +200,8 @@ def customer_answer_plan() -> CustomerAnswerPlan:
             for part in DISPLAY_NAME_PARTS:
                 select(part)
             getters.append((name, "display_name", ""))
-        elif name == "tags":
-            getters.append((name, "tags", ""))
+        elif name in ("tags", "settings", "settings_overrides"):
+            getters.append((name, name, ""))
         elif name == "logo":
             getters.append((name, "logo", select("logo")))
         else:
@@ -200,7 +217,7 @@ def customer_answer_plan() -> CustomerAnswerPlan:
     return CustomerAnswerPlan(values_fields=tuple(values), getters=tuple(getters))
 
 
-def customer_json(row: dict[str, Any], tags: list[str], logo_url, tz=None) -> dict[str, Any]:
+def customer_json(row: dict[str, Any], tags: list[str], logo_url, tz=None, effective=None) -> dict[str, Any]:
     """The customer's JSON from a ``.values(*customer_answer_plan().values_fields)`` row or an instance's values."""
     tz = tz or timezone.get_current_timezone()
     answer: dict[str, Any] = {}
@@ -215,6 +232,8 @@ def customer_json(row: dict[str, Any], tags: list[str], logo_url, tz=None) -> di
             answer[name] = display_name(row)
         elif kind == "tags":
             answer[name] = tags
+        elif kind in ("settings", "settings_overrides"):  # R-PAY-2, from payer_selectors.EffectiveSettings
+            answer[name] = settings_json(effective)[name] if effective is not None else None
         else:  # logo
             answer[name] = logo_url(row[key]) if row[key] else None
     return answer
@@ -243,7 +262,9 @@ def _tag_pairs(ids: list[int]) -> list[tuple[int, int]]:
         return list(cursor.fetchall())
 
 
-def customer_rows(rows: list[dict[str, Any]], request=None, tag_names: dict[int, str] | None = None) -> list[dict[str, Any]]:
+def customer_rows(
+    rows: list[dict[str, Any]], request=None, tag_names: dict[int, str] | None = None, effective: dict[int, Any] | None = None
+) -> list[dict[str, Any]]:
     """JSON for a page of ``.values(*customer_answer_plan().values_fields)`` rows: one more query for all their tags.
 
     ``tag_names`` (tag id → name, e.g. memoised per data generation) saves the join to tags.
@@ -266,7 +287,8 @@ def customer_rows(rows: list[dict[str, Any]], request=None, tag_names: dict[int,
             names.sort(key=str.casefold)
     tz = timezone.get_current_timezone()
     logo_url = _logo_url_for(request)
-    return [customer_json(row, tags[row["id"]], logo_url, tz) for row in rows]
+    effective = effective or {}
+    return [customer_json(row, tags[row["id"]], logo_url, tz, effective.get(row["id"])) for row in rows]
 
 
 # --- everything else: ModelSerializers whose create/update call the service -------------

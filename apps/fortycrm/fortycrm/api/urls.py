@@ -18,6 +18,8 @@ router.register("meters", views.MeterViewSet, basename="meter")
 router.register("readings", views.ReadingViewSet, basename="reading")
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("invoices", views.InvoiceViewSet, basename="invoice")
+router.register("cost-bearers", views.CostBearerViewSet, basename="cost-bearer")
+router.register("customer-cost-bearers", views.CustomerCostBearerViewSet, basename="customer-cost-bearer")
 
 app_name = "api"
 urlpatterns = [

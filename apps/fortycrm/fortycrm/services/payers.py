@@ -142,8 +142,13 @@ def assignment_delete(*, link: CustomerCostBearer) -> None:
 # --- customer settings ---------------------------------------------------------------------
 @transaction.atomic
 def customer_defaults_save(*, defaults: CustomerDefaults) -> CustomerDefaults:
+    from fortycrm.listcache import customer_data_changed
+
     defaults.full_clean()
-    return _save(defaults)
+    if not _unchanged(defaults):
+        defaults.save()
+        customer_data_changed()  # API lists memoise the defaults per data generation
+    return defaults
 
 
 def customer_settings_for(customer: Customer) -> CustomerSettings:
