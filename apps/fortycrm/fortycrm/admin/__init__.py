@@ -3,7 +3,7 @@
 from django.contrib import admin as _admin  # noqa: E402
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
-from fortycrm.admin import apikeys, billing, contacts, customers, imports, locations, meters, settings, statuses, tags  # noqa: F401
+from fortycrm.admin import apikeys, billing, contacts, customers, imports, locations, meters, payers, settings, statuses, tags  # noqa: F401
 from fortycrm.admin.site import desk_site_setup  # noqa: E402
 
 desk_site_setup(_admin.site)

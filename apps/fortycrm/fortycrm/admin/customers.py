@@ -16,6 +16,7 @@ from unfold.widgets import UnfoldAdminTextInputWidget
 from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin, ServiceFormsetsMixin, ServiceSavedInline, active_orders_table, color_badge
 from fortycrm.admin.forms import add_service_errors
 from fortycrm.admin.locations import CustomerLocationInline
+from fortycrm.admin.payers import CustomerCostBearerInline, CustomerSettingsInline
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
 from fortycrm.selectors import account_manager_candidates, customer_list_queryset
 from fortycrm.services import billing as billing_services
@@ -125,7 +126,7 @@ class AccountManagerFilter(admin.RelatedFieldListFilter):
 @admin.register(Customer)
 class CustomerAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     form = CustomerForm
-    inlines = [ContactInline, CustomerLocationInline]
+    inlines = [ContactInline, CustomerLocationInline, CustomerCostBearerInline, CustomerSettingsInline]
     list_display = ["logo_thumb", "number_display", "name_display", "status_badge", "tag_links", "account_manager_display", "city"]
     list_display_links = ["name_display"]
     list_filter = [("status", StatusFilter), "tags", ("account_manager", AccountManagerFilter), "kind"]

@@ -193,7 +193,9 @@ class CustomerCostBearer(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.cost_bearer} → {self.customer}" if self.cost_bearer_id and self.customer_id else str(_("cost bearer assignment"))
+        if not self.cost_bearer_id:
+            return str(_("cost bearer assignment"))
+        return f"{self.cost_bearer} ({self.valid_from.isoformat()})" if self.valid_from else str(self.cost_bearer)
 
     def clean(self) -> None:
         errors: dict[str, object] = {}

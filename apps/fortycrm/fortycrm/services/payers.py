@@ -159,9 +159,9 @@ def customer_settings_for(customer: Customer) -> CustomerSettings:
         return CustomerSettings(customer=customer)
 
 
-def customer_settings_check(own: CustomerSettings) -> None:
+def customer_settings_check(own: CustomerSettings, *, exclude: list[str] | None = None) -> None:
     """One-row checks plus the discount rule on the effective values (own or default)."""
-    own.full_clean()
+    own.full_clean(exclude=exclude)
     defaults = CustomerDefaults.load()
     percent = own.discount_percent if own.discount_percent is not None else defaults.discount_percent
     days = own.discount_days if own.discount_days is not None else defaults.discount_days
