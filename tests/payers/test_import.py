@@ -62,3 +62,52 @@ def test_bad_rows_are_listed_and_nothing_is_saved():
     assert "Versichertennummer" in text or "insurance" in text.lower()
     assert "Unbekannte Kasse" in text
     assert not CustomerCostBearer.objects.exists()
+
+
+# --- settings columns in the customer templates (optional) ---------------------------------
+def test_customer_import_with_optional_settings_columns():
+    from fortycrm.models import Customer
+    from fortycrm.selectors import customer_effective_settings
+
+    data = "Nachname;Vorname;Zahlungsziel (Tage);Kalenderfarbe;Versand\nBerger;Hanna;30;#FF0000;Post\nKlein;Karl;;;\n"
+    result = run_bytes("private_customers", data.encode())
+    assert result.ok, result.errors
+    berger = customer_effective_settings(Customer.objects.get(last_name="Berger"))
+    assert (berger.payment_days, berger.calendar_color, berger.delivery) == (30, "#FF0000", "post")
+    assert berger.overrides == ["payment_days", "delivery", "calendar_color"]
+    assert customer_effective_settings(Customer.objects.get(last_name="Klein")).overrides == []
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "column"),
+    [("Kalenderfarbe", "rot", "Kalenderfarbe"), ("Skonto (%)", "2", "Skontotage"), ("Rechnungs-E-Mail", "kein-mail", "Rechnungs-E-Mail")],
+)
+def test_bad_settings_cells_are_listed_and_nothing_is_saved(header, cell, column):
+    from fortycrm.models import Customer, CustomerSettings
+
+    data = f"Nachname;{header}\nBerger;{cell}\n"
+    result = run_bytes("private_customers", data.encode())
+    assert not result.ok
+    assert any(column in p.column for p in result.errors), result.errors
+    assert not Customer.objects.exists() and not CustomerSettings.objects.exists()
+
+
+def test_customer_export_carries_own_settings_and_reads_back():
+    from fortycrm.imports.columns import get_template
+    from fortycrm.imports.files import customers_csv
+    from fortycrm.models import Customer
+    from fortycrm.selectors import customer_effective_settings
+    from fortycrm.services import payers
+
+    customer = factories.private("Berger", status=factories.status("Kunde"))
+    payers.customer_settings_save(customer=customer, values={"payment_days": 21, "hourly_rate": "38.50"})
+    rows = Customer.objects.select_related("status", "account_manager", "own_settings__letterhead").prefetch_related("tags")
+    text = customers_csv(get_template("private_customers"), rows).decode("utf-8-sig")
+    header, line = text.splitlines()[:2]
+    assert "Zahlungsziel (Tage)" in header or "Payment terms (days)" in header
+    assert "21" in line and "38,50" in line
+    payers.customer_settings_save(customer=customer, values={"payment_days": None, "hourly_rate": None})
+    result = run_bytes("private_customers", text.encode("utf-8"), mode="update")
+    assert result.ok, result.errors
+    effective = customer_effective_settings(customer)
+    assert (effective.payment_days, str(effective.hourly_rate)) == (21, "38.50")

@@ -308,7 +308,7 @@ class CustomerAdmin(SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelA
             return None
         kind = kinds.pop()
         template = get_template("company_customers" if kind == Customer.Kind.COMPANY else "private_customers")
-        rows = queryset.select_related("status", "account_manager").prefetch_related("tags").order_by("number", "pk")
+        rows = queryset.select_related("status", "account_manager", "own_settings__letterhead").prefetch_related("tags").order_by("number", "pk")
         response = HttpResponse(customers_csv(template, rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{template.key}-{timezone.localdate():%Y-%m-%d}.csv"'
         return response

@@ -90,6 +90,25 @@ CUSTOMER_TAIL = (
     make_column("combine_invoices", pgettext_lazy("import column", "Combine invoices"), BOOL),
     make_column("notes", pgettext_lazy("import column", "Notes")),
 )
+def _delivery_choices():
+    from fortycrm.models.payers import Delivery
+
+    return tuple(Delivery.choices)
+
+
+#: R-PAY-2: optional columns of the customer templates; an empty cell means "as default"
+SETTINGS_COLUMNS = (
+    make_column("payment_days", pgettext_lazy("import column", "Payment terms (days)"), INT, help=_("Empty: as default (Customer settings).")),
+    make_column("discount_percent", pgettext_lazy("import column", "Discount (%)"), DECIMAL, aliases=("skonto",)),
+    make_column("discount_days", pgettext_lazy("import column", "Discount days"), INT, aliases=("skontotage",)),
+    make_column("letterhead", pgettext_lazy("import column", "Letterhead"), help=_("Name of an uploaded letterhead."), aliases=("briefpapier",)),
+    make_column("delivery", pgettext_lazy("import column", "Document delivery"), CHOICE, choices=_delivery_choices(), aliases=("versand",)),
+    make_column("invoice_email", pgettext_lazy("import column", "Invoice e-mail"), EMAIL, aliases=("rechnungs-email", "rechnungsmail")),
+    make_column("calendar_color", pgettext_lazy("import column", "Calendar colour"), help=_("#RRGGBB, e.g. #1E88E5."), aliases=("farbe",)),
+    make_column("hourly_rate", pgettext_lazy("import column", "Hourly rate (€)"), DECIMAL, aliases=("stundensatz",)),
+)
+SETTINGS_KEYS = frozenset(c.key for c in SETTINGS_COLUMNS)
+
 PERSON = (
     make_column("salutation", pgettext_lazy("import column", "Salutation"), CHOICE, choices=SALUTATIONS),
     make_column("title", pgettext_lazy("import column", "Title"), help=_("Academic title, e.g. Dr.")),
@@ -109,6 +128,7 @@ COMPANY_CUSTOMERS = Template(
         *ADDRESS,
         *COMMUNICATION,
         *CUSTOMER_TAIL,
+        *SETTINGS_COLUMNS,
     ),
 )
 
@@ -125,6 +145,7 @@ PRIVATE_CUSTOMERS = Template(
         *ADDRESS,
         *COMMUNICATION,
         *CUSTOMER_TAIL,
+        *SETTINGS_COLUMNS,
     ),
 )
 

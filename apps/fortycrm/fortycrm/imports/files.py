@@ -123,6 +123,10 @@ def _export_cell(column: Column, customer) -> Any:
         return ", ".join(sorted((t.name for t in customer.tags.all()), key=str.casefold))
     if column.key == "account_manager":
         return customer.account_manager.get_username() if customer.account_manager else ""
+    if column.key in columns.SETTINGS_KEYS:
+        from fortycrm.imports.payer_importers import export_setting
+
+        return export_setting(customer, column.key)
     value = getattr(customer, column.key)
     if column.kind == columns.DATE:
         return formats.date_format(value, "d.m.Y") if value else ""

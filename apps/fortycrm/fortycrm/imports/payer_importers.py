@@ -75,3 +75,65 @@ class CustomerCostBearerImporter(RowImporter):
         link._change_reason = self.reason
         payers.assignment_save(link=link)
         return f"{bearer.name} ({customer.display_name})"
+
+
+# --- R-PAY-2: optional settings columns of the customer templates ----------------------------
+class CustomerSettingsColumns:
+    """The customer's own settings from the optional columns; empty cells mean "as default"
+    (insert) or "unchanged" (update). Checked with the customer row, saved after it."""
+
+    def __init__(self, importer):
+        self.importer = importer
+        self._letterheads: dict[str, object] | None = None
+
+    def values(self, row: Row) -> dict:
+        from fortycrm.imports.columns import SETTINGS_KEYS
+
+        values = {key: row.values.get(key) for key in SETTINGS_KEYS if key in self.importer.keys and row.values.get(key) is not None}
+        if "letterhead" in values:
+            if self._letterheads is None:
+                from fortycrm.models import Letterhead
+
+                self._letterheads = {norm(lh.name): lh for lh in Letterhead.objects.all()}
+            found = self._letterheads.get(norm(values["letterhead"]))
+            if found is None:
+                raise ValidationError({"letterhead": _("There is no letterhead named “%(value)s”. Upload it under Settings → Letterheads first.") % {"value": values["letterhead"]}})
+            values["letterhead"] = found
+        return values
+
+    def check(self, row: Row) -> None:
+        from fortycrm.models import CustomerSettings
+
+        try:
+            values = self.values(row)
+            if values:
+                own = CustomerSettings(**values)
+                payers.customer_settings_check(own, exclude=["customer"])
+        except ValidationError as exc:
+            self.importer.validation_error(row, exc)
+
+    def save(self, row: Row, customer) -> None:
+        values = self.values(row)
+        if values:
+            payers.customer_settings_save(customer=customer, values=values)
+
+
+def export_setting(customer, key: str):
+    """A customer's own setting as the import reads it back; empty: as default."""
+    from django.core.exceptions import ObjectDoesNotExist
+    from django.utils import formats
+
+    try:
+        own = customer.own_settings
+    except ObjectDoesNotExist:
+        return ""
+    value = getattr(own, key)
+    if key == "letterhead":
+        return value.name if value else ""
+    if key == "delivery":
+        return str(dict(own._meta.get_field("delivery").choices).get(value, "")) if value else ""
+    if value is None:
+        return ""
+    if hasattr(value, "as_tuple"):  # Decimal: with decimal comma as the import reads it
+        return formats.number_format(value, 2, use_l10n=True)
+    return value
