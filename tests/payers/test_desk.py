@@ -27,7 +27,7 @@ def test_cost_bearer_pages_and_bad_ik(desk):
     assert desk.get("/desk/fortycrm/costbearer/add/").status_code == 200
     r = desk.post("/desk/fortycrm/costbearer/add/", {"name": "AOK", "kind": "care_insurer", "ik": "260326821", "country": "DE"})
     assert r.status_code == 200
-    assert "check digit" in r.content.decode()
+    assert "falsche Prüfziffer" in r.content.decode()  # the desk speaks German
     assert not CostBearer.objects.exists()
     cb = bearer()
     assert desk.get(f"/desk/fortycrm/costbearer/{cb.pk}/change/").status_code == 200
@@ -48,7 +48,7 @@ def test_customer_defaults_page_and_discount_rule(desk):
     assert desk.get(url).status_code == 200
     data = {"payment_days": "14", "discount_percent": "2", "discount_days": "", "delivery": "email", "calendar_color": "#1E88E5", "relief_amount": "131"}
     r = desk.post(url, data)
-    assert r.status_code == 200 and "early-payment discount needs its days" in r.content.decode()
+    assert r.status_code == 200 and "Skonto braucht seine Frist" in r.content.decode()
     r = desk.post(url, {**data, "discount_days": "10"})
     assert r.status_code == 302
     assert CustomerDefaults.load().discount_days == 10
@@ -60,7 +60,7 @@ def test_customer_record_shows_budget_and_effective_settings(desk):
     payers.customer_settings_save(customer=customer, values={"payment_days": 30})
     html = desk.get(f"/desk/fortycrm/customer/{customer.pk}/change/").content.decode()
     assert "fortycrm-budget" in html and "131,00" in html
-    assert 'data-setting="payment_days"' in html and "own value of the customer" in html
+    assert 'data-setting="payment_days"' in html and "eigener Wert des Kunden" in html
     assert "erika@example.com" in html
 
 

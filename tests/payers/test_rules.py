@@ -19,6 +19,15 @@ from tests.payers.helpers import VALID_IK, VALID_KVNR, assign, bearer
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are compared in English, whatever language an earlier test left active."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def errors(exc: pytest.ExceptionInfo) -> dict:
     return exc.value.message_dict
 
@@ -235,3 +244,27 @@ def test_relief_amount_is_a_setting_of_131_euro():
 
 def test_assigned_validity_via_valid_ik():
     assert bearer(ik=VALID_IK).ik == VALID_IK
+
+
+# --- letterheads -------------------------------------------------------------------------------
+def test_letterhead_upload_is_checked_and_its_folder_needs_the_view_permission():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fortycrm import uploads
+    from fortycrm.models import Letterhead
+
+    assert uploads.permission_for("letterheads/abc.pdf") == "fortycrm.view_letterhead"
+    fake = Letterhead(name="Briefbogen", file=SimpleUploadedFile("bogen.pdf", b"<html>not a pdf</html>"))
+    with pytest.raises(ValidationError) as exc:
+        fake.full_clean()
+    assert "file" in errors(exc)
+    wrong_type = Letterhead(name="Briefbogen", file=SimpleUploadedFile("bogen.docx", b"PK\x03\x04"))
+    with pytest.raises(ValidationError):
+        wrong_type.full_clean()
+    good = Letterhead(name="Briefbogen", file=SimpleUploadedFile("bogen.pdf", b"%PDF-1.4\n%%EOF\n"))
+    good.full_clean()
+    good.save()
+    assert good.file.name.startswith("letterheads/") and "bogen" not in good.file.name
+    customer = private()
+    payers.customer_settings_save(customer=customer, values={"letterhead": good})
+    assert customer_effective_settings(customer).letterhead == good
