@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import display
 
-from fortycrm.admin.base import HistoryAdmin, ProtectedDeleteMixin, ServiceSavedInline
+from fortycrm.admin.base import ProtectedDeleteMixin, ServiceSavedInline, history_table
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.models import CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead
 from fortycrm.models.payers import SETTING_NAMES, Delivery
@@ -28,7 +28,9 @@ def money(value: Decimal) -> str:
 
 
 @admin.register(CostBearer)
-class CostBearerAdmin(ProtectedDeleteMixin, HistoryAdmin, ModelAdmin):
+class CostBearerAdmin(ProtectedDeleteMixin, ModelAdmin):
+    """Kostenträger. History is shown on the record; there is no revert (it would bypass the services)."""
+
     list_display = ["name", "kind", "ik", "city", "phone", "email"]
     list_filter = ["kind"]
     search_fields = ["name", "=ik", "city"]
@@ -43,6 +45,10 @@ class CostBearerAdmin(ProtectedDeleteMixin, HistoryAdmin, ModelAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         return fieldsets if obj is not None else fieldsets[:1]
 
+    @display(description=_("Recent changes"))
+    def history_section(self, obj):
+        return history_table(obj) if obj and obj.pk else "—"
+
     def save_model(self, request, obj, form, change):
         services.cost_bearer_save(cost_bearer=obj)
 
@@ -54,13 +60,13 @@ class CostBearerAdmin(ProtectedDeleteMixin, HistoryAdmin, ModelAdmin):
 
 
 @admin.register(Letterhead)
-class LetterheadAdmin(HistoryAdmin, ModelAdmin):
+class LetterheadAdmin(ModelAdmin):
     list_display = ["name", "created_at"]
     search_fields = ["name"]
 
 
 @admin.register(CustomerDefaults)
-class CustomerDefaultsAdmin(HistoryAdmin, ModelAdmin):
+class CustomerDefaultsAdmin(ModelAdmin):
     """Einstellungen → Kundeneinstellungen: one row of defaults; the list goes straight to it."""
 
     fieldsets = [
