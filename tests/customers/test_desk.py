@@ -32,6 +32,15 @@ def form_data(**overrides):
         "locations-INITIAL_FORMS": "0",
         "locations-MIN_NUM_FORMS": "0",
         "locations-MAX_NUM_FORMS": "1000",
+        # sections "Kostenträger" and "Einstellungen" (R-PAY)
+        "cost_bearer_links-TOTAL_FORMS": "0",
+        "cost_bearer_links-INITIAL_FORMS": "0",
+        "cost_bearer_links-MIN_NUM_FORMS": "0",
+        "cost_bearer_links-MAX_NUM_FORMS": "1000",
+        "own_settings-TOTAL_FORMS": "0",
+        "own_settings-INITIAL_FORMS": "0",
+        "own_settings-MIN_NUM_FORMS": "0",
+        "own_settings-MAX_NUM_FORMS": "1",
     }
     data.update(overrides)
     return data

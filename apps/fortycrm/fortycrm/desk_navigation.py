@@ -31,10 +31,16 @@ NAVIGATION_CUSTOMERS += [
     _item(_("Billing run"), "event_repeat", "admin:fortycrm_invoice_billing_run", "fortycrm.add_invoice"),
     _item(_("Revenue"), "euro", "admin:fortycrm_invoice_revenue", "fortycrm.view_invoice"),
 ]
+NAVIGATION_CUSTOMERS += [  # R-PAY-1
+    _item(_("Cost bearers"), "health_and_safety", "admin:fortycrm_costbearer_changelist", "fortycrm.view_costbearer"),
+]
 NAVIGATION_SETTINGS = [
     _item(_("Customer statuses"), "label", "admin:fortycrm_customerstatus_changelist", "fortycrm.view_customerstatus"),
     _item(_("Tags"), "sell", "admin:fortycrm_tag_changelist", "fortycrm.view_tag"),
     _item(_("Site settings"), "settings", "admin:fortycrm_sitesettings_changelist", "fortycrm.change_sitesettings"),
+    # R-PAY-2
+    _item(_("Customer settings"), "tune", "admin:fortycrm_customerdefaults_changelist", "fortycrm.view_customerdefaults"),
+    _item(_("Letterheads"), "description", "admin:fortycrm_letterhead_changelist", "fortycrm.view_letterhead"),
     _item(_("Users"), "person", "admin:auth_user_changelist", "auth.view_user"),
     _item(_("Groups"), "group", "admin:auth_group_changelist", "auth.view_group"),
     _item(_("Data import"), "upload_file", "admin:fortycrm_importlog_changelist", "fortycrm.view_importlog"),

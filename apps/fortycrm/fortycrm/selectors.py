@@ -335,6 +335,8 @@ def active_orders(qs=None):
     today = timezone.localdate()
     qs = qs if qs is not None else Order.objects.all()
     return qs.filter(start__lte=today).filter(Q(end__isnull=True) | Q(end__gte=today))
+
+
 def new_enquiries(user, *, days: int = 14, limit: int = 10) -> list[Any]:
     """Website form submissions of the last ``days`` for the start page ("Neue Anfragen").
 
@@ -350,3 +352,13 @@ def new_enquiries(user, *, days: int = 14, limit: int = 10) -> list[Any]:
     if not user.is_superuser:
         rows = rows.filter(notify_user=user)
     return list(rows.select_related("customer").order_by("-submitted_at")[:limit])
+
+
+# R-PAY: effective customer settings and cost-bearer budgets live in their own module
+from fortycrm.payer_selectors import (  # noqa: E402,F401
+    EffectiveSettings,
+    cost_bearer_budget,
+    customer_effective_settings,
+    customer_effective_settings_from_rows,
+    customer_effective_settings_many,
+)

@@ -4,6 +4,7 @@ Files live in the default storage (``sites/<site>/files/``) in one folder per ow
 
 - ``logos/`` (and ``logos/thumbs/``) belong to customers,
 - ``readings/`` to meter readings,
+- ``letterheads/`` to letterhead templates (R-PAY-2),
 - ``imports/`` to import logs (the uploaded CSV/XLSX, deleted once the import has finished).
 
 A file is served (``views.protected_file``) only to a signed-in user who may view the
@@ -30,6 +31,7 @@ FOLDER_PERMISSIONS = {
     "logos": "fortycrm.view_customer",
     "readings": "fortycrm.view_meterreading",
     "imports": "fortycrm.view_importlog",
+    "letterheads": "fortycrm.view_letterhead",
 }
 
 

@@ -3,7 +3,22 @@
 from django.contrib import admin as _admin  # noqa: E402
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
-from fortycrm.admin import apikeys, billing, contacts, customers, fields, import_views, locations, meters, site_settings, statuses, tags, webforms, webhooks  # noqa: F401
+from fortycrm.admin import (  # noqa: F401
+    apikeys,
+    billing,
+    contacts,
+    customers,
+    fields,
+    import_views,
+    locations,
+    meters,
+    payers,
+    site_settings,
+    statuses,
+    tags,
+    webforms,
+    webhooks,
+)
 from fortycrm.admin.site import desk_site_setup  # noqa: E402
 
 desk_site_setup(_admin.site)

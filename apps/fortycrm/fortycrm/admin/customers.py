@@ -20,6 +20,7 @@ from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin, 
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
 from fortycrm.admin.forms import add_service_errors
 from fortycrm.admin.locations import CustomerLocationInline
+from fortycrm.admin.payers import CustomerCostBearerInline, CustomerSettingsInline
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
 from fortycrm.selectors import account_manager_candidates, customer_list_queryset
 from fortycrm.services import billing as billing_services
@@ -132,7 +133,7 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
     custom_field_object_type = "customer"
     custom_fields_section_index = 2
     custom_fields_section_classes = ("tab",)
-    inlines = [ContactInline, CustomerLocationInline]
+    inlines = [ContactInline, CustomerLocationInline, CustomerCostBearerInline, CustomerSettingsInline]
     list_display = ["logo_thumb", "number_display", "name_display", "status_badge", "tag_links", "account_manager_display", "city"]
     list_display_links = ["name_display"]
     list_filter = [("status", StatusFilter), "tags", ("account_manager", AccountManagerFilter), "kind"]
@@ -338,7 +339,7 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
             return None
         kind = kinds.pop()
         template = get_template("company_customers" if kind == Customer.Kind.COMPANY else "private_customers")
-        rows = queryset.select_related("status", "account_manager").prefetch_related("tags").order_by("number", "pk")
+        rows = queryset.select_related("status", "account_manager", "own_settings__letterhead").prefetch_related("tags").order_by("number", "pk")
         response = HttpResponse(customers_csv(template, rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{template.key}-{timezone.localdate():%Y-%m-%d}.csv"'
         return response

@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from fortycrm.api.custom_fields import CustomFieldsField, custom_field_errors, merged
+from fortycrm.api.payers import CustomerSettingsSerializer, customer_settings_write, settings_json
 from fortycrm.models import (
     Contact,
     Customer,
@@ -79,6 +80,7 @@ CUSTOMER_FIELDS = (
     "id", "kind", "number", "name", "short_name", "salutation", "title", "first_name", "last_name", "display_name",
     "status", "status_name", "tags", "street", "postcode", "city", "country", "email", "phone", "mobile", "website",
     "vat_id", "leitweg_id", "notes", "start_date", "end_date", "account_manager", "combine_invoices", "logo", "custom_fields", "created_at", "updated_at",
+    "settings", "settings_overrides",
 ) + ("web_form", "consent_text", "consent_version", "consent_at", "consent_page_url", "confirmed_at")  # website form evidence (read only)
 CUSTOMER_NOTES_MAX_LENGTH = 10000
 DISPLAY_NAME_PARTS = ("kind", "name", "short_name", "title", "first_name", "last_name")
@@ -109,6 +111,10 @@ class CustomerSerializer(serializers.ModelSerializer):
     consent_page_url = serializers.CharField(source="web_submission.page_url", read_only=True, allow_null=True)
     confirmed_at = serializers.DateTimeField(source="web_submission.confirmed_at", read_only=True, allow_null=True, help_text=_("Double opt-in: when the link was clicked."))
     custom_fields = CustomFieldsField("customer")
+    settings = CustomerSettingsSerializer(
+        required=False, help_text=_("Effective customer settings; writing a value overrides the default, null returns to it.")
+    )
+    settings_overrides = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=_("Settings the customer sets itself."))
 
     class Meta:
         model = Customer
@@ -137,7 +143,9 @@ class CustomerSerializer(serializers.ModelSerializer):
         plan = customer_answer_plan()
         row = {source: _instance_value(instance, source) for source in plan.values_fields}
         names = sorted((t.name for t in instance.tags.all()), key=str.casefold)
-        return customer_json(row, names, _logo_url_for(self.context.get("request")))
+        from fortycrm.selectors import customer_effective_settings
+
+        return customer_json(row, names, _logo_url_for(self.context.get("request")), effective=customer_effective_settings(instance))
 
     def _actor(self):
         request = self.context.get("request")
@@ -146,14 +154,21 @@ class CustomerSerializer(serializers.ModelSerializer):
     def create(self, validated_data: dict[str, Any]) -> Customer:
         kwargs = dict(validated_data)  # account_manager as id: the service sets account_manager_id
         kwargs.setdefault("kind", CustomerKind.COMPANY)
-        with custom_field_errors():
-            return customer_services.customer_create(actor=self._actor(), **kwargs)
+        settings = kwargs.pop("settings", None)
+        with transaction.atomic(), custom_field_errors():
+            customer = customer_services.customer_create(actor=self._actor(), **kwargs)
+            customer_settings_write(customer, settings)
+        return customer
 
     def update(self, instance: Customer, validated_data: dict[str, Any]) -> Customer:
-        if "custom_field_data" in validated_data:
-            validated_data["custom_field_data"] = merged(instance, validated_data["custom_field_data"])
-        with custom_field_errors():
-            return customer_services.customer_update(customer=instance, actor=self._actor(), **validated_data)
+        data = dict(validated_data)
+        settings = data.pop("settings", None)
+        if "custom_field_data" in data:
+            data["custom_field_data"] = merged(instance, data["custom_field_data"])
+        with transaction.atomic(), custom_field_errors():
+            customer = customer_services.customer_update(customer=instance, actor=self._actor(), **data)
+            customer_settings_write(customer, settings)
+        return customer
 
 
 @dataclass(frozen=True)
@@ -199,8 +214,8 @@ def customer_answer_plan() -> CustomerAnswerPlan:
             for part in DISPLAY_NAME_PARTS:
                 select(part)
             getters.append((name, "display_name", ""))
-        elif name == "tags":
-            getters.append((name, "tags", ""))
+        elif name in ("tags", "settings", "settings_overrides"):
+            getters.append((name, name, ""))
         elif name == "logo":
             getters.append((name, "logo", select("logo")))
         else:
@@ -216,7 +231,7 @@ def customer_answer_plan() -> CustomerAnswerPlan:
     return CustomerAnswerPlan(values_fields=tuple(values), getters=tuple(getters))
 
 
-def customer_json(row: dict[str, Any], tags: list[str], logo_url, tz=None) -> dict[str, Any]:
+def customer_json(row: dict[str, Any], tags: list[str], logo_url, tz=None, effective=None) -> dict[str, Any]:
     """The customer's JSON from a ``.values(*customer_answer_plan().values_fields)`` row or an instance's values."""
     tz = tz or timezone.get_current_timezone()
     answer: dict[str, Any] = {}
@@ -231,6 +246,8 @@ def customer_json(row: dict[str, Any], tags: list[str], logo_url, tz=None) -> di
             answer[name] = display_name(row)
         elif kind == "tags":
             answer[name] = tags
+        elif kind in ("settings", "settings_overrides"):  # R-PAY-2, from payer_selectors.EffectiveSettings
+            answer[name] = settings_json(effective)[name] if effective is not None else None
         else:  # logo
             answer[name] = logo_url(row[key]) if row[key] else None
     return answer
@@ -259,7 +276,9 @@ def _tag_pairs(ids: list[int]) -> list[tuple[int, int]]:
         return list(cursor.fetchall())
 
 
-def customer_rows(rows: list[dict[str, Any]], request=None, tag_names: dict[int, str] | None = None) -> list[dict[str, Any]]:
+def customer_rows(
+    rows: list[dict[str, Any]], request=None, tag_names: dict[int, str] | None = None, effective: dict[int, Any] | None = None
+) -> list[dict[str, Any]]:
     """JSON for a page of ``.values(*customer_answer_plan().values_fields)`` rows: one more query for all their tags.
 
     ``tag_names`` (tag id → name, e.g. memoised per data generation) saves the join to tags.
@@ -282,7 +301,8 @@ def customer_rows(rows: list[dict[str, Any]], request=None, tag_names: dict[int,
             names.sort(key=str.casefold)
     tz = timezone.get_current_timezone()
     logo_url = _logo_url_for(request)
-    return [customer_json(row, tags[row["id"]], logo_url, tz) for row in rows]
+    effective = effective or {}
+    return [customer_json(row, tags[row["id"]], logo_url, tz, effective.get(row["id"])) for row in rows]
 
 
 # --- everything else: ModelSerializers whose create/update call the service -------------

@@ -21,6 +21,8 @@ router.register("orders", views.OrderViewSet, basename="order")
 router.register("invoices", views.InvoiceViewSet, basename="invoice")
 router.register("custom-fields", views.CustomFieldViewSet, basename="customfield")
 router.register("webhooks", webhooks.WebhookViewSet, basename="webhook")
+router.register("cost-bearers", views.CostBearerViewSet, basename="cost-bearer")
+router.register("customer-cost-bearers", views.CustomerCostBearerViewSet, basename="customer-cost-bearer")
 
 app_name = "api"
 urlpatterns = [

@@ -20,9 +20,32 @@ from fortycrm.api import custom_fields as custom_field_api
 from fortycrm.api import filters, intake, schema, serializers  # noqa: F401  (schema: OpenAPI extensions)
 from fortycrm.api.pagination import CustomerPagination
 from fortycrm.api.parsers import LimitedFormParser, LimitedJSONParser, LimitedMultiPartParser
+from fortycrm.api.payers import (
+    BudgetMixin,
+    CostBearerFilter,
+    CostBearerSerializer,
+    CustomerCostBearerFilter,
+    CustomerCostBearerSerializer,
+)
 from fortycrm.api.throttling import IntakeRateThrottle
-from fortycrm.models import ApiKey, Contact, Customer, CustomerStatus, CustomField, Invoice, Location, Meter, MeterReading, Order, Supplier, Tag
-from fortycrm.services import billing, contacts, locations, statuses
+from fortycrm.models import (
+    ApiKey,
+    Contact,
+    CostBearer,
+    Customer,
+    CustomerCostBearer,
+    CustomerStatus,
+    CustomField,
+    Invoice,
+    Location,
+    Meter,
+    MeterReading,
+    Order,
+    Supplier,
+    Tag,
+)
+from fortycrm.payer_selectors import SETTINGS_VALUES, customer_defaults, customer_effective_settings_from_rows
+from fortycrm.services import billing, contacts, locations, payers, statuses
 from fortycrm.services import custom_fields as custom_field_services
 from fortycrm.services import customers as customer_services
 from fortycrm.services import intake as intake_services
@@ -74,10 +97,12 @@ class CustomerViewSet(ServiceViewSet):
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
         self.count_cache_key = listcache.count_key("customers", filterset.count_key, gen)
-        rows = filterset.qs.values(*serializers.customer_answer_plan().values_fields)
-        page = self.paginate_queryset(rows)
+        rows = filterset.qs.values(*serializers.customer_answer_plan().values_fields, *SETTINGS_VALUES)
+        page = list(self.paginate_queryset(rows))
         tag_names = listcache.memo(gen, ("tag-names",), lambda: dict(Tag.objects.values_list("pk", "name")))
-        return self.get_paginated_response(serializers.customer_rows(list(page), request, tag_names))
+        # R-PAY-2: effective settings from the page's own settings (joined) and the memoised defaults
+        effective = customer_effective_settings_from_rows(page, listcache.memo(gen, ("customer-defaults",), customer_defaults))
+        return self.get_paginated_response(serializers.customer_rows(page, request, tag_names, effective))
 
     def delete_with(self, instance: Customer) -> None:
         customer_services.customer_delete(customer=instance)
@@ -239,6 +264,28 @@ class CustomFieldViewSet(ServiceViewSet):
 
     def delete_with(self, instance: CustomField) -> None:
         custom_field_services.customfield_delete(field=instance)
+
+
+class CostBearerViewSet(ServiceViewSet):
+    """Cost bearers (Kostenträger, R-PAY-1). One still assigned to customers cannot be deleted."""
+
+    serializer_class = CostBearerSerializer
+    queryset = CostBearer.objects.all()
+    filterset_class = CostBearerFilter
+
+    def delete_with(self, instance: CostBearer) -> None:
+        payers.cost_bearer_delete(cost_bearer=instance)
+
+
+class CustomerCostBearerViewSet(BudgetMixin, ServiceViewSet):
+    """Cost bearers assigned to customers (filter ``?customer=``), with the budget on a day."""
+
+    serializer_class = CustomerCostBearerSerializer
+    queryset = CustomerCostBearer.objects.all()
+    filterset_class = CustomerCostBearerFilter
+
+    def delete_with(self, instance: CustomerCostBearer) -> None:
+        payers.assignment_delete(link=instance)
 
 
 class IntakeView(APIView):

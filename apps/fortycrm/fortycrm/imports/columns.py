@@ -93,6 +93,25 @@ CUSTOMER_TAIL = (
     make_column("combine_invoices", pgettext_lazy("import column", "Combine invoices"), BOOL),
     make_column("notes", pgettext_lazy("import column", "Notes")),
 )
+def _delivery_choices():
+    from fortycrm.models.payers import Delivery
+
+    return tuple(Delivery.choices)
+
+
+#: R-PAY-2: optional columns of the customer templates; an empty cell means "as default"
+SETTINGS_COLUMNS = (
+    make_column("payment_days", pgettext_lazy("import column", "Payment terms (days)"), INT, help=_("Empty: as default (Customer settings).")),
+    make_column("discount_percent", pgettext_lazy("import column", "Discount (%)"), DECIMAL, aliases=("skonto",)),
+    make_column("discount_days", pgettext_lazy("import column", "Discount days"), INT, aliases=("skontotage",)),
+    make_column("letterhead", pgettext_lazy("import column", "Letterhead"), help=_("Name of an uploaded letterhead."), aliases=("briefpapier",)),
+    make_column("delivery", pgettext_lazy("import column", "Document delivery"), CHOICE, choices=_delivery_choices(), aliases=("versand",)),
+    make_column("invoice_email", pgettext_lazy("import column", "Invoice e-mail"), EMAIL, aliases=("rechnungs-email", "rechnungsmail")),
+    make_column("calendar_color", pgettext_lazy("import column", "Calendar colour"), help=_("#RRGGBB, e.g. #1E88E5."), aliases=("farbe",)),
+    make_column("hourly_rate", pgettext_lazy("import column", "Hourly rate (€)"), DECIMAL, aliases=("stundensatz",)),
+)
+SETTINGS_KEYS = frozenset(c.key for c in SETTINGS_COLUMNS)
+
 PERSON = (
     make_column("salutation", pgettext_lazy("import column", "Salutation"), CHOICE, choices=SALUTATIONS),
     make_column("title", pgettext_lazy("import column", "Title"), help=_("Academic title, e.g. Dr.")),
@@ -112,6 +131,7 @@ COMPANY_CUSTOMERS = Template(
         *ADDRESS,
         *COMMUNICATION,
         *CUSTOMER_TAIL,
+        *SETTINGS_COLUMNS,
     ),
 )
 
@@ -128,6 +148,7 @@ PRIVATE_CUSTOMERS = Template(
         *ADDRESS,
         *COMMUNICATION,
         *CUSTOMER_TAIL,
+        *SETTINGS_COLUMNS,
     ),
 )
 
@@ -197,8 +218,55 @@ READINGS = Template(
     ),
 )
 
+# --- R-PAY-1: cost bearers and their assignments to customers -------------------------------
+def _cost_bearer_kinds():
+    from fortycrm.models.payers import CostBearerKind
+
+    return tuple(CostBearerKind.choices)
+
+
+def _carry_over_rules():
+    from fortycrm.models.payers import CarryOver
+
+    return tuple(CarryOver.choices)
+
+
+COST_BEARERS = Template(
+    key="cost_bearers",
+    title=_("Cost bearers"),
+    columns=(
+        make_column("name", pgettext_lazy("import column", "Name"), required=True, aliases=("kostenträger", "kasse")),
+        make_column("kind", pgettext_lazy("import column", "Kind"), CHOICE, required=True, choices=_cost_bearer_kinds(), aliases=("art",)),
+        make_column("ik", pgettext_lazy("import column", "IK"), help=_("Institutionskennzeichen: 9 digits."), aliases=("institutionskennzeichen",)),
+        *ADDRESS,
+        make_column("contact", pgettext_lazy("import column", "Contact person"), aliases=("ansprechpartner",)),
+        make_column("email", pgettext_lazy("import column", "E-mail"), EMAIL, aliases=("email", "mail")),
+        make_column("phone", pgettext_lazy("import column", "Phone"), aliases=("tel", "tel.", "telefonnummer")),
+        make_column("notes", pgettext_lazy("import column", "Notes")),
+    ),
+)
+
+CUSTOMER_COST_BEARERS = Template(
+    key="customer_cost_bearers",
+    title=_("Cost bearers of customers"),
+    columns=(
+        CUSTOMER_REF,
+        make_column("cost_bearer", pgettext_lazy("import column", "Cost bearer"), required=True,
+           help=_("IK or name of an existing cost bearer."), aliases=("kostenträger", "kasse")),
+        make_column("insurance_number", pgettext_lazy("import column", "Insurance number"), aliases=("versichertennummer", "versichertennr")),
+        make_column("share_percent", pgettext_lazy("import column", "Share (%)"), DECIMAL, help=_("Either a share or a monthly budget."), aliases=("anteil",)),
+        make_column("monthly_budget", pgettext_lazy("import column", "Monthly budget (€)"), DECIMAL, aliases=("budget",)),
+        make_column("carry_over", pgettext_lazy("import column", "Carry-over"), CHOICE, choices=_carry_over_rules(),
+           help=_("Empty: until 30 June of the following year.")),
+        make_column("valid_from", pgettext_lazy("import column", "Valid from"), DATE, required=True, aliases=("ab",)),
+        make_column("valid_until", pgettext_lazy("import column", "Valid until"), DATE, aliases=("bis",)),
+        make_column("priority", pgettext_lazy("import column", "Priority"), INT, help=_("1 pays first. Empty: 1.")),
+        make_column("notes", pgettext_lazy("import column", "Notes")),
+    ),
+)
+
 TEMPLATES: dict[str, Template] = {
-    t.key: t for t in (COMPANY_CUSTOMERS, PRIVATE_CUSTOMERS, CONTACTS, LOCATIONS, METERS, READINGS)
+    t.key: t for t in (COMPANY_CUSTOMERS, PRIVATE_CUSTOMERS, CONTACTS, LOCATIONS, METERS, READINGS, COST_BEARERS, CUSTOMER_COST_BEARERS)
 }
 
 

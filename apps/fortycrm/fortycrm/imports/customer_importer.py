@@ -20,7 +20,9 @@ from django.utils.translation import gettext as _
 from fortycrm.events import events_for_customers
 from fortycrm.imports import columns
 from fortycrm.imports.bulk_insert import bulk_insert_customers, insert_rows
+from fortycrm.imports.columns import SETTINGS_KEYS
 from fortycrm.imports.importer_base import Importer, norm
+from fortycrm.imports.payer_importers import CustomerSettingsColumns
 from fortycrm.imports.results import UPDATE, Row
 from fortycrm.listcache import customer_data_changed
 from fortycrm.models import Customer, CustomerStatus, Tag
@@ -70,8 +72,10 @@ class CustomerImporter(Importer):
         super().__init__(**kwargs)
         self.kind = self.template.customer_kind
         self.field_keys = [
-            c.key for c in self.template.columns if c.key not in {"number", "status", "account_manager", "tags"} and c.kind != columns.CUSTOM
+            c.key for c in self.template.columns
+            if c.key not in {"number", "status", "account_manager", "tags", *SETTINGS_KEYS} and c.kind != columns.CUSTOM
         ]
+        self.settings = CustomerSettingsColumns(self)  # R-PAY-2
         self.lookups = BatchLookups()
         self._users: dict[str, Any] | None = None
         self._tags: dict[str, Tag] = {}
@@ -190,6 +194,7 @@ class CustomerImporter(Importer):
                 )
             except (ValidationError, PermissionDenied) as exc:
                 self.validation_error(row, exc)
+            self.settings.check(row)
             checked.append((row, customer))
         for (row, customer), stored in zip(checked, customer_duplicates([c for _row, c in checked])):
             self.check_duplicates(row, customer, stored)
@@ -209,6 +214,8 @@ class CustomerImporter(Importer):
         insert_rows(through, through_columns, [[c.pk, t.pk] for c, tags in zip(customers, tags_per_row) for t in tags], returning=False)
         events_for_customers(customers, tags_per_row)
         customer_data_changed()  # the bulk INSERTs send no signals; cached list counts must follow
+        for row, customer in checked:
+            self.settings.save(row, customer)
         self.result.created += len(customers)
         for row, customer in checked:
             self.result.note(row.number, "create", f"{customer.number or ''} {customer.display_name}".strip())
@@ -248,6 +255,7 @@ class CustomerImporter(Importer):
             try:
                 with transaction.atomic():
                     customer_update(customer=customer, status=status, tags=row.values.get("tags"), actor=self.user, **fields)
+                    self.settings.save(row, customer)
             except (ValidationError, PermissionDenied) as exc:
                 self.validation_error(row, exc)
                 continue

@@ -161,6 +161,10 @@ def _export_cell(column: Column, customer) -> Any:
         return customer.account_manager.get_username() if customer.account_manager else ""
     if column.kind == columns.CUSTOM:
         return custom_field_value(column.definition, (customer.custom_field_data or {}).get(column.definition.name))
+    if column.key in columns.SETTINGS_KEYS:
+        from fortycrm.imports.payer_importers import export_setting
+
+        return export_setting(customer, column.key)
     value = getattr(customer, column.key)
     if column.kind == columns.DATE:
         return formats.date_format(value, "d.m.Y") if value else ""

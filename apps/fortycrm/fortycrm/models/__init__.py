@@ -8,6 +8,7 @@ from fortycrm.models.import_logs import ImportLog
 from fortycrm.models.integration import ApiKey, IntakeRequest
 from fortycrm.models.locations import Assignment, Location, LocationSupplier, Supplier
 from fortycrm.models.meters import Meter, MeterReading
+from fortycrm.models.payers import CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead
 from fortycrm.models.ratelimit import RateCounter
 from fortycrm.models.site_settings import SiteSettings
 from fortycrm.models.webforms import WebForm, WebFormSubmission
@@ -17,7 +18,11 @@ __all__ = [
     "ApiKey",
     "Assignment",
     "Contact",
+    "CostBearer",
     "Customer",
+    "CustomerCostBearer",
+    "CustomerDefaults",
+    "CustomerSettings",
     "CustomerStatus",
     "CustomField",
     "DataGeneration",
@@ -27,6 +32,7 @@ __all__ = [
     "BillingRunLog",
     "Invoice",
     "InvoiceLine",
+    "Letterhead",
     "Location",
     "LocationSupplier",
     "Meter",
