@@ -48,3 +48,46 @@ def test_pdf_small_business_note(customer, tmp_path):
     assert invoice.vat_total == Decimal("0.00") and invoice.gross_total == Decimal("100.00")
     text = pdf_text(invoice_pdf(invoice), tmp_path)
     assert "§ 19 UStG" in text
+
+
+def _letterhead(name: str, filename: str, content: bytes):
+    from django.core.files.base import ContentFile
+
+    from fortycrm.models import Letterhead
+
+    letterhead = Letterhead(name=name)
+    letterhead.file.save(filename, ContentFile(content), save=False)
+    letterhead.save()
+    return letterhead
+
+
+def test_pdf_lies_on_the_customers_pdf_letterhead(customer, tmp_path):
+    """Kundeneinstellungen → Briefpapier (a PDF): every invoice page is printed over it."""
+    from weasyprint import HTML
+
+    from fortycrm.models import CustomerSettings
+
+    background = HTML(string="<p style='margin-top:270mm'>Briefpapier Glanz GmbH · Amtsgericht Berlin HRB 1</p>").write_pdf()
+    CustomerSettings.objects.create(customer=customer, letterhead=_letterhead("Glanz", "glanz.pdf", background))
+    invoice = billing.invoice_issue(invoice=draft_with_lines(customer, [
+        {"description": "Unterhaltsreinigung", "quantity": Decimal("1"), "unit_price": Decimal("100.00")},
+    ]))
+    text = pdf_text(invoice_pdf(invoice), tmp_path)
+    assert "Briefpapier" in text and "Amtsgericht Berlin HRB 1" in text and f"{invoice.number}" in text and "Hausverwaltung Nord GmbH" in text
+
+
+def test_a_picture_letterhead_is_the_page_background(customer):
+    import io
+
+    from PIL import Image
+
+    from fortycrm.invoice_document import invoice_html
+    from fortycrm.models import CustomerSettings
+
+    picture = io.BytesIO()
+    Image.new("RGB", (210, 297), "white").save(picture, format="PNG")
+    CustomerSettings.objects.create(customer=customer, letterhead=_letterhead("Bild", "kopf.png", picture.getvalue()))
+    invoice = draft_with_lines(customer, [{"description": "X", "quantity": Decimal("1"), "unit_price": Decimal("1.00")}])
+    html = invoice_html(invoice)
+    assert "background: url(\"file://" in html and ".png" in html
+    assert invoice_pdf(invoice).startswith(b"%PDF")

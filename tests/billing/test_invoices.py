@@ -65,18 +65,25 @@ def test_draft_totals_and_issue(customer):
     assert issued.due_date == dt.date(2026, 4, 14)  # site default: 14 days
 
 
-def test_payment_days_from_site_settings(customer):
-    SiteSettings.objects.update_or_create(pk=1, defaults={"invoice_payment_days": 30})
+def test_payment_days_from_the_customer_defaults(customer):
+    from fortycrm.payer_selectors import customer_defaults
+
+    defaults = customer_defaults()
+    defaults.payment_days = 30
+    defaults.save()
     issued = billing.invoice_issue(invoice=draft_with_lines(customer, [LINE]), today=dt.date(2026, 3, 1))
     assert issued.due_date == dt.date(2026, 3, 31)
 
 
-def test_payment_terms_from_customer_settings_when_present(customer, monkeypatch):
-    from fortycrm import selectors
+def test_payment_terms_from_the_customers_own_settings(customer):
+    """The customer's own payment terms (Kundeneinstellungen) win over the site default."""
+    from fortycrm.models import CustomerSettings
 
-    monkeypatch.setattr(selectors, "customer_effective_settings", lambda c: SimpleNamespace(payment_days=7, letterhead="Kopf"), raising=False)
+    CustomerSettings.objects.create(customer=customer, payment_days=7, discount_percent=Decimal("2"), discount_days=5)
     terms = billing.billing_terms_for(customer)
-    assert terms.payment_days == 7 and terms.letterhead == "Kopf"
+    assert (terms.payment_days, terms.discount_percent, terms.discount_days) == (7, Decimal("2"), 5)
+    issued = billing.invoice_issue(invoice=draft_with_lines(customer, [LINE]), today=dt.date(2026, 3, 1))
+    assert issued.due_date == dt.date(2026, 3, 8)
 
 
 def test_numbers_sequential_without_reuse(customer):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -30,7 +32,9 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
     recipient = [customer.display_name, *_address(customer)]
     return {
         "invoice": invoice,
-        "letterhead": terms.letterhead or site.invoice_letterhead,
+        "letterhead": terms.letterhead,
+        # a picture letterhead (Briefpapier, PNG/JPEG) is the page background; a PDF one is laid under the pages
+        "letterhead_image": _image_uri(terms.letterhead_file),
         "sender": [line for line in site.invoice_sender.splitlines() if line.strip()],
         "sender_vat_id": site.invoice_vat_id,
         "bank": [line for line in site.invoice_bank_details.splitlines() if line.strip()],
@@ -58,11 +62,40 @@ def invoice_html(invoice: Invoice, *, language: str = "de") -> str:
         return render_to_string("fortycrm/billing/invoice_pdf.html", invoice_context(invoice))
 
 
+def _image_uri(file) -> str:
+    if file is None or Path(file.name).suffix.lower() not in {".png", ".jpg", ".jpeg"}:
+        return ""
+    return Path(file.path).as_uri()
+
+
 def invoice_pdf(invoice: Invoice, *, language: str = "de") -> bytes:
-    """The invoice as PDF bytes."""
+    """The invoice as PDF bytes, on the customer's letterhead (customer settings) where one is chosen."""
     from weasyprint import HTML
 
-    return HTML(string=invoice_html(invoice, language=language)).write_pdf()
+    # base_url: only this site's own files (the letterhead picture) are read
+    pdf = HTML(string=invoice_html(invoice, language=language), base_url=str(Path(settings.MEDIA_ROOT))).write_pdf()
+    letterhead = billing_terms_for(invoice.customer).letterhead_file
+    if letterhead is not None and Path(letterhead.name).suffix.lower() == ".pdf":
+        pdf = _under_letterhead(pdf, letterhead)
+    return pdf
+
+
+def _under_letterhead(pdf: bytes, letterhead) -> bytes:
+    """Lay every page of ``pdf`` over the first page of the letterhead PDF (pypdf)."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    with letterhead.open("rb") as f:
+        background = PdfReader(io.BytesIO(f.read())).pages[0]
+    writer = PdfWriter()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        sheet = writer.add_blank_page(width=page.mediabox.width, height=page.mediabox.height)
+        sheet.merge_page(background)
+        sheet.merge_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def invoice_filename(invoice: Invoice, suffix: str = "pdf") -> str:

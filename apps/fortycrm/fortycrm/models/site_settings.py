@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fortycrm.ranges import positive_integer, positive_small, record_number
+from fortycrm.ranges import positive_integer, record_number
 
 
 class SiteSettings(models.Model):
@@ -28,9 +28,6 @@ class SiteSettings(models.Model):
     intake_tags = models.ManyToManyField("fortycrm.Tag", verbose_name=_("tags for website intake"), blank=True, related_name="+")
     api_rate_limit_per_minute = models.PositiveIntegerField(_("intake requests per minute and key"), default=60, validators=positive_integer())
     # invoices (R-BIL-3, R-BIL-5)
-    invoice_payment_days = models.PositiveSmallIntegerField(
-        _("payment term (days)"), default=14, validators=positive_small(), help_text=_("Days until an invoice is due, unless the customer's settings say otherwise.")
-    )
     invoice_sender = models.TextField(
         _("invoice sender"), blank=True, help_text=_("Name and address of your company as printed on invoices, one line each.")
     )

@@ -213,36 +213,28 @@ class BillingTerms:
     payment_days: int
     discount_percent: Decimal | None = None
     discount_days: int | None = None
-    letterhead: str = ""
+    letterhead: str = ""  # header text (site setting "default letterhead")
+    letterhead_file: Any = None  # the customer's letterhead (Briefpapier) as a FieldFile, or None
     invoice_email: str = ""
     hourly_rate: Decimal | None = None
 
 
 def billing_terms_for(customer: Customer) -> BillingTerms:
-    """The payment terms and letterhead for ``customer``: the one place billing reads customer settings.
+    """Payment terms and letterhead for ``customer``, from ``selectors.customer_effective_settings``:
+    the customer's own settings where set, else the site's customer defaults. The one place
+    billing reads customer settings."""
+    from fortycrm.selectors import customer_effective_settings
 
-    Uses ``selectors.customer_effective_settings(customer)`` where the customer settings
-    feature is present, otherwise the site defaults (payment term in days, letterhead).
-    """
-    from fortycrm import selectors
-
-    site = SiteSettings.load()
-    effective = getattr(selectors, "customer_effective_settings", None)
-    if effective is None:
-        return BillingTerms(payment_days=site.invoice_payment_days, letterhead=site.invoice_letterhead)
-    data = effective(customer)
-
-    def value(name, default=None):
-        found = data.get(name) if isinstance(data, dict) else getattr(data, name, None)
-        return default if found in (None, "") else found
-
+    effective = customer_effective_settings(customer)
+    letterhead = effective.letterhead
     return BillingTerms(
-        payment_days=int(value("payment_days", site.invoice_payment_days)),
-        discount_percent=value("discount_percent"),
-        discount_days=value("discount_days"),
-        letterhead=str(value("letterhead", site.invoice_letterhead) or ""),
-        invoice_email=str(value("invoice_email", "") or ""),
-        hourly_rate=value("hourly_rate"),
+        payment_days=int(effective.payment_days),
+        discount_percent=effective.discount_percent or None,
+        discount_days=effective.discount_days,
+        letterhead=SiteSettings.load().invoice_letterhead,
+        letterhead_file=letterhead.file if letterhead is not None and letterhead.file else None,
+        invoice_email=effective.invoice_email,
+        hourly_rate=effective.hourly_rate,
     )
 
 
