@@ -48,6 +48,8 @@ def intake_create(
     fields["notes"] = data.get("message", "")
     if account_manager is not None:
         fields["account_manager"] = account_manager
+    if data.get("custom_field_data"):
+        fields["custom_field_data"] = dict(data["custom_field_data"])  # checked by customer_create like everywhere
     customer = customer_create(kind=kind, status=status or site.intake_status_id, tags=tags, **fields)
     contact = Contact(
         customer=customer,

@@ -1,8 +1,7 @@
 """The fields a website form may offer: built in ONE place from the intake's fields.
 
-Custom fields of customers and locations are to be appended in ``offered_fields`` (as
-``OfferedField`` rows with their ``cf_<name>``), the desk, the script and the checks of a
-submission all read this list.
+The customers' custom fields follow as ``cf_<name>`` rows (multi-choice fields excepted);
+the desk, the script and the checks of a submission all read this list.
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -61,8 +61,59 @@ def offered_fields() -> list[OfferedField]:
         label, autocomplete, input_type = _INTAKE_PRESENTATION[name]
         choices = tuple((str(k), str(v)) for k, v in getattr(intake_field, "choices", {}).items()) if input_type == "select" else ()
         rows.append(OfferedField(name, str(label), autocomplete, input_type, getattr(intake_field, "max_length", None), choices))
-    # custom fields (``cf_<name>``) of customers and locations: append here
+    rows.extend(_custom_field_rows())
     return rows
+
+
+# custom field type → (input type, choices); multi-choice fields are not offered on website forms
+_CUSTOM_INPUTS = {
+    "text": "text", "longtext": "textarea", "integer": "text", "decimal": "text", "date": "date",
+    "boolean": "select", "select": "select", "url": "url", "email": "email",
+}
+
+
+def _custom_field_rows() -> list[OfferedField]:
+    """The customers' custom fields (``cf_<name>``), checked on submission like everywhere else."""
+    from fortycrm import custom_fields
+
+    rows = []
+    for definition in custom_fields.definitions("customer"):
+        input_type = _CUSTOM_INPUTS.get(definition.type)
+        if input_type is None:
+            continue
+        if definition.type == "boolean":
+            choices = (("ja", str(_("yes"))), ("nein", str(_("no"))))
+        elif definition.type == "select":
+            choices = tuple((value, custom_fields.choice_label(definition, value)) for value in custom_fields.choice_values(definition))
+        else:
+            choices = ()
+        label = definition.label_en if translation.get_language() == "en" and definition.label_en else definition.label
+        max_length = 2000 if definition.type == "longtext" else 200
+        rows.append(OfferedField(custom_fields.field_key(definition.name), label, "off", input_type, max_length, choices))
+    return rows
+
+
+def custom_field_values(values: dict[str, str]) -> tuple[dict[str, object], dict[str, list[str]]]:
+    """The ``cf_<name>`` values of a submission as stored data, and problems per field."""
+    from django.core.exceptions import ValidationError
+
+    from fortycrm import custom_fields
+
+    stored: dict[str, object] = {}
+    errors: dict[str, list[str]] = {}
+    for definition in custom_fields.definitions("customer"):
+        key = custom_fields.field_key(definition.name)
+        if key not in values:
+            continue
+        try:
+            value = custom_fields.value_from_text(definition, values[key])
+            custom_fields.value_check(definition, value)
+        except ValidationError as exc:
+            errors[key] = list(exc.messages)
+            continue
+        if value is not None:
+            stored[definition.name] = value
+    return stored, errors
 
 
 def offered_field_map() -> dict[str, OfferedField]:

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from csp.decorators import csp_exempt
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -27,7 +28,7 @@ from fortycrm.api.throttling import client_address
 from fortycrm.models import WebForm
 from fortycrm.services.webforms import webform_confirm, webform_submit
 from fortycrm.webforms import spam
-from fortycrm.webforms.fields import offered_field_map
+from fortycrm.webforms.fields import custom_field_values, offered_field_map
 
 MAX_BODY = 32 * 1024
 
@@ -144,13 +145,16 @@ def check_submission(request, form: WebForm, data: dict[str, Any]) -> tuple[dict
     consent = data.get(spam.CONSENT) in (True, "on", "1", "true", "yes")
     if form.consent_text.strip() and not consent:
         errors[spam.CONSENT] = [_("Please agree to the privacy notice.")]
-    serializer = IntakeSerializer(data={k: v for k, v in values.items() if v})
+    custom_data, custom_errors = custom_field_values({k: v for k, v in values.items() if k.startswith("cf_")})
+    for name, messages in custom_errors.items():
+        errors.setdefault(name, []).extend(messages)
+    serializer = IntakeSerializer(data={k: v for k, v in values.items() if v and not k.startswith("cf_")})
     if not serializer.is_valid():
         for name, messages in serializer.errors.items():
             errors.setdefault(name if name in offered else "__all__", []).extend(str(m) for m in messages)
     if errors:
         raise Refusal(400, _("Please check the marked fields."), errors)
-    return serializer.validated_data, consent
+    return {**serializer.validated_data, "custom_field_data": custom_data}, consent
 
 
 def _limit(request, form: WebForm) -> None:
@@ -220,10 +224,14 @@ def form_submit(request, public_id: str):
             data = _read(request)
             checked, consent = check_submission(request, form, data)
             page_url = str(data.get(spam.PAGE) or request.headers.get("Referer", ""))[:500]
-            webform_submit(
-                form=form, data=checked, page_url=page_url, consent=consent,
-                confirm_url=lambda token: request.build_absolute_uri(reverse("fortycrm_forms:confirm", args=[token])),
-            )
+            try:
+                webform_submit(
+                    form=form, data=checked, page_url=page_url, consent=consent,
+                    confirm_url=lambda token: request.build_absolute_uri(reverse("fortycrm_forms:confirm", args=[token])),
+                )
+            except ValidationError as exc:  # a rule of customer creation (e.g. a required custom field)
+                problems = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+                raise Refusal(400, _("Please check the marked fields."), {k: list(v) for k, v in problems.items()}) from None
         except Refusal as refusal:
             return _refused(request, refusal, form, origin if allowed else "", as_json=as_json)
         return _thanks(request, form, origin, as_json=as_json)
