@@ -50,8 +50,8 @@ def test_template_has_the_custom_field_columns_with_explanations(fields):
 def test_german_values_are_imported(fields):
     data = _fill("company_customers", [{
         "Name *": "Sonne GmbH", "Fläche Pflicht *": "1.250", "Schlüssel-Ort": "Pförtner", "Fläche m²": "120",
-        "Stundensatz": "32,50", "Vertragsbeginn": "31.03.2026", "Schlüssel hinterlegt": "ja", "Vertragsart": "Premium",
-        "Leistungen": "Glasreinigung; boden", "Kundenportal": "https://portal.example.de", "Rechnungs-E-Mail": "rechnung@sonne.de",
+        "Stundensatz (stundensatz)": "32,50", "Vertragsbeginn": "31.03.2026", "Schlüssel hinterlegt": "ja", "Vertragsart": "Premium",
+        "Leistungen": "Glasreinigung; boden", "Kundenportal": "https://portal.example.de", "Rechnungs-E-Mail (rechnung_mail)": "rechnung@sonne.de",
     }])
     result = run_bytes("company_customers", data, "felder.xlsx")
     assert not result.errors, [(p.row, p.column, p.message) for p in result.errors]
@@ -108,7 +108,15 @@ def test_export_includes_custom_fields_and_reimports(fields):
 
     header, row = list(csv.reader(io.StringIO(text), delimiter=";"))[:2]
     cells = dict(zip(header, row))
-    assert cells["Fläche Pflicht *"] == "7" and cells["Stundensatz"] == "32,50" and cells["Vertragsbeginn"] == "31.03.2026"
+    assert cells["Fläche Pflicht *"] == "7" and cells["Stundensatz (stundensatz)"] == "32,50" and cells["Vertragsbeginn"] == "31.03.2026"
     assert cells["Schlüssel hinterlegt"] == "ja" and cells["Leistungen"] == "glas; boden"
     result = run_bytes("company_customers", text.encode("utf-8"), "export.csv", mode="update")
     assert not result.errors, [(p.row, p.column, p.message) for p in result.errors]
+
+
+def test_a_custom_field_named_like_a_standard_column_gets_a_unique_header(fields):
+    """"Stundensatz" is also a standard column (customer settings): the custom field's header
+    carries its technical name, so the template has no duplicate and both read back."""
+    headers = files.headers(get_template("company_customers"))
+    assert headers.count("Stundensatz (€)") == 1 and "Stundensatz (stundensatz)" in headers
+    assert len(headers) == len(set(headers))

@@ -277,17 +277,25 @@ def custom_columns(template: Template) -> tuple[Column, ...]:
     """A column ``cf_<name>`` per custom field of the template's object type (R-FLD)."""
     from fortycrm import custom_fields
 
+    from fortycrm.imports.parsing import header_lookup, normalize_header
+
     object_type = CUSTOM_FIELD_OBJECTS.get(template.key)
     if object_type is None:
         return ()
-    return tuple(
-        Column(
-            key=custom_fields.field_key(d.name), label=d.label, kind=CUSTOM,
-            required=d.required and d.default is None, help=d.help_text, aliases=tuple(a for a in (d.label_en,) if a), definition=d,
-        )
-        for d in custom_fields.definitions(object_type)
-        if custom_fields.applies(d, template.customer_kind)
-    )
+    taken = header_lookup(template)  # the standard columns' names in every language
+    result = []
+    for d in custom_fields.definitions(object_type):
+        if not custom_fields.applies(d, template.customer_kind):
+            continue
+        # a label that a standard column already uses (e.g. "Stundensatz") gets the technical
+        # name added, so the header stays unique and the file reads back into the same column
+        label = d.label if normalize_header(d.label) not in taken else f"{d.label} ({d.name})"
+        aliases = tuple(a for a in (d.label_en,) if a and normalize_header(a) not in taken)
+        result.append(Column(
+            key=custom_fields.field_key(d.name), label=label, kind=CUSTOM,
+            required=d.required and d.default is None, help=d.help_text, aliases=aliases, definition=d,
+        ))
+    return tuple(result)
 
 
 def get_template(key: str) -> Template:
