@@ -276,7 +276,6 @@ CUSTOM_FIELD_OBJECTS = {"company_customers": "customer", "private_customers": "c
 def custom_columns(template: Template) -> tuple[Column, ...]:
     """A column ``cf_<name>`` per custom field of the template's object type (R-FLD)."""
     from fortycrm import custom_fields
-
     from fortycrm.imports.parsing import header_lookup, normalize_header
 
     object_type = CUSTOM_FIELD_OBJECTS.get(template.key)
