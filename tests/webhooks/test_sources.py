@@ -106,10 +106,10 @@ def test_unknown_event_type_is_refused_and_can_be_registered():
     from fortycrm import events
 
     with pytest.raises(ValueError):
-        events.event_record("invoice.issuedx", None, data={})
-    events.event_type_register("invoice.issued")
+        events.event_record("plugin.thing_happened", None, data={})
+    events.event_type_register("plugin.thing_happened")
     try:
-        event = events.event_record("invoice.issued", None, data={"id": 1})
-        assert event.pk and event.type == "invoice.issued"
+        event = events.event_record("plugin.thing_happened", None, data={"id": 1})
+        assert event.pk and event.type == "plugin.thing_happened"
     finally:
-        events.EVENT_TYPES.remove("invoice.issued")
+        events.EVENT_TYPES.remove("plugin.thing_happened")
