@@ -11,7 +11,7 @@ from django.utils import translation
 
 from fortycrm.models import Invoice, SiteSettings
 from fortycrm.models.billing import money
-from fortycrm.services.billing import billing_terms_for, invoice_totals, line_amount
+from fortycrm.services.billing import BillingTerms, billing_terms_for, invoice_totals, line_amount
 
 
 def _address(obj) -> list[str]:
@@ -23,9 +23,9 @@ def _address(obj) -> list[str]:
     return [line for line in lines if line]
 
 
-def invoice_context(invoice: Invoice) -> dict[str, Any]:
+def invoice_context(invoice: Invoice, *, terms: BillingTerms | None = None) -> dict[str, Any]:
     site = SiteSettings.load()
-    terms = billing_terms_for(invoice.customer)
+    terms = terms or billing_terms_for(invoice.customer)
     lines = list(invoice.lines.all())
     totals = invoice_totals(lines, small_business=invoice.small_business)
     customer = invoice.customer
@@ -57,9 +57,9 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-def invoice_html(invoice: Invoice, *, language: str = "de") -> str:
+def invoice_html(invoice: Invoice, *, language: str = "de", terms: BillingTerms | None = None) -> str:
     with translation.override(language):
-        return render_to_string("fortycrm/billing/invoice_pdf.html", invoice_context(invoice))
+        return render_to_string("fortycrm/billing/invoice_pdf.html", invoice_context(invoice, terms=terms))
 
 
 def _image_uri(file) -> str:
@@ -72,9 +72,10 @@ def invoice_pdf(invoice: Invoice, *, language: str = "de") -> bytes:
     """The invoice as PDF bytes, on the customer's letterhead (customer settings) where one is chosen."""
     from weasyprint import HTML
 
+    terms = billing_terms_for(invoice.customer)
     # base_url: only this site's own files (the letterhead picture) are read
-    pdf = HTML(string=invoice_html(invoice, language=language), base_url=str(Path(settings.MEDIA_ROOT))).write_pdf()
-    letterhead = billing_terms_for(invoice.customer).letterhead_file
+    pdf = HTML(string=invoice_html(invoice, language=language, terms=terms), base_url=str(Path(settings.MEDIA_ROOT))).write_pdf()
+    letterhead = terms.letterhead_file
     if letterhead is not None and Path(letterhead.name).suffix.lower() == ".pdf":
         pdf = _under_letterhead(pdf, letterhead)
     return pdf

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +46,7 @@ class OfferedField:
     input_type: str  # text, email, tel, textarea, select
     max_length: int | None = None
     choices: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    definition: Any = None  # the CustomField behind a ``cf_<name>`` row; None for intake fields
 
 
 @cache
@@ -89,24 +91,25 @@ def _custom_field_rows() -> list[OfferedField]:
             choices = ()
         label = definition.label_en if translation.get_language() == "en" and definition.label_en else definition.label
         max_length = 2000 if definition.type == "longtext" else 200
-        rows.append(OfferedField(custom_fields.field_key(definition.name), label, "off", input_type, max_length, choices))
+        rows.append(OfferedField(custom_fields.field_key(definition.name), label, "off", input_type, max_length, choices, definition))
     return rows
 
 
-def custom_field_values(values: dict[str, str]) -> tuple[dict[str, object], dict[str, list[str]]]:
-    """The ``cf_<name>`` values of a submission as stored data, and problems per field."""
+def custom_field_values(values: dict[str, str], offered: dict[str, OfferedField]) -> tuple[dict[str, object], dict[str, list[str]]]:
+    """The ``cf_<name>`` values of a submission (``offered``: ``offered_field_map()``) as stored
+    data, and problems per field."""
     from django.core.exceptions import ValidationError
 
     from fortycrm import custom_fields
 
     stored: dict[str, object] = {}
     errors: dict[str, list[str]] = {}
-    for definition in custom_fields.definitions("customer"):
-        key = custom_fields.field_key(definition.name)
-        if key not in values:
+    for key, text in values.items():
+        definition = offered[key].definition if key in offered else None
+        if definition is None:
             continue
         try:
-            value = custom_fields.value_from_text(definition, values[key])
+            value = custom_fields.value_from_text(definition, text)
             custom_fields.value_check(definition, value)
         except ValidationError as exc:
             errors[key] = list(exc.messages)

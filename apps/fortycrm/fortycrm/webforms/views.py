@@ -126,7 +126,8 @@ def _read(request) -> dict[str, Any]:
 
 def check_submission(request, form: WebForm, data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """The checked intake data and whether consent was given; raises ``Refusal``."""
-    offered = [row["name"] for row in form.fields if row.get("name") in offered_field_map()]
+    offered_map = offered_field_map()
+    offered = [row["name"] for row in form.fields if row.get("name") in offered_map]
     for key in data:
         if key not in offered and key not in spam.CONTROL_FIELDS:
             raise Refusal(400, _("The field “%(name)s” is not offered by this form.") % {"name": str(key)[:40]})
@@ -145,7 +146,7 @@ def check_submission(request, form: WebForm, data: dict[str, Any]) -> tuple[dict
     consent = data.get(spam.CONSENT) in (True, "on", "1", "true", "yes")
     if form.consent_text.strip() and not consent:
         errors[spam.CONSENT] = [_("Please agree to the privacy notice.")]
-    custom_data, custom_errors = custom_field_values({k: v for k, v in values.items() if k.startswith("cf_")})
+    custom_data, custom_errors = custom_field_values({k: v for k, v in values.items() if k.startswith("cf_")}, offered_map)
     for name, messages in custom_errors.items():
         errors.setdefault(name, []).extend(messages)
     serializer = IntakeSerializer(data={k: v for k, v in values.items() if v and not k.startswith("cf_")})
