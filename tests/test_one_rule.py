@@ -147,3 +147,10 @@ def test_status_and_id_parameters_never_500_for_any_unicode_digits():
         assert api.get(f"/api/v1/contacts/?customer={text}").status_code in (200, 400)
 
     run()
+
+
+def test_tag_length_message_is_german_in_a_german_request(db):
+    from django.utils import translation
+
+    with translation.override("de"):
+        assert tag_name_problem("x" * (TAG_NAME_MAX_LENGTH + 1)).startswith("Das Schlagwort")
