@@ -28,7 +28,7 @@ def active_filter_chips(cl) -> list[dict[str, str]]:
             "url": cl.get_query_string(new_params={PAGE_VAR: None}, remove=list(spec.expected_parameters())),
         })
     if getattr(cl, "query", ""):
-        chips.append({"label": _("Search"), "value": cl.query, "url": cl.get_query_string(new_params={PAGE_VAR: None, SEARCH_VAR: None})})
+        chips.append({"label": _("Search term"), "value": cl.query, "url": cl.get_query_string(new_params={PAGE_VAR: None, SEARCH_VAR: None})})
     return chips
 
 
