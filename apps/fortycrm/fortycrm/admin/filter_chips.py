@@ -16,7 +16,7 @@ CHIPS_TEMPLATE = "fortycrm/admin/includes/filter_chips.html"
 def filter_chips_everywhere(site) -> None:
     """Show the chips above every list of ``site`` (set when the site's URLs are built, so
     ModelAdmins registered later by other apps get them too). A ModelAdmin that already has
-    its own ``list_before_template`` keeps it."""
+    its own ``list_before_template`` keeps it and includes ``CHIPS_TEMPLATE`` there itself."""
     original = site.get_urls
 
     def get_urls(self):
