@@ -277,7 +277,7 @@ class MeterReadingAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
 
     @display(description=_("photo"))
     def photo_preview(self, obj):
-        return photo_thumbnail(obj)
+        return photo_thumbnail(obj, size=36)  # a list row stays one line high
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
