@@ -144,6 +144,7 @@ def test_unreadable_csv_rows_end_in_a_german_message(data, row, words):
     [
         ("kunden.csv", (FIXTURES / "second_pass_xls_renamed.csv").read_bytes(), "alte Excel-Datei"),
         ("kunden.csv", b"Name *;" + b"X" * 200_000 + b"\r\n", "131.072 Zeichen"),
+        ("kunden.csv", (FIXTURES / "second_pass_messages.csv").read_bytes(), "Spalte G (Kunde seit)"),  # item 9 in the desk
     ],
 )
 def test_desk_shows_the_message_and_marks_the_log_failed(client, olga, name, data, words):
