@@ -99,6 +99,8 @@ def test_whole_numbers_never_accept_a_fractional_part():
             convert(col(columns.INT), text, style)
     with pytest.raises(ConvertError):
         convert(col(columns.INT), 12.5)
+    with pytest.raises(ConvertError, match="zu groß"):  # never an OverflowError in the database
+        convert(col(columns.INT), "99999999999999999999999", GERMAN)
 
 
 # --- item 2: unreadable files --------------------------------------------------------------

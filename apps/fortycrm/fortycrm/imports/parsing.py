@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,7 +36,8 @@ from fortycrm.tagnames import parse_tag_names
 LANGUAGES = ("de", "en")
 XLSX_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old Excel .xls, .doc, .msg …
-GERMAN, ENGLISH = "de", "en"  # number styles: "1.234,5" / "1,234.5"
+GERMAN, ENGLISH = "de", "en"
+INT_MAX = 2_147_483_647  # the largest value of a database integer column  # number styles: "1.234,5" / "1,234.5"
 # the characters a cell may not hold (line breaks and tab are allowed)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # what the export puts an apostrophe before (files.neutralise); the import takes exactly one off
@@ -655,20 +657,22 @@ def to_int(value: Any, style: str | None = None) -> int:
     is twelve thousand in a German file and refused as ambiguous elsewhere)."""
     if isinstance(value, bool):
         raise ConvertError(_("“%(value)s” is not a whole number.") % {"value": value})
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float | Decimal) and value == int(value):
-        return int(value)
     hint = _("“%(value)s” is not a whole number. Enter digits only, e.g. 10001.") % {"value": display(value)}
-    if isinstance(value, float | Decimal):
-        raise ConvertError(hint)
-    text = str(value).strip()
-    if not re.fullmatch(r"[\d.,\s\u00a0\u202f]+", text):
-        raise ConvertError(hint)
-    number = _number_text(text, style)  # may raise the "ambiguous" hint
-    if not number.isdigit():
-        raise ConvertError(hint)
-    return int(number)
+    if isinstance(value, int | float | Decimal):  # an Excel number cell
+        if not isinstance(value, int) and not (math.isfinite(value) and value == int(value)):
+            raise ConvertError(hint)
+        number = int(value)
+    else:
+        text = str(value).strip()
+        if not re.fullmatch(r"[\d.,\s\u00a0\u202f]+", text):
+            raise ConvertError(hint)
+        digits = _number_text(text, style)  # may raise the "ambiguous" hint
+        if not digits.isdigit():
+            raise ConvertError(hint)
+        number = int(digits) if len(digits) <= 12 else INT_MAX + 1
+    if abs(number) > INT_MAX:
+        raise ConvertError(_("“%(value)s” is too large for a whole number here. Check the cell; numbers go up to 2.147.483.647.") % {"value": display(value)})
+    return number
 
 
 def to_bool(value: Any) -> bool:
