@@ -580,6 +580,7 @@ def to_datetime(value: Any) -> dt.datetime:
     return moment
 
 
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:,\d+)?")
 _GROUPED_POINT = re.compile(r"\d{1,3}(\.\d{3})+")
 _GROUPED_COMMA = re.compile(r"\d{1,3}(,\d{3})+")
 
@@ -643,6 +644,9 @@ def to_decimal(value: Any, style: str | None = None) -> Decimal:
         return Decimal(value)
     if isinstance(value, float):
         return Decimal(repr(value))
+    text = str(value).strip()
+    if _PLAIN_NUMBER.fullmatch(text) and (style != ENGLISH or "," not in text):  # fast path: "1234", "-12,5"
+        return Decimal(text.replace(",", "."))
     try:
         number = Decimal(_number_text(value, style))
     except InvalidOperation:
@@ -657,22 +661,28 @@ def to_int(value: Any, style: str | None = None) -> int:
     is twelve thousand in a German file and refused as ambiguous elsewhere)."""
     if isinstance(value, bool):
         raise ConvertError(_("“%(value)s” is not a whole number.") % {"value": value})
-    hint = _("“%(value)s” is not a whole number. Enter digits only, e.g. 10001.") % {"value": display(value)}
     if isinstance(value, int | float | Decimal):  # an Excel number cell
         if not isinstance(value, int) and not (math.isfinite(value) and value == int(value)):
-            raise ConvertError(hint)
+            raise _not_whole(value)
         number = int(value)
     else:
         text = str(value).strip()
-        if not re.fullmatch(r"[\d.,\s\u00a0\u202f]+", text):
-            raise ConvertError(hint)
-        digits = _number_text(text, style)  # may raise the "ambiguous" hint
-        if not digits.isdigit():
-            raise ConvertError(hint)
-        number = int(digits) if len(digits) <= 12 else INT_MAX + 1
+        if text.isdigit() and len(text) <= 12:
+            number = int(text)  # the common case, without the separator rules below
+        else:
+            if not re.fullmatch(r"[\d.,\s\u00a0\u202f]+", text):
+                raise _not_whole(value)
+            digits = _number_text(text, style)  # may raise the "ambiguous" hint
+            if not digits.isdigit():
+                raise _not_whole(value)
+            number = int(digits) if len(digits) <= 12 else INT_MAX + 1
     if abs(number) > INT_MAX:
         raise ConvertError(_("“%(value)s” is too large for a whole number here. Check the cell; numbers go up to 2.147.483.647.") % {"value": display(value)})
     return number
+
+
+def _not_whole(value: Any) -> ConvertError:
+    return ConvertError(_("“%(value)s” is not a whole number. Enter digits only, e.g. 10001.") % {"value": display(value)})
 
 
 def to_bool(value: Any) -> bool:
@@ -732,10 +742,13 @@ def convert(column: Column, value: Any, style: str | None = None) -> Any:
     """Convert one cell for ``column``; None for an empty cell. Raises ConvertError.
 
     ``style``: the file's number style (``number_style``)."""
-    problem = control_problem(value)
-    if problem:
-        raise ConvertError(problem)
-    value = unprotect(value)
+    if isinstance(value, str):
+        if not value.isprintable():  # fast path: most cells hold no line break, tab or control character
+            problem = control_problem(value)
+            if problem:
+                raise ConvertError(problem)
+        if value[:1] == "'":
+            value = unprotect(value)
     if _blank(value):
         return None
     kind = column.kind
@@ -769,7 +782,10 @@ def convert(column: Column, value: Any, style: str | None = None) -> Any:
     if kind == columns.CHOICE:
         return to_choice(column, value)
     if kind == columns.TAGS:
-        return parse_tag_names(re.sub(r"[;\r\n]", ",", str(value)))  # "Winterdienst; Glasreinigung", one per line
+        text = str(value)
+        if ";" in text or "\n" in text or "\r" in text:  # "Winterdienst; Glasreinigung", one per line
+            text = text.replace(";", ",").replace("\r", ",").replace("\n", ",")
+        return parse_tag_names(text)
     text = to_text(column, value)
     if kind == columns.EMAIL:
         return text.replace(" ", "")
