@@ -255,6 +255,11 @@ def test_a_column_that_resembles_a_template_column_is_an_error_with_a_suggestion
     assert "Meinten Sie „Name *“?" in errors(result)[(1, "Firmenbezeichnung")].message
 
 
+def test_every_template_column_has_a_german_synonym():
+    for template in columns.TEMPLATES.values():
+        assert [c.key for c in template.columns if not [a for a in c.aliases if a not in columns.ENGLISH_ALIASES]] == [], template.key
+
+
 def test_every_synonym_names_one_column_of_its_template():
     from fortycrm.imports.parsing import header_lookup
 

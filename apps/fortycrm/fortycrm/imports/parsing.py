@@ -140,7 +140,7 @@ def _binary_problem(head: bytes, sample: str) -> str | None:
                  "Open it in Excel or LibreOffice and save it as .xlsx or “CSV (Trennzeichen-getrennt)”, then upload it again.")
     if not sample:
         return None
-    strange = sum(1 for char in sample if char == "\ufffd" or _CONTROL.match(char))
+    strange = len(_CONTROL.findall(sample)) + sample.count("\ufffd")
     if strange > 10 and strange * 100 > len(sample):  # a stray NUL in a cell is reported per cell instead
         return _("The file is not a text file (CSV) but binary data. Upload the file as CSV (saved from Excel as "
                  "“CSV (Trennzeichen-getrennt)” or “CSV UTF-8”) or as .xlsx.")
