@@ -36,8 +36,8 @@ from fortycrm.tagnames import parse_tag_names
 LANGUAGES = ("de", "en")
 XLSX_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old Excel .xls, .doc, .msg …
-GERMAN, ENGLISH = "de", "en"
-INT_MAX = 2_147_483_647  # the largest value of a database integer column  # number styles: "1.234,5" / "1,234.5"
+GERMAN, ENGLISH = "de", "en"  # number styles: "1.234,5" / "1,234.5"
+INT_MAX = 2**63 - 1  # the largest integer a database lookup takes (the models' validators set the real limits)
 # the characters a cell may not hold (line breaks and tab are allowed)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # what the export puts an apostrophe before (files.neutralise); the import takes exactly one off
@@ -667,17 +667,17 @@ def to_int(value: Any, style: str | None = None) -> int:
         number = int(value)
     else:
         text = str(value).strip()
-        if text.isdigit() and len(text) <= 12:
+        if text.isdecimal() and len(text) <= 20:
             number = int(text)  # the common case, without the separator rules below
         else:
             if not re.fullmatch(r"[\d.,\s\u00a0\u202f]+", text):
                 raise _not_whole(value)
             digits = _number_text(text, style)  # may raise the "ambiguous" hint
-            if not digits.isdigit():
+            if not digits.isdecimal():
                 raise _not_whole(value)
-            number = int(digits) if len(digits) <= 12 else INT_MAX + 1
+            number = int(digits) if len(digits) <= 20 else INT_MAX + 1
     if abs(number) > INT_MAX:
-        raise ConvertError(_("“%(value)s” is too large for a whole number here. Check the cell; numbers go up to 2.147.483.647.") % {"value": display(value)})
+        raise ConvertError(_("“%(value)s” is too large for a whole number. Check the cell.") % {"value": display(value)})
     return number
 
 
