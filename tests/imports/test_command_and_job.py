@@ -34,10 +34,10 @@ def test_command_prints_every_problem_and_fails(base_data, capsys):
         call_command("fortycrm_import", "company_customers", str(fixture_path("company_customers_bad.csv")))
     assert exc.value.returncode == 1 and "nothing was imported" in str(exc.value)
     err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.startswith("row ")]
+    lines = [line for line in err.splitlines() if line.startswith("Zeile ")]
     assert len(lines) == 17
-    assert "row 2, column Status: " in err and "Stammkunde" in err
-    assert "row 8, column Kundennummer: " in err and "Hansa Reinigung GmbH" in err
+    assert "Zeile 2, Spalte B (Status) „Stammkunde“: " in err
+    assert "Zeile 8, Spalte A (Kundennummer) „10001“: " in err and "Hansa Reinigung GmbH" in err
     assert Customer.objects.count() == before
     log = ImportLog.objects.get()
     assert log.state == "failed" and log.error_count == 17 and log.errors[0]["row"] == 2
@@ -47,7 +47,7 @@ def test_command_update_mode(base_data, capsys):
     path = fixture_path("company_customers_update.csv")
     with pytest.raises(CommandError):
         call_command("fortycrm_import", "company_customers", str(path), "--mode", "update")
-    assert "row 3, column Kundennummer *: " in capsys.readouterr().err
+    assert "Zeile 3, Spalte A (Kundennummer *)" in capsys.readouterr().err
 
 
 def test_command_refuses_missing_file_and_unknown_template():

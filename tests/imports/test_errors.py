@@ -49,7 +49,9 @@ def test_each_problem_names_row_column_value_and_hint(bad, row, column, value, w
     assert problem.value == value
     for word in words:
         assert word in problem.message, (word, problem.message)
-    assert str(problem).startswith(f"row {row}, column {column}: ")
+    # issue 16 item 9: the column by letter and header, the whole value
+    assert problem.letter and str(problem).startswith(f"Zeile {row}, Spalte {problem.letter} ({column})")
+    assert f"„{value}“: " in str(problem) if value else f"({column}): " in str(problem)
 
 
 def test_good_rows_of_a_bad_file_are_not_imported_and_no_problem_is_missing(bad):

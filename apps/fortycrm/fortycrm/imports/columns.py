@@ -61,6 +61,16 @@ METER_KINDS = (
 METER_KIND_ALIASES = {"wärme": "heat", "fernwärme": "heat", "sonstige": "other", "sonstiges": "other", "power": "electricity"}
 
 
+#: English synonyms among the aliases (all others are German); they decide, with the labels,
+#: in which language a file's headers are written (parsing.number_style)
+ENGLISH_ALIASES = frozenset({
+    "customer no", "customer no.", "company", "company name", "zip", "zip code", "postal code", "post code", "town",
+    "phone number", "telephone", "mobile phone", "cell phone", "email", "e-mail address", "email address", "homepage", "url",
+    "vat number", "vat no", "first name", "given name", "surname", "family name", "date of birth", "meter no", "date", "reading",
+    "comment", "notes", "remarks", "street address", "account manager", "labels",
+})
+
+
 def make_column(key, label, kind=TEXT, required=False, help="", choices=(), aliases=()):  # noqa: A002
     return Column(key=key, label=label, kind=kind, required=required, help=help, choices=choices, aliases=aliases)
 
@@ -68,30 +78,48 @@ def make_column(key, label, kind=TEXT, required=False, help="", choices=(), alia
 CUSTOMER_NUMBER = make_column(
     "number", pgettext_lazy("import column", "Customer number"), INT,
     help=_("Whole number. Leave empty: customers in a status with customer number get the next free number."),
-    aliases=("kdnr", "kd-nr", "kundennr", "kundennr.", "customer no", "nr"),
+    aliases=("kdnr", "kd-nr", "kd.-nr.", "kundennr", "kundennr.", "kunden-nr", "kunden-nr.", "kunden nr", "customer no", "customer no.", "nr", "nr.",
+             "nummer", "debitor", "debitorennummer", "debitoren-nr.", "debitorennr"),
 )
-STATUS = make_column("status", pgettext_lazy("import column", "Status"), help=_("Name of a customer status. Empty: the default status for new customers."))
+STATUS = make_column("status", pgettext_lazy("import column", "Status"), help=_("Name of a customer status. Empty: the default status for new customers."),
+                     aliases=("kundenstatus",))
 ADDRESS = (
-    make_column("street", pgettext_lazy("import column", "Street")),
-    make_column("postcode", pgettext_lazy("import column", "Postcode"), aliases=("plz",)),
-    make_column("city", pgettext_lazy("import column", "City"), aliases=("ort",)),
-    make_column("country", pgettext_lazy("import column", "Country"), help=_("Two-letter code, e.g. DE or AT. Empty: DE.")),
+    # "Straße und Hausnummer": fortycrm keeps the house number in the street field
+    make_column("street", pgettext_lazy("import column", "Street"), aliases=(
+        "straße", "strasse", "str.", "straße und hausnummer", "straße/hausnummer", "straße / hausnummer", "straße + hausnummer",
+        "straße, hausnummer", "straße hausnummer", "straße u. hausnummer", "straße u. hausnr.", "str. u. hausnr.", "straße/nr.",
+        "straße und nr.", "hausanschrift", "street address")),
+    make_column("postcode", pgettext_lazy("import column", "Postcode"), aliases=(
+        "plz", "postleitzahl", "postleitz.", "zip", "zip code", "postal code", "post code")),
+    make_column("city", pgettext_lazy("import column", "City"), aliases=("ort", "stadt", "wohnort", "ortschaft", "gemeinde", "town")),
+    make_column("country", pgettext_lazy("import column", "Country"), help=_("Two-letter code, e.g. DE or AT. Empty: DE."),
+                aliases=("land", "ländercode", "länderkennzeichen", "staat")),
 )
+PHONE_ALIASES = ("tel", "tel.", "telefon", "telefonnummer", "telefon-nr.", "tel.-nr.", "tel.nr.", "telefonnr.", "rufnummer", "festnetz",
+                 "phone number", "telephone")
+EMAIL_ALIASES = ("email", "mail", "e-mail-adresse", "e-mail adresse", "emailadresse", "mailadresse", "mail-adresse", "e-mail address",
+                 "email address")
+NOTES_ALIASES = ("notiz", "bemerkung", "bemerkungen", "anmerkung", "anmerkungen", "hinweis", "hinweise", "memo", "notes", "remarks")
 COMMUNICATION = (
-    make_column("phone", pgettext_lazy("import column", "Phone"), aliases=("tel", "tel.", "telefonnummer")),
-    make_column("mobile", pgettext_lazy("import column", "Mobile"), aliases=("handy",)),
-    make_column("email", pgettext_lazy("import column", "E-mail"), EMAIL, aliases=("email", "mail")),
+    make_column("phone", pgettext_lazy("import column", "Phone"), aliases=PHONE_ALIASES),
+    make_column("mobile", pgettext_lazy("import column", "Mobile"), aliases=(
+        "handy", "handynummer", "handynr.", "mobilnummer", "mobiltelefon", "mobilfunk", "mobilfunknummer", "mobil-nr.", "mobile phone", "cell phone")),
+    make_column("email", pgettext_lazy("import column", "E-mail"), EMAIL, aliases=EMAIL_ALIASES),
 )
 CUSTOMER_TAIL = (
-    make_column("website", pgettext_lazy("import column", "Website"), URL, help=_("Full address, e.g. https://www.example.de")),
-    make_column("vat_id", pgettext_lazy("import column", "VAT id"), aliases=("ust-id", "ustid", "ust-idnr")),
+    make_column("website", pgettext_lazy("import column", "Website"), URL, help=_("Full address, e.g. https://www.example.de"),
+       aliases=("homepage", "internet", "internetseite", "internetadresse", "web", "www", "url")),
+    make_column("vat_id", pgettext_lazy("import column", "VAT id"), aliases=(
+        "ust-id", "ustid", "ust-idnr", "ust-id-nr.", "ustidnr", "ust.-id", "umsatzsteuer-id", "umsatzsteuer-identifikationsnummer", "vat number", "vat no")),
     make_column("account_manager", pgettext_lazy("import column", "Account manager"),
-       help=_("User name or e-mail of a user who belongs to at least one user group.")),
-    make_column("tags", pgettext_lazy("import column", "Tags"), TAGS, help=_("Separate several tags with commas; new tags are created.")),
-    make_column("start_date", pgettext_lazy("import column", "Customer since"), DATE),
-    make_column("end_date", pgettext_lazy("import column", "Customer until"), DATE),
-    make_column("combine_invoices", pgettext_lazy("import column", "Combine invoices"), BOOL),
-    make_column("notes", pgettext_lazy("import column", "Notes")),
+       help=_("User name or e-mail of a user who belongs to at least one user group."),
+       aliases=("betreuer", "betreuerin", "kundenbetreuerin", "zuständig", "zuständigkeit", "sachbearbeiter", "sachbearbeiterin", "account manager")),
+    make_column("tags", pgettext_lazy("import column", "Tags"), TAGS, help=_("Separate several tags with commas or semicolons; new tags are created."),
+       aliases=("schlagworte", "schlagwort", "stichwörter", "stichworte", "kategorien", "kategorie", "merkmale", "labels")),
+    make_column("start_date", pgettext_lazy("import column", "Customer since"), DATE, aliases=("kunde ab", "kundenbeginn", "beginn")),
+    make_column("end_date", pgettext_lazy("import column", "Customer until"), DATE, aliases=("kundenende", "ende")),
+    make_column("combine_invoices", pgettext_lazy("import column", "Combine invoices"), BOOL, aliases=("sammelrechnung",)),
+    make_column("notes", pgettext_lazy("import column", "Notes"), aliases=NOTES_ALIASES),
 )
 def _delivery_choices():
     from fortycrm.models.payers import Delivery
@@ -101,22 +129,28 @@ def _delivery_choices():
 
 #: R-PAY-2: optional columns of the customer templates; an empty cell means "as default"
 SETTINGS_COLUMNS = (
-    make_column("payment_days", pgettext_lazy("import column", "Payment terms (days)"), INT, help=_("Empty: as default (Customer settings).")),
-    make_column("discount_percent", pgettext_lazy("import column", "Discount (%)"), DECIMAL, aliases=("skonto",)),
-    make_column("discount_days", pgettext_lazy("import column", "Discount days"), INT, aliases=("skontotage",)),
-    make_column("letterhead", pgettext_lazy("import column", "Letterhead"), help=_("Name of an uploaded letterhead."), aliases=("briefpapier",)),
-    make_column("delivery", pgettext_lazy("import column", "Document delivery"), CHOICE, choices=_delivery_choices(), aliases=("versand",)),
-    make_column("invoice_email", pgettext_lazy("import column", "Invoice e-mail"), EMAIL, aliases=("rechnungs-email", "rechnungsmail")),
-    make_column("calendar_color", pgettext_lazy("import column", "Calendar colour"), help=_("#RRGGBB, e.g. #1E88E5."), aliases=("farbe",)),
-    make_column("hourly_rate", pgettext_lazy("import column", "Hourly rate (€)"), DECIMAL, aliases=("stundensatz",)),
+    make_column("payment_days", pgettext_lazy("import column", "Payment terms (days)"), INT, help=_("Empty: as default (Customer settings)."),
+       aliases=("zahlungsziel", "zahlungsziel in tagen", "zahlungsfrist")),
+    make_column("discount_percent", pgettext_lazy("import column", "Discount (%)"), DECIMAL, aliases=("skonto", "skonto %", "skonto in %")),
+    make_column("discount_days", pgettext_lazy("import column", "Discount days"), INT, aliases=("skontotage", "skontofrist")),
+    make_column("letterhead", pgettext_lazy("import column", "Letterhead"), help=_("Name of an uploaded letterhead."), aliases=("briefpapier", "briefbogen")),
+    make_column("delivery", pgettext_lazy("import column", "Document delivery"), CHOICE, choices=_delivery_choices(),
+       aliases=("versand", "versandart", "rechnungsversand", "zustellung")),
+    make_column("invoice_email", pgettext_lazy("import column", "Invoice e-mail"), EMAIL,
+       aliases=("rechnungs-email", "rechnungsmail", "rechnungs-e-mail-adresse", "e-mail für rechnungen")),
+    make_column("calendar_color", pgettext_lazy("import column", "Calendar colour"), help=_("#RRGGBB, e.g. #1E88E5."), aliases=("farbe", "kalenderfarbe")),
+    make_column("hourly_rate", pgettext_lazy("import column", "Hourly rate (€)"), DECIMAL, aliases=("stundensatz", "stundenverrechnungssatz")),
 )
 SETTINGS_KEYS = frozenset(c.key for c in SETTINGS_COLUMNS)
 
 PERSON = (
-    make_column("salutation", pgettext_lazy("import column", "Salutation"), CHOICE, choices=SALUTATIONS),
-    make_column("title", pgettext_lazy("import column", "Title"), help=_("Academic title, e.g. Dr.")),
-    make_column("first_name", pgettext_lazy("import column", "First name")),
+    make_column("salutation", pgettext_lazy("import column", "Salutation"), CHOICE, choices=SALUTATIONS, aliases=("briefanrede",)),
+    make_column("title", pgettext_lazy("import column", "Title"), help=_("Academic title, e.g. Dr."), aliases=("akad. titel", "akademischer titel")),
+    make_column("first_name", pgettext_lazy("import column", "First name"), aliases=("vornamen", "rufname", "first name", "given name")),
 )
+
+SHORT_NAME = make_column("short_name", pgettext_lazy("import column", "Short name"), aliases=("kurzbezeichnung", "suchname", "matchcode"))
+LAST_NAME_ALIASES = ("nachname", "familienname", "zuname", "surname", "family name")
 
 COMPANY_CUSTOMERS = Template(
     key="company_customers",
@@ -126,8 +160,8 @@ COMPANY_CUSTOMERS = Template(
         CUSTOMER_NUMBER,
         STATUS,
         make_column("name", pgettext_lazy("import column", "Name"), required=True, help=_("Full legal name with legal form, e.g. Müller GmbH."),
-           aliases=("firma", "firmenname", "company")),
-        make_column("short_name", pgettext_lazy("import column", "Short name")),
+           aliases=("firma", "firmenname", "firmierung", "unternehmen", "name der firma", "company", "company name")),
+        SHORT_NAME,
         *ADDRESS,
         *COMMUNICATION,
         *CUSTOMER_TAIL,
@@ -143,8 +177,8 @@ PRIVATE_CUSTOMERS = Template(
         CUSTOMER_NUMBER,
         STATUS,
         *PERSON,
-        make_column("last_name", pgettext_lazy("import column", "Last name"), required=True, aliases=("name", "nachname")),
-        make_column("short_name", pgettext_lazy("import column", "Short name")),
+        make_column("last_name", pgettext_lazy("import column", "Last name"), required=True, aliases=("name", *LAST_NAME_ALIASES)),
+        SHORT_NAME,
         *ADDRESS,
         *COMMUNICATION,
         *CUSTOMER_TAIL,
@@ -154,22 +188,27 @@ PRIVATE_CUSTOMERS = Template(
 
 CUSTOMER_REF = make_column(
     "customer", pgettext_lazy("import column", "Customer number"), INT, required=True,
-    help=_("Number of an existing customer."), aliases=("kdnr", "kundennr", "customer no"),
+    help=_("Number of an existing customer."), aliases=CUSTOMER_NUMBER.aliases,
 )
+
+LOCATION_ALIASES = ("einsatzort", "standort", "liegenschaft", "objektname")
+METER_NUMBER_ALIASES = ("zählernr", "zählernr.", "zähler-nr.", "zähler-nummer", "zähler", "meter no")
 
 CONTACTS = Template(
     key="contacts",
     title=_("Contacts"),
     columns=(
         CUSTOMER_REF,
-        make_column("location", pgettext_lazy("import column", "Location"), help=_("Optional: name of one of the customer's locations.")),
+        make_column("location", pgettext_lazy("import column", "Location"), help=_("Optional: name of one of the customer's locations."),
+           aliases=LOCATION_ALIASES),
         *PERSON,
-        make_column("last_name", pgettext_lazy("import column", "Last name"), required=True, aliases=("nachname",)),
-        make_column("role", pgettext_lazy("import column", "Role"), aliases=("funktion", "position")),
+        make_column("last_name", pgettext_lazy("import column", "Last name"), required=True, aliases=LAST_NAME_ALIASES),
+        make_column("role", pgettext_lazy("import column", "Role"), aliases=("funktion", "position", "rolle", "tätigkeit")),
         *COMMUNICATION,
-        make_column("priority", pgettext_lazy("import column", "Priority"), INT, help=_("1 = most important. Empty: 1.")),
-        make_column("birthday", pgettext_lazy("import column", "Birthday"), DATE, help=_("Only for contacts of private customers.")),
-        make_column("notes", pgettext_lazy("import column", "Notes")),
+        make_column("priority", pgettext_lazy("import column", "Priority"), INT, help=_("1 = most important. Empty: 1."), aliases=("prio", "rang")),
+        make_column("birthday", pgettext_lazy("import column", "Birthday"), DATE, help=_("Only for contacts of private customers."),
+           aliases=("geburtsdatum", "geb.", "geb.-datum", "geboren am", "date of birth")),
+        make_column("notes", pgettext_lazy("import column", "Notes"), aliases=NOTES_ALIASES),
     ),
 )
 
@@ -178,11 +217,13 @@ LOCATIONS = Template(
     title=_("Locations"),
     columns=(
         CUSTOMER_REF,
-        make_column("name", pgettext_lazy("import column", "Name"), required=True, help=_("Name of the location, e.g. Office building Hauptstraße.")),
+        make_column("name", pgettext_lazy("import column", "Name"), required=True, help=_("Name of the location, e.g. Office building Hauptstraße."),
+           aliases=("objekt", "bezeichnung", *LOCATION_ALIASES)),
         *ADDRESS,
-        make_column("access_notes", pgettext_lazy("import column", "Access notes"), help=_("Keys, codes, entrance, parking.")),
-        make_column("site_notes", pgettext_lazy("import column", "Site notes")),
-        make_column("bill_separately", pgettext_lazy("import column", "Bill separately"), BOOL),
+        make_column("access_notes", pgettext_lazy("import column", "Access notes"), help=_("Keys, codes, entrance, parking."),
+           aliases=("zugang", "zutritt", "schlüssel", "schlüsselinfo")),
+        make_column("site_notes", pgettext_lazy("import column", "Site notes"), aliases=("objektnotizen", "hinweise zum objekt", *NOTES_ALIASES)),
+        make_column("bill_separately", pgettext_lazy("import column", "Bill separately"), BOOL, aliases=("eigene rechnung", "getrennte rechnung")),
     ),
 )
 
@@ -191,12 +232,14 @@ METERS = Template(
     title=_("Meters"),
     columns=(
         CUSTOMER_REF,
-        make_column("location", pgettext_lazy("import column", "Location"), required=True, help=_("Name of one of the customer's locations.")),
-        make_column("kind", pgettext_lazy("import column", "Kind"), CHOICE, required=True, choices=METER_KINDS, aliases=("art", "zählerart")),
-        make_column("number", pgettext_lazy("import column", "Meter number"), required=True, aliases=("zählernr", "zählernr.", "meter no")),
-        make_column("unit", pgettext_lazy("import column", "Unit"), required=True, help=_("e.g. kWh, m³")),
-        make_column("comment", pgettext_lazy("import column", "Comment"), help=_("Flat or installation place.")),
-        make_column("installed_on", pgettext_lazy("import column", "Installed on"), DATE),
+        make_column("location", pgettext_lazy("import column", "Location"), required=True, help=_("Name of one of the customer's locations."),
+           aliases=LOCATION_ALIASES),
+        make_column("kind", pgettext_lazy("import column", "Kind"), CHOICE, required=True, choices=METER_KINDS, aliases=("art", "zählerart", "medium", "sparte")),
+        make_column("number", pgettext_lazy("import column", "Meter number"), required=True, aliases=METER_NUMBER_ALIASES),
+        make_column("unit", pgettext_lazy("import column", "Unit"), required=True, help=_("e.g. kWh, m³"), aliases=("maßeinheit", "einh.")),
+        make_column("comment", pgettext_lazy("import column", "Comment"), help=_("Flat or installation place."),
+           aliases=("einbauort", "bemerkung", "comment")),
+        make_column("installed_on", pgettext_lazy("import column", "Installed on"), DATE, aliases=("einbaudatum", "eingebaut", "einbau")),
     ),
 )
 
@@ -205,16 +248,16 @@ READINGS = Template(
     title=_("Meter readings"),
     columns=(
         make_column("meter", pgettext_lazy("import column", "Meter number"), required=True, help=_("Number of an existing meter."),
-           aliases=("zählernr", "zählernr.", "meter no")),
+           aliases=METER_NUMBER_ALIASES),
         make_column("customer", pgettext_lazy("import column", "Customer number"), INT,
-           help=_("Optional: only needed when several meters share the meter number.")),
+           help=_("Optional: only needed when several meters share the meter number."), aliases=CUSTOMER_NUMBER.aliases),
         make_column("read_at", pgettext_lazy("import column", "Reading time"), DATETIME, required=True,
-           help=_("Date, optionally with time: 31.12.2026 or 31.12.2026 14:30 or 2026-12-31."), aliases=("datum", "ablesedatum", "date")),
+           help=_("Date, optionally with time: 31.12.2026 or 31.12.2026 14:30 or 2026-12-31."), aliases=("datum", "ablesedatum", "ablesung", "ablesetag", "date")),
         make_column("value", pgettext_lazy("import column", "Value"), DECIMAL, required=True, help=_("Meter value; decimal comma or point."),
-           aliases=("stand", "zählerstand")),
+           aliases=("stand", "wert", "ablesewert", "messwert", "reading")),
         make_column("is_exchange", pgettext_lazy("import column", "Meter exchange"), BOOL,
-           help=_("yes when the meter was replaced; the value may then be lower than before.")),
-        make_column("comment", pgettext_lazy("import column", "Comment")),
+           help=_("yes when the meter was replaced; the value may then be lower than before."), aliases=("wechsel", "zählertausch", "tausch")),
+        make_column("comment", pgettext_lazy("import column", "Comment"), aliases=("bemerkung", "notiz", "comment")),
     ),
 )
 
@@ -235,14 +278,15 @@ COST_BEARERS = Template(
     key="cost_bearers",
     title=_("Cost bearers"),
     columns=(
-        make_column("name", pgettext_lazy("import column", "Name"), required=True, aliases=("kostenträger", "kasse")),
+        make_column("name", pgettext_lazy("import column", "Name"), required=True, aliases=("kostenträger", "kasse", "krankenkasse", "pflegekasse")),
         make_column("kind", pgettext_lazy("import column", "Kind"), CHOICE, required=True, choices=_cost_bearer_kinds(), aliases=("art",)),
-        make_column("ik", pgettext_lazy("import column", "IK"), help=_("Institutionskennzeichen: 9 digits."), aliases=("institutionskennzeichen",)),
+        make_column("ik", pgettext_lazy("import column", "IK"), help=_("Institutionskennzeichen: 9 digits."),
+           aliases=("institutionskennzeichen", "ik-nummer", "ik-nr.", "iknr")),
         *ADDRESS,
-        make_column("contact", pgettext_lazy("import column", "Contact person"), aliases=("ansprechpartner",)),
-        make_column("email", pgettext_lazy("import column", "E-mail"), EMAIL, aliases=("email", "mail")),
-        make_column("phone", pgettext_lazy("import column", "Phone"), aliases=("tel", "tel.", "telefonnummer")),
-        make_column("notes", pgettext_lazy("import column", "Notes")),
+        make_column("contact", pgettext_lazy("import column", "Contact person"), aliases=("ansprechpartnerin", "kontaktperson", "kontakt")),
+        make_column("email", pgettext_lazy("import column", "E-mail"), EMAIL, aliases=EMAIL_ALIASES),
+        make_column("phone", pgettext_lazy("import column", "Phone"), aliases=PHONE_ALIASES),
+        make_column("notes", pgettext_lazy("import column", "Notes"), aliases=NOTES_ALIASES),
     ),
 )
 
@@ -253,15 +297,15 @@ CUSTOMER_COST_BEARERS = Template(
         CUSTOMER_REF,
         make_column("cost_bearer", pgettext_lazy("import column", "Cost bearer"), required=True,
            help=_("IK or name of an existing cost bearer."), aliases=("kostenträger", "kasse")),
-        make_column("insurance_number", pgettext_lazy("import column", "Insurance number"), aliases=("versichertennummer", "versichertennr")),
-        make_column("share_percent", pgettext_lazy("import column", "Share (%)"), DECIMAL, help=_("Either a share or a monthly budget."), aliases=("anteil",)),
-        make_column("monthly_budget", pgettext_lazy("import column", "Monthly budget (€)"), DECIMAL, aliases=("budget",)),
+        make_column("insurance_number", pgettext_lazy("import column", "Insurance number"), aliases=("versichertennr", "versichertennr.", "versicherten-nr.", "kv-nummer")),
+        make_column("share_percent", pgettext_lazy("import column", "Share (%)"), DECIMAL, help=_("Either a share or a monthly budget."), aliases=("anteil", "anteil in %", "anteil %")),
+        make_column("monthly_budget", pgettext_lazy("import column", "Monthly budget (€)"), DECIMAL, aliases=("budget", "monatsbudget", "budget pro monat")),
         make_column("carry_over", pgettext_lazy("import column", "Carry-over"), CHOICE, choices=_carry_over_rules(),
-           help=_("Empty: until 30 June of the following year.")),
-        make_column("valid_from", pgettext_lazy("import column", "Valid from"), DATE, required=True, aliases=("ab",)),
-        make_column("valid_until", pgettext_lazy("import column", "Valid until"), DATE, aliases=("bis",)),
-        make_column("priority", pgettext_lazy("import column", "Priority"), INT, help=_("1 pays first. Empty: 1.")),
-        make_column("notes", pgettext_lazy("import column", "Notes")),
+           help=_("Empty: until 30 June of the following year."), aliases=("übertragung", "budgetübertrag", "restbudget")),
+        make_column("valid_from", pgettext_lazy("import column", "Valid from"), DATE, required=True, aliases=("ab", "beginn", "gültig von")),
+        make_column("valid_until", pgettext_lazy("import column", "Valid until"), DATE, aliases=("bis", "ende")),
+        make_column("priority", pgettext_lazy("import column", "Priority"), INT, help=_("1 pays first. Empty: 1."), aliases=("prio", "rang")),
+        make_column("notes", pgettext_lazy("import column", "Notes"), aliases=NOTES_ALIASES),
     ),
 )
 
@@ -281,7 +325,7 @@ def custom_columns(template: Template) -> tuple[Column, ...]:
     object_type = CUSTOM_FIELD_OBJECTS.get(template.key)
     if object_type is None:
         return ()
-    taken = header_lookup(template)  # the standard columns' names in every language
+    taken = header_lookup(template)  # the standard columns' names and synonyms in every language
     result = []
     for d in custom_fields.definitions(object_type):
         if not custom_fields.applies(d, template.customer_kind):

@@ -21,7 +21,7 @@ from fortycrm.imports.columns import get_template
 from fortycrm.imports.customer_importer import CustomerImporter
 from fortycrm.imports.import_log import log_finished, log_started, progress_report
 from fortycrm.imports.importer_base import Importer
-from fortycrm.imports.parsing import ConvertError, FileError, convert, count_rows, german_postcode, match_headers, open_table
+from fortycrm.imports.parsing import ConvertError, FileError, convert, count_rows, german_postcode, match_headers, number_style, open_table
 from fortycrm.imports.payer_importers import CostBearerImporter, CustomerCostBearerImporter
 from fortycrm.imports.results import INSERT, UPDATE, ImportResult, Problem, Row
 from fortycrm.imports.row_importers import ContactImporter, LocationImporter, MeterImporter, ReadingImporter
@@ -41,7 +41,7 @@ IMPORTERS: dict[str, type[Importer]] = {
 }
 
 
-def make_row(number: int, cells: list[Any], by_index: dict, importer: Importer, mode: str) -> Row | None:
+def make_row(number: int, cells: list[Any], by_index: dict, importer: Importer, mode: str, style: str | None = None) -> Row | None:
     raw: dict[str, Any] = {}
     for index, column in by_index.items():
         raw[column.key] = cells[index] if index < len(cells) else None
@@ -50,7 +50,7 @@ def make_row(number: int, cells: list[Any], by_index: dict, importer: Importer, 
     row = Row(number=number, raw=raw, values={})
     for column in by_index.values():
         try:
-            row.values[column.key] = convert(column, raw[column.key])
+            row.values[column.key] = convert(column, raw[column.key], style)
         except ConvertError as exc:
             row.values[column.key] = None
             row.failed_keys.add(column.key)
@@ -89,14 +89,12 @@ def import_file(
     try:
         table = open_table(file, file_name)
     except FileError as exc:
-        result.add(Problem(row=1, column="", value="", message=str(exc)))
+        result.add(Problem(row=exc.row, column="", value="", message=str(exc)))
         return result
     match = match_headers(tpl, table.headers)
-    for column, value, message in match.problems:
-        result.add(Problem(row=1, column=column, value=value, message=message))
-    for name in match.ignored:
-        result.add(Problem(row=1, column=name, value=name, level="warning",
-                           message=_("The column “%(name)s” is not part of the template “%(template)s” and is ignored.") % {"name": name, "template": tpl.title}))
+    for problem in match.problems:
+        result.add(problem)
+    style = number_style(table, match)
     keys = {c.key for c in match.by_index.values()}
     if mode == UPDATE and not tpl.is_customer:
         result.add(Problem(row=1, column="", value="", message=_("The mode “update existing” is only available for customers. Import these rows in the mode “insert new”.")))
@@ -105,11 +103,12 @@ def import_file(
     if result.error_count:
         return result
     labels = {column.key: str(table.headers[index]).strip() for index, column in match.by_index.items()}
-    importer = IMPORTERS[tpl.key](template=tpl, mode=mode, user=user, allow_duplicates=allow_duplicates, result=result, labels=labels, file_name=file_name)
+    importer = IMPORTERS[tpl.key](template=tpl, mode=mode, user=user, allow_duplicates=allow_duplicates, result=result, labels=labels, file_name=file_name,
+                                  letters=match.letters)
     with transaction.atomic():
         batch: list[Row] = []
         for number, cells in table.rows:
-            row = make_row(number, cells, match.by_index, importer, mode)
+            row = make_row(number, cells, match.by_index, importer, mode, style)
             if row is None:
                 continue
             batch.append(row)
@@ -123,7 +122,9 @@ def import_file(
             importer.process(batch)
             result.processed += len(batch)
         importer.finish()
-        if result.processed == 0:
+        if table.error:  # a row that cannot be read ends the file: nothing is written
+            result.add(Problem(row=table.error.row, column="", value="", message=str(table.error)))
+        elif result.processed == 0:
             result.add(Problem(row=2, column="", value="", message=_("The file has no data rows below the column names. Add one row per record.")))
         if result.error_count or dry_run:
             transaction.set_rollback(True)

@@ -1,7 +1,9 @@
 """Files the desk hands out: templates (CSV/XLSX) and the error file (R-IMP-1, R-IMP-3).
 
 Every cell that a spreadsheet would run as a formula (starting with = + - @ tab or CR) is
-neutralised with a leading apostrophe (R-IMP, issue item 7).
+neutralised with a leading apostrophe (R-IMP, issue item 7). The import takes exactly that
+apostrophe off again (``parsing.unprotect``), so export → import changes nothing; a value
+that itself starts with apostrophes before such a character gets one more, for the same reason.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(value: Any) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return "'" + text if text.lstrip("'").startswith(FORMULA_PREFIXES) else text
 
 
 def _csv_bytes(rows: Iterable[Iterable[Any]]) -> bytes:
@@ -145,7 +147,8 @@ def template_xlsx(template: Template) -> bytes:
 def errors_csv(problems: Iterable[dict[str, Any]]) -> bytes:
     rows: list[list[Any]] = [[_("Row"), _("Column"), _("Value"), _("Problem"), _("Kind")]]
     for p in problems:
-        rows.append([p.get("row"), p.get("column"), p.get("value"), p.get("message"), _("error") if p.get("level") == "error" else _("warning")])
+        column = p.get("where") or p.get("column")
+        rows.append([p.get("row"), column, p.get("value"), p.get("message"), _("error") if p.get("level") == "error" else _("warning")])
     return _csv_bytes(rows)
 
 

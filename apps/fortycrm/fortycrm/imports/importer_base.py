@@ -24,13 +24,15 @@ class Importer:
 
     field_columns: dict[str, str] = {}
 
-    def __init__(self, *, template: Template, mode: str, user, allow_duplicates: bool, result: ImportResult, labels: dict[str, str], file_name: str):
+    def __init__(self, *, template: Template, mode: str, user, allow_duplicates: bool, result: ImportResult, labels: dict[str, str], file_name: str,
+                 letters: dict[str, str] | None = None):
         self.template = template
         self.mode = mode
         self.user = user
         self.allow_duplicates = allow_duplicates
         self.result = result
         self.labels = labels
+        self.letters = letters or {}  # column key → the file's column letter
         self.keys = {c.key for c in template.columns}
         self.reason = _("Import of %(file)s") % {"file": file_name} if file_name else _("Import")
         self._customers: dict[int, Customer | ValidationError] = {}
@@ -46,7 +48,8 @@ class Importer:
         if level == "error":
             row.failed = True
         self.result.add(
-            Problem(row=row.number, column=self.column_label(key), value=display(row.raw.get(key)) if key else "", message=str(message), level=level, code=code)
+            Problem(row=row.number, column=self.column_label(key), value=display(row.raw.get(key)) if key else "", message=str(message), level=level, code=code,
+                    letter=self.letters.get(key, "") if key else "")
         )
 
     def duplicate(self, row: Row, key: str, message: str) -> None:

@@ -19,12 +19,33 @@ class Problem:
     message: str
     level: str = "error"
     code: str = ""
+    letter: str = ""  # the file's column letter (issue 16: "Spalte F (PLZ)")
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "where": self.where}
+
+    @property
+    def where(self) -> str:
+        """The column as messages name it: "Spalte F (PLZ)"; just the header without a letter."""
+        return column_text(self.letter, self.column)
 
     def __str__(self) -> str:
-        return f"row {self.row}, column {self.column or '-'}: {self.message}"
+        from django.utils.translation import gettext as _
+
+        text = _("row %(row)s") % {"row": self.row}
+        if self.column:
+            text += ", " + self.where
+        if self.value:
+            text += f" „{self.value}“"
+        return f"{text}: {self.message}"
+
+
+def column_text(letter: str, header: str) -> str:
+    from django.utils.translation import gettext as _
+
+    if letter and header:
+        return _("column %(letter)s (%(header)s)") % {"letter": letter, "header": header}
+    return header
 
 
 @dataclass
