@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-from fortycrm.models.payers import SETTING_NAMES, CarryOver, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead
+from fortycrm.models.payers import SETTING_NAMES, CarryOver, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead, ServicePrice
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -216,12 +216,41 @@ def budget_compute(
     )
 
 
-def budget_usages(link: CustomerCostBearer) -> list[tuple[dt.date, Decimal]]:
-    """What was charged to this assignment: (day, amount), for the budget's "used".
+def line_charge(*, quantity: Decimal, unit_price: Decimal, vat_rate: Decimal, small_business: bool) -> Decimal:
+    """What a line charged to a cost bearer takes from its budget: the line's gross amount
+    (net rounded per line, plus its VAT; no VAT for a small business under § 19 UStG)."""
+    from fortycrm.services.billing import cents, line_amount
 
-    Billing does not charge cost bearers yet (no invoice line names an assignment), so
-    nothing is used; once it does, its lines are read here and only here."""
-    return []
+    net = line_amount(quantity, unit_price)
+    rate = Decimal("0") if small_business else Decimal(vat_rate)
+    return cents(net + net * rate / Decimal("100"))
+
+
+def budget_usages_many(link_ids: Iterable[int]) -> dict[int, list[tuple[dt.date, Decimal]]]:
+    """``budget_usages`` for many assignments in one query: {link id: [(day, amount), …]}."""
+    from fortycrm.models import InvoiceLine
+
+    answer: dict[int, list] = {pk: [] for pk in link_ids}
+    if not answer:
+        return answer
+    rows = (
+        InvoiceLine.objects.filter(charged_to_id__in=list(answer))
+        .values_list("charged_to_id", "period_start", "invoice__date", "quantity", "unit_price", "vat_rate", "invoice__small_business")
+        .order_by("period_start", "id")
+    )
+    for link_id, start, invoice_date, quantity, unit_price, vat_rate, small_business in rows:
+        answer[link_id].append(
+            (start or invoice_date, line_charge(quantity=quantity, unit_price=unit_price, vat_rate=vat_rate, small_business=small_business))
+        )
+    return answer
+
+
+def budget_usages(link: CustomerCostBearer) -> list[tuple[dt.date, Decimal]]:
+    """What was charged to this assignment: (day of the service, gross amount) of every invoice
+    line charged to it (drafts and issued invoices; a cancellation's negative lines give it back)."""
+    if link.pk is None:
+        return []
+    return budget_usages_many([link.pk])[link.pk]
 
 
 def cost_bearer_budget(link: CustomerCostBearer, *, on: dt.date, usages: list[tuple[dt.date, Decimal]] | None = None) -> Budget:
@@ -236,3 +265,48 @@ def cost_bearer_budget(link: CustomerCostBearer, *, on: dt.date, usages: list[tu
         usages=budget_usages(link) if usages is None else usages,
         on=on,
     )
+
+
+# --- prices ---------------------------------------------------------------------------------
+def service_kind_key(kind: str) -> str:
+    return " ".join((kind or "").split()).casefold()
+
+
+@dataclass(frozen=True)
+class PriceList:
+    """The price list entries (site defaults and customers' own) the billing run looks up."""
+
+    entries: dict[tuple[int | None, str], ServicePrice]
+
+    def entry_for(self, customer_id: int, service_kind: str) -> ServicePrice | None:
+        """The customer's own entry for the service kind, else the site default's, else None."""
+        key = service_kind_key(service_kind)
+        if not key:
+            return None
+        return self.entries.get((customer_id, key)) or self.entries.get((None, key))
+
+
+def price_list(customer_ids: Iterable[int] | None = None) -> PriceList:
+    """The defaults plus the entries of ``customer_ids`` (all customers when None): one query."""
+    from django.db.models import Q
+
+    qs = ServicePrice.objects.all()
+    if customer_ids is not None:
+        qs = qs.filter(Q(customer__isnull=True) | Q(customer_id__in=list(customer_ids)))
+    return PriceList({(p.customer_id, service_kind_key(p.service_kind)): p for p in qs.order_by("id")})
+
+
+def active_cost_bearer_links(first: dt.date, last: dt.date) -> dict[int, list[CustomerCostBearer]]:
+    """The assignments valid on some day of [first, last], by customer id, each list by priority: one query."""
+    from django.db.models import Q
+
+    answer: dict[int, list[CustomerCostBearer]] = {}
+    qs = (
+        CustomerCostBearer.objects.filter(valid_from__lte=last)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first))
+        .select_related("cost_bearer")
+        .order_by("customer_id", "priority", "valid_from", "id")
+    )
+    for link in qs:
+        answer.setdefault(link.customer_id, []).append(link)
+    return answer

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -19,7 +21,7 @@ from fortycrm.admin.base import ProtectedDeleteMixin, ServiceSavedInline, histor
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.models import CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead
 from fortycrm.models.payers import SETTING_NAMES, Delivery
-from fortycrm.payer_selectors import SOURCE_LABELS, cost_bearer_budget, customer_effective_settings
+from fortycrm.payer_selectors import SOURCE_LABELS, budget_usages_many, cost_bearer_budget, customer_effective_settings
 from fortycrm.services import payers as services
 
 
@@ -101,11 +103,24 @@ class AssignmentForm(ServiceCheckedForm):
             services.assignment_check(instance)
 
 
+class AssignmentFormSet(BaseInlineFormSet):
+    """Refuses to delete an assignment that invoice lines are charged to (a form error, not a 500)."""
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            if form.instance.pk:
+                problem = services.assignment_delete_problem(form.instance)
+                if problem:
+                    raise ValidationError(problem)
+
+
 class CustomerCostBearerInline(ServiceSavedInline, StackedInline):
     """Section "Kostenträger": the customer's cost bearers with today's budget."""
 
     model = CustomerCostBearer
     form = AssignmentForm
+    formset = AssignmentFormSet
     extra = 0
     tab = True
     verbose_name = _("cost bearer")
@@ -142,7 +157,11 @@ class CustomerCostBearerInline(ServiceSavedInline, StackedInline):
     def budget_today(self, obj):
         if obj is None or obj.pk is None or obj.monthly_budget is None:
             return "—"
-        budget = cost_bearer_budget(obj, on=timezone.localdate())
+        # the usages of all the customer's assignments in one query (the record's query count stays flat)
+        cache = self.__dict__.setdefault("_usages", {})
+        if obj.customer_id not in cache:
+            cache[obj.customer_id] = budget_usages_many(CustomerCostBearer.objects.filter(customer_id=obj.customer_id).values_list("pk", flat=True))
+        budget = cost_bearer_budget(obj, on=timezone.localdate(), usages=cache[obj.customer_id].get(obj.pk, []))
         expiring = format_html_join(
             ", ", "{} " + str(_("until")) + " {}", ((money(a), formats.date_format(d, "SHORT_DATE_FORMAT")) for a, d in budget.expiring)
         )

@@ -27,6 +27,13 @@ class Location(TimeStamped):
     bill_separately = models.BooleanField(
         _("bill separately"), default=False, help_text=_("Orders and monthly invoices of this location are billed on their own.")
     )
+    billing_name = models.CharField(
+        _("invoice recipient"), max_length=200, blank=True,
+        help_text=_("Invoice address of a location that bills separately; empty: the customer's address."),
+    )
+    billing_street = models.CharField(_("invoice street"), max_length=200, blank=True)
+    billing_postcode = models.CharField(_("invoice postcode"), max_length=10, blank=True)
+    billing_city = models.CharField(_("invoice city"), max_length=100, blank=True)
     custom_field_data = models.JSONField(default=dict, blank=True, editable=False)
     history = HistoricalRecords()
 

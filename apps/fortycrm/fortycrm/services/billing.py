@@ -306,12 +306,13 @@ def invoice_cancel(*, invoice: Invoice) -> Invoice:
     copy = Invoice.objects.create(
         customer=original.customer, location=original.location, date=timezone.localdate(), cancels=original,
         period_start=original.period_start, period_end=original.period_end, small_business=original.small_business,
+        cost_bearer=original.cost_bearer, insurance_number=original.insurance_number,
     )
     InvoiceLine.objects.bulk_create(
         InvoiceLine(
             invoice=copy, description=(_("Cancellation: %(text)s") % {"text": line.description})[:300],
-            quantity=-line.quantity, unit_price=line.unit_price, vat_rate=line.vat_rate,
-            period_end=line.period_end,
+            quantity=-line.quantity, unit_price=line.unit_price, vat_rate=line.vat_rate, vat_exemption=line.vat_exemption,
+            period_start=line.period_start, period_end=line.period_end, charged_to_id=line.charged_to_id,
         )
         for line in original.lines.all()
     )

@@ -134,8 +134,21 @@ def assignment_save(*, link: CustomerCostBearer) -> CustomerCostBearer:
     return _save(link)
 
 
+def assignment_delete_problem(link: CustomerCostBearer) -> str | None:
+    """An assignment that invoice lines are charged to is kept (its budget's "used" reads them)."""
+    count = link.invoice_lines.values("invoice_id").distinct().count() if link.pk else 0
+    if not count:
+        return None
+    return _(
+        "The assignment of “%(bearer)s” cannot be deleted: %(count)d invoice(s) charge it. End it with “valid until” instead."
+    ) % {"bearer": link.cost_bearer.name, "count": count}
+
+
 @transaction.atomic
 def assignment_delete(*, link: CustomerCostBearer) -> None:
+    problem = assignment_delete_problem(link)
+    if problem:
+        raise ValidationError(problem, code="protected")
     link.delete()
 
 
