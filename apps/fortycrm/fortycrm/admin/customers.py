@@ -20,7 +20,7 @@ from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin, 
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
 from fortycrm.admin.forms import add_service_errors
 from fortycrm.admin.locations import CustomerLocationInline
-from fortycrm.admin.payers import CustomerCostBearerInline, CustomerSettingsInline
+from fortycrm.admin.payers import CustomerCostBearerInline, CustomerServicePriceInline, CustomerSettingsInline
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
 from fortycrm.selectors import account_manager_candidates, customer_list_queryset
 from fortycrm.services import billing as billing_services
@@ -133,7 +133,7 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
     custom_field_object_type = "customer"
     custom_fields_section_index = 2
     custom_fields_section_classes = ("tab",)
-    inlines = [ContactInline, CustomerLocationInline, CustomerCostBearerInline, CustomerSettingsInline]
+    inlines = [ContactInline, CustomerLocationInline, CustomerCostBearerInline, CustomerSettingsInline, CustomerServicePriceInline]
     list_display = ["logo_thumb", "number_display", "name_display", "status_badge", "tag_links", "account_manager_display", "city"]
     list_display_links = ["name_display"]
     list_filter = [("status", StatusFilter), "tags", ("account_manager", AccountManagerFilter), "kind"]

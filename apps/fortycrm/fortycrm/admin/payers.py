@@ -19,7 +19,7 @@ from unfold.decorators import display
 
 from fortycrm.admin.base import ProtectedDeleteMixin, ServiceSavedInline, history_table
 from fortycrm.admin.forms import ServiceCheckedForm
-from fortycrm.models import CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead
+from fortycrm.models import CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead, ServicePrice
 from fortycrm.models.payers import SETTING_NAMES, Delivery
 from fortycrm.payer_selectors import SOURCE_LABELS, budget_usages_many, cost_bearer_budget, customer_effective_settings
 from fortycrm.services import payers as services
@@ -92,7 +92,69 @@ class CustomerDefaultsAdmin(ModelAdmin):
         services.customer_defaults_save(defaults=obj)
 
 
+class ServicePriceForm(ServiceCheckedForm):
+    class Meta:
+        model = ServicePrice
+        fields = ["customer", "service_kind", "unit", "price"]
+
+    def service_check(self, instance):
+        services.service_price_check(price=instance)
+
+
+@admin.register(ServicePrice)
+class ServicePriceAdmin(ModelAdmin):
+    """Einstellungen → Preisliste: prices per service kind (hourly or flat rate); without customer the default."""
+
+    form = ServicePriceForm
+    list_display = ["service_kind", "unit", "price_display", "customer_display"]
+    list_filter = [("customer", admin.EmptyFieldListFilter), "unit"]
+    search_fields = ["service_kind", "customer__name", "customer__last_name"]
+    autocomplete_fields = ["customer"]
+    list_select_related = ["customer"]
+
+    @display(description=_("price (€, net)"), ordering="price")
+    def price_display(self, obj):
+        return money(obj.price)
+
+    @display(description=_("customer"), ordering="customer")
+    def customer_display(self, obj):
+        return obj.customer if obj.customer_id else _("default (all customers)")
+
+    def save_model(self, request, obj, form, change):
+        services.service_price_save(price=obj)
+
+    def delete_model(self, request, obj):
+        services.service_price_delete(price=obj)
+
+
 # --- sections on the customer record -------------------------------------------------------
+class CustomerServicePriceForm(ServicePriceForm):
+    class Meta(ServicePriceForm.Meta):
+        fields = ["service_kind", "unit", "price"]
+
+    def service_check(self, instance):
+        if instance.customer_id:
+            services.service_price_check(price=instance)
+
+
+class CustomerServicePriceInline(ServiceSavedInline, StackedInline):
+    """Section "Preise": the customer's own prices per service kind (override the price list's defaults)."""
+
+    model = ServicePrice
+    form = CustomerServicePriceForm
+    extra = 0
+    tab = True
+    verbose_name = _("own price")
+    verbose_name_plural = _("Prices")
+    fields = [("service_kind", "unit", "price")]
+
+    def save_row(self, obj):
+        services.service_price_save(price=obj)
+
+    def delete_row(self, obj):
+        services.service_price_delete(price=obj)
+
+
 class AssignmentForm(ServiceCheckedForm):
     class Meta:
         model = CustomerCostBearer

@@ -48,9 +48,7 @@ class Order(TimeStamped):
         _("hours per occurrence"), max_digits=7, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(Decimal("0.01"))], help_text=_("Billed with the hourly rate of the service kind."),
     )
-    vat_rate = models.DecimalField(
-        _("VAT rate (%)"), max_digits=4, decimal_places=1, default=Decimal("19"), choices=[(r, f"{r} %") for r in (Decimal("19.0"), Decimal("7.0"), Decimal("0.0"))]
-    )
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=4, decimal_places=1, default=Decimal("19"), help_text=_("19, 7 or 0."))
     vat_exemption = models.CharField(
         _("VAT exemption reason"), max_length=200, blank=True,
         help_text=_("Required for 0 %, e.g. “§ 4 Nr. 16 UStG” for care and household help; printed on the invoice."),

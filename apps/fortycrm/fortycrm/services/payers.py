@@ -17,7 +17,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from fortycrm.models import Customer
-from fortycrm.models.payers import SETTING_NAMES, CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings
+from fortycrm.models.payers import SETTING_NAMES, CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, ServicePrice
 
 HUNDRED = Decimal("100")
 
@@ -207,3 +207,33 @@ def customer_settings_save(*, customer: Customer, values: dict[str, Any]) -> Cus
     if own.pk is None and not own.overrides():
         return own  # all "as default": no row needed
     return _save(own)
+
+
+# --- price list ------------------------------------------------------------------------------
+def service_price_check(*, price: ServicePrice) -> None:
+    """Every rule of a price list entry, without saving; one entry per service kind for the
+    defaults and one per customer (case and spaces do not count)."""
+    from fortycrm.payer_selectors import service_kind_key
+
+    price.full_clean()
+    key = service_kind_key(price.service_kind)
+    same = ServicePrice.objects.filter(customer_id=price.customer_id).exclude(pk=price.pk).values_list("service_kind", flat=True)
+    if any(service_kind_key(kind) == key for kind in same):
+        raise ValidationError(
+            {"service_kind": _("The price list %(whose)s already has a price for “%(kind)s”; change that entry instead.")
+             % {"whose": _("of this customer") if price.customer_id else _("of the defaults"), "kind": price.service_kind}}
+        )
+
+
+@transaction.atomic
+def service_price_save(*, price: ServicePrice) -> ServicePrice:
+    """Save a price list entry (see ``service_price_check``)."""
+    if price.customer_id:
+        list(Customer.objects.select_for_update().filter(pk=price.customer_id).values_list("pk", flat=True))
+    service_price_check(price=price)
+    return _save(price)
+
+
+@transaction.atomic
+def service_price_delete(*, price: ServicePrice) -> None:
+    price.delete()
