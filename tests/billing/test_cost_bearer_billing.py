@@ -103,6 +103,6 @@ def test_assignment_charged_by_invoices_cannot_be_deleted():
     link = assign(customer, bearer(), valid_from=dt.date(2026, 1, 1), share="50")
     make_order(customer, "Betreuung", price="80.00")
     run()
-    with pytest.raises(ValidationError, match="cannot be deleted"):
+    with pytest.raises(ValidationError, match="gelöscht"):
         assignment_delete(link=link)
     assert InvoiceLine.objects.filter(charged_to=link).count() == 1

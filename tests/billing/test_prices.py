@@ -44,7 +44,7 @@ def test_service_kind_prices_the_order_customer_entry_before_default_else_order_
         "Garten": (Decimal("3.00"), Decimal("25.00")),
         "Sonder": (Decimal("1.00"), Decimal("60.00")),
     }
-    assert "2,5 h" in InvoiceLine.objects.get(description__startswith="Fenster").description
+    assert "2,5 Std." in InvoiceLine.objects.get(description__startswith="Fenster").description
 
 
 def test_hourly_price_without_hours_is_refused_and_nothing_created():
@@ -53,7 +53,7 @@ def test_hourly_price_without_hours_is_refused_and_nothing_created():
     make_order(customer, "Büro", service_kind="Unterhaltsreinigung")
     with pytest.raises(ValidationError) as exc:
         billing_run("2026-03", today=TODAY)
-    assert "Büro" in str(exc.value) and "Unterhaltsreinigung" in str(exc.value) and "hours" in str(exc.value)
+    assert "Büro" in str(exc.value) and "Unterhaltsreinigung" in str(exc.value) and "Stunden" in str(exc.value)
     assert not InvoiceLine.objects.exists()
 
 

@@ -59,6 +59,7 @@ class OrderForm(ConvertsProspectForm):
         super().__init__(*args, **kwargs)
         self.fields["vat_rate"] = forms.TypedChoiceField(
             label=Order._meta.get_field("vat_rate").verbose_name, choices=vat_rate_choices(), coerce=Decimal, initial=Decimal("19"),
+            required=False, empty_value=Decimal("19"),
         )
         if self.initial.get("vat_rate") is not None:  # 19.0 from the database shows as the choice "19"
             self.initial["vat_rate"] = Decimal(self.initial["vat_rate"]).normalize()

@@ -370,7 +370,7 @@ class LocationSerializer(ServiceModelSerializer):
         model = Location
         fields = [
             "id", "customer", "name", "street", "postcode", "city", "country", "access_notes", "site_notes",
-            "bill_separately", "custom_fields", "created_at", "updated_at",
+            "bill_separately", "billing_name", "billing_street", "billing_postcode", "billing_city", "custom_fields", "created_at", "updated_at",
         ]
 
     def save_with(self, instance):

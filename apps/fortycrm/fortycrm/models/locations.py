@@ -45,6 +45,18 @@ class Location(TimeStamped):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        for name in ("billing_name", "billing_street", "billing_postcode", "billing_city"):
+            setattr(self, name, (getattr(self, name) or "").strip())
+        if self.billing_street or self.billing_postcode or self.billing_city:
+            missing = [n for n in ("billing_street", "billing_postcode", "billing_city") if not getattr(self, n)]
+            if missing:
+                raise ValidationError({missing[0]: _("An invoice address needs street, postcode and city; complete it or empty all three.")})
+
+    @property
+    def has_billing_address(self) -> bool:
+        return bool(self.billing_street and self.billing_city)
+
 
 class Supplier(TimeStamped):
     """Lieferant / Dienstleister, e.g. for Haustechnik (R-LOC-3)."""
