@@ -86,3 +86,20 @@ def test_price_list_api():
                                     "service_kind": "Betreuung", "hours": "2", "vat_rate": "0", "vat_exemption": "§ 4 Nr. 16 UStG"}, format="json")
     assert r.status_code == 201, r.json()
     assert r.json()["vat_rate"] == "0.0" and r.json()["hours"] == "2.00"
+
+
+def test_price_list_in_the_desk(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("chefin", "c@example.com", "pw-chefin-12345"))
+    customer = factories.company("Desk GmbH")
+    price("Unterhaltsreinigung", "30.00")
+    price("Glasreinigung", "40.00")
+    price("Glasreinigung", "35.50", customer=customer)
+    page = client.get(f"/desk/fortycrm/customer/{customer.pk}/change/").content.decode()
+    assert "fortycrm-price-list" in page and "35,50" in page and "eigener Preis" in page and "30,00" in page
+    assert "40,00" not in page  # the default is overridden by the customer's own price
+    assert client.get("/desk/fortycrm/serviceprice/").status_code == 200
+    assert client.get(f"/desk/fortycrm/serviceprice/add/?customer={customer.pk}").status_code == 200
+    r = client.post("/desk/fortycrm/serviceprice/add/", {"service_kind": "glasreinigung", "unit": "flat", "price": "1"})
+    assert r.status_code == 200 and "hat schon einen Preis" in r.content.decode()
+    r = client.post("/desk/fortycrm/serviceprice/add/", {"service_kind": "Winterdienst", "unit": "flat", "price": "55"})
+    assert r.status_code == 302 and ServicePrice.objects.filter(service_kind="Winterdienst", customer=None).exists()

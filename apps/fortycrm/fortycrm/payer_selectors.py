@@ -310,3 +310,76 @@ def active_cost_bearer_links(first: dt.date, last: dt.date) -> dict[int, list[Cu
     for link in qs:
         answer.setdefault(link.customer_id, []).append(link)
     return answer
+
+
+# --- history on the customer record ---------------------------------------------------------
+def _shown(record, name: str, value) -> str:
+    from django.utils import formats
+
+    from fortycrm.selectors import _display
+
+    if isinstance(value, Decimal):
+        return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
+    if isinstance(value, dt.date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    return _display(record, name, value)
+
+
+def _related_rows(records: list, title) -> list[dict]:
+    """History rows of related records (of several objects): "title: field" old → new.
+
+    ``records`` are historical records of one model, ``title(record)`` names the object
+    (e.g. "Cost bearer AOK"). Saves that changed nothing give no row.
+    """
+    skip = {"id", "customer", "created_at", "updated_at"}
+    by_object: dict[int, list] = {}
+    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
+        by_object.setdefault(record.id, []).append(record)
+    rows = []
+    for versions in by_object.values():
+        for older, newer in zip([None, *versions[:-1]], versions):
+            who = str(newer.history_user) if newer.history_user_id else (newer.history_change_reason or _("system / API"))
+            name = title(newer)
+            if newer.history_type == "+":
+                what = [(name, str(_("added")))]
+            elif newer.history_type == "-":
+                what = [(name, str(_("removed")))]
+            elif older is None:
+                what = [(name, str(_("changed")))]
+            else:
+                what = []
+                for change in newer.diff_against(older, foreign_keys_are_objs=False).changes:
+                    if change.field in skip:
+                        continue
+                    field = newer.instance._meta.get_field(change.field)
+                    label = f"{name}: {getattr(field, 'verbose_name', change.field)}"
+                    what.append((label, f"{_shown(older, change.field, change.old)} → {_shown(newer, change.field, change.new)}"))
+                if not what:
+                    continue
+            rows.append({"when": newer.history_date, "who": who, "what": what})
+    return rows
+
+
+def customer_history(customer, *, limit: int = 15) -> list[dict]:
+    """The customer's history tab: its own changes plus those of its cost-bearer assignments,
+    its own settings and its own prices, newest first (a fixed number of queries)."""
+    from fortycrm.selectors import history_of
+
+    window = limit * 10  # versions read per related model (a diff needs the version before)
+    links = list(
+        CustomerCostBearer.history.filter(customer_id=customer.pk).select_related("history_user", "cost_bearer").order_by("-history_date")[:window]
+    )
+    own = list(CustomerSettings.history.filter(customer_id=customer.pk).select_related("history_user").order_by("-history_date")[:window])
+    prices = list(ServicePrice.history.filter(customer_id=customer.pk).select_related("history_user").order_by("-history_date")[:window])
+    bearer_word, settings_word, price_word = _("Cost bearer"), _("Settings"), _("Price")
+
+    def bearer_title(record) -> str:
+        bearer = record.cost_bearer if record.cost_bearer_id else None
+        return f"{bearer_word} {bearer.name if bearer else '#' + str(record.cost_bearer_id)}"
+
+    rows = history_of(customer, limit=limit)
+    rows += _related_rows(links, bearer_title)
+    rows += _related_rows(own, lambda record: str(settings_word))
+    rows += _related_rows(prices, lambda record: f"{price_word} {record.service_kind}")
+    rows.sort(key=lambda row: row["when"], reverse=True)
+    return rows[:limit]

@@ -20,7 +20,7 @@ from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin, 
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
 from fortycrm.admin.forms import add_service_errors
 from fortycrm.admin.locations import CustomerLocationInline
-from fortycrm.admin.payers import CustomerCostBearerInline, CustomerServicePriceInline, CustomerSettingsInline
+from fortycrm.admin.payers import CustomerCostBearerInline, CustomerSettingsInline, customer_history_table
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
 from fortycrm.selectors import account_manager_candidates, customer_list_queryset
 from fortycrm.services import billing as billing_services
@@ -133,7 +133,7 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
     custom_field_object_type = "customer"
     custom_fields_section_index = 2
     custom_fields_section_classes = ("tab",)
-    inlines = [ContactInline, CustomerLocationInline, CustomerCostBearerInline, CustomerSettingsInline, CustomerServicePriceInline]
+    inlines = [ContactInline, CustomerLocationInline, CustomerCostBearerInline, CustomerSettingsInline]
     list_display = ["logo_thumb", "number_display", "name_display", "status_badge", "tag_links", "account_manager_display", "city"]
     list_display_links = ["name_display"]
     list_filter = [("status", StatusFilter), "tags", ("account_manager", AccountManagerFilter), "kind"]
@@ -211,6 +211,11 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
         if obj is None:
             fieldsets = [fs for fs in fieldsets if "history_section" not in fs[1]["fields"]]
         return fieldsets
+
+    @display(description=_("Recent changes"))
+    def history_section(self, obj):
+        # with the changes of the customer's cost bearers, settings and prices (R-PAY)
+        return customer_history_table(obj) if obj and obj.pk else "—"
 
     # --- list columns -------------------------------------------------------------
     @display(description="")

@@ -17,11 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import display
 
-from fortycrm.admin.base import ProtectedDeleteMixin, ServiceSavedInline, history_table
+from fortycrm.admin.base import ProtectedDeleteMixin, SafePrefillMixin, ServiceSavedInline, history_table
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.models import CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead, ServicePrice
 from fortycrm.models.payers import SETTING_NAMES, Delivery
-from fortycrm.payer_selectors import SOURCE_LABELS, budget_usages_many, cost_bearer_budget, customer_effective_settings
+from fortycrm.payer_selectors import SOURCE_LABELS, budget_usages_many, cost_bearer_budget, customer_effective_settings, price_list
 from fortycrm.services import payers as services
 
 
@@ -102,7 +102,7 @@ class ServicePriceForm(ServiceCheckedForm):
 
 
 @admin.register(ServicePrice)
-class ServicePriceAdmin(ModelAdmin):
+class ServicePriceAdmin(SafePrefillMixin, ModelAdmin):
     """Einstellungen → Preisliste: prices per service kind (hourly or flat rate); without customer the default."""
 
     form = ServicePriceForm
@@ -128,33 +128,6 @@ class ServicePriceAdmin(ModelAdmin):
 
 
 # --- sections on the customer record -------------------------------------------------------
-class CustomerServicePriceForm(ServicePriceForm):
-    class Meta(ServicePriceForm.Meta):
-        fields = ["service_kind", "unit", "price"]
-
-    def service_check(self, instance):
-        if instance.customer_id:
-            services.service_price_check(price=instance)
-
-
-class CustomerServicePriceInline(ServiceSavedInline, StackedInline):
-    """Section "Preise": the customer's own prices per service kind (override the price list's defaults)."""
-
-    model = ServicePrice
-    form = CustomerServicePriceForm
-    extra = 0
-    tab = True
-    verbose_name = _("own price")
-    verbose_name_plural = _("Prices")
-    fields = [("service_kind", "unit", "price")]
-
-    def save_row(self, obj):
-        services.service_price_save(price=obj)
-
-    def delete_row(self, obj):
-        services.service_price_delete(price=obj)
-
-
 class AssignmentForm(ServiceCheckedForm):
     class Meta:
         model = CustomerCostBearer
@@ -266,9 +239,9 @@ class CustomerSettingsInline(ServiceSavedInline, StackedInline):
     verbose_name_plural = _("Settings")
     fields = [
         "effective_settings", ("payment_days", "discount_percent", "discount_days"), ("letterhead", "delivery"),
-        "invoice_email", ("hourly_rate", "calendar_color"),
+        "invoice_email", ("hourly_rate", "calendar_color"), "price_list_section",
     ]
-    readonly_fields = ["effective_settings"]
+    readonly_fields = ["effective_settings", "price_list_section"]
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -307,3 +280,35 @@ class CustomerSettingsInline(ServiceSavedInline, StackedInline):
                 "", '<tr data-setting="{3}"><td style="padding:2px 8px">{0}</td><td style="padding:2px 8px"><b>{1}</b></td><td style="padding:2px 8px;color:#6b7280">{2}</td></tr>', rows
             ),
         )
+
+    @display(description=_("Price list"))
+    def price_list_section(self, obj):
+        """The prices per service kind that apply to this customer (own entry, else the default), with links to edit them."""
+        customer_id = obj.customer_id if obj is not None else None
+        if not customer_id:
+            return "—"
+        prices = price_list([customer_id])
+        own = {kind for cid, kind in prices.entries if cid == customer_id}
+        rows = [
+            (entry.service_kind, entry.get_unit_display(), money(entry.price),
+             _("own price") if entry.customer_id else _("default (all customers)"))
+            for (cid, kind), entry in sorted(prices.entries.items(), key=lambda item: item[0][1])
+            if cid == customer_id or kind not in own
+        ]
+        changelist = reverse("admin:fortycrm_serviceprice_changelist")
+        return format_html(
+            '<table class="fortycrm-price-list"><tbody>{}</tbody></table><p><a class="text-primary-600 underline" href="{}?customer__id__exact={}">{}</a>'
+            ' · <a class="text-primary-600 underline" href="{}?customer={}">{}</a></p>',
+            format_html_join("", '<tr><td style="padding:2px 8px">{}</td><td style="padding:2px 8px">{}</td><td style="padding:2px 8px"><b>{} €</b></td>'
+                             '<td style="padding:2px 8px;color:#6b7280">{}</td></tr>', rows) if rows else _("No prices per service kind yet."),
+            changelist, customer_id, _("Own prices"), reverse("admin:fortycrm_serviceprice_add"), customer_id, _("Add own price"),
+        )
+
+
+def customer_history_table(customer, limit: int = 15):
+    """The customer's history tab with the changes of its cost bearers, settings and prices."""
+    from django.template.loader import render_to_string
+
+    from fortycrm.payer_selectors import customer_history
+
+    return render_to_string("fortycrm/admin/includes/history_table.html", {"rows": customer_history(customer, limit=limit)})

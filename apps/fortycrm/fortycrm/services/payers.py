@@ -22,7 +22,7 @@ from fortycrm.models.payers import SETTING_NAMES, CostBearer, CustomerCostBearer
 HUNDRED = Decimal("100")
 
 
-def _unchanged(instance: Model) -> bool:
+def instance_unchanged(instance: Model) -> bool:
     """True when ``instance`` is stored and none of its concrete fields differ from the database."""
     if instance.pk is None:
         return False
@@ -38,6 +38,9 @@ def _unchanged(instance: Model) -> bool:
         if value != old:
             return False
     return True
+
+
+_unchanged = instance_unchanged
 
 
 def _save(instance: Model) -> Model:
