@@ -106,3 +106,34 @@ def test_assignment_charged_by_invoices_cannot_be_deleted():
     with pytest.raises(ValidationError, match="gelöscht"):
         assignment_delete(link=link)
     assert InvoiceLine.objects.filter(charged_to=link).count() == 1
+
+
+def test_customer_with_draft_bearer_invoices_can_be_deleted():
+    from fortycrm.models import Customer, CustomerCostBearer
+    from fortycrm.services.customers import customer_delete
+
+    customer = factories.private("Kurz", "Max")
+    assign(customer, bearer(), valid_from=dt.date(2026, 1, 1), share="50")
+    make_order(customer, "Betreuung", price="80.00")
+    run()
+    customer_delete(customer=customer)
+    assert not Customer.objects.filter(pk=customer.pk).exists()
+    assert not CustomerCostBearer.objects.exists() and not InvoiceLine.objects.exists()
+
+
+def test_cost_bearer_with_invoices_but_no_assignment_is_kept():
+    from django.core.exceptions import ValidationError
+
+    from fortycrm.models import CostBearer
+    from fortycrm.services.payers import assignment_delete, cost_bearer_delete
+
+    customer = factories.private("Berg", "Ute")
+    kasse = bearer()
+    link = assign(customer, kasse, valid_from=dt.date(2026, 1, 1), share="50")
+    make_order(customer, "Betreuung", price="80.00")
+    run()
+    Invoice.objects.get(cost_bearer=kasse).lines.all().delete()  # an emptied draft still names the bearer
+    assignment_delete(link=link)
+    with pytest.raises(ValidationError, match="Rechnung"):
+        cost_bearer_delete(cost_bearer=kasse)
+    assert CostBearer.objects.filter(pk=kasse.pk).exists()

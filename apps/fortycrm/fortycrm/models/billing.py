@@ -170,7 +170,8 @@ class InvoiceLine(models.Model):
     period_end = models.DateField(_("period to"), null=True, blank=True)
     vat_exemption = models.CharField(_("VAT exemption reason"), max_length=200, blank=True)
     charged_to = models.ForeignKey(
-        "fortycrm.CustomerCostBearer", verbose_name=_("charged to cost bearer"), null=True, blank=True, on_delete=models.PROTECT,
+        # RESTRICT: the assignment stays while lines charge it, unless the customer goes with its drafts
+        "fortycrm.CustomerCostBearer", verbose_name=_("charged to cost bearer"), null=True, blank=True, on_delete=models.RESTRICT,
         related_name="invoice_lines", help_text=_("The cost-bearer assignment whose share or budget this line uses."),
     )
     part = models.PositiveSmallIntegerField(

@@ -61,6 +61,11 @@ def cost_bearer_delete_problem(cost_bearer: CostBearer) -> str | None:
     links = cost_bearer.assignments.select_related("customer").order_by("customer_id")
     customers = list(dict.fromkeys(str(link.customer) for link in links[:6]))
     if not customers:
+        invoices = cost_bearer.invoices.count() if cost_bearer.pk else 0
+        if invoices:
+            return _("The cost bearer “%(name)s” cannot be deleted: %(count)d invoice(s) are addressed to it.") % {
+                "name": cost_bearer.name, "count": invoices,
+            }
         return None
     count = links.values("customer_id").distinct().count()
     names = ", ".join(customers[:5]) + (" …" if count > 5 else "")
