@@ -8,12 +8,12 @@ import pytest
 from tests import factories
 
 
-def make_order(customer, title="Unterhaltsreinigung", *, recurrence="monthly", price="100.00", start=dt.date(2026, 1, 1), end=None, location=None):
+def make_order(customer, title="Unterhaltsreinigung", *, recurrence="monthly", price="100.00", start=dt.date(2026, 1, 1), end=None, location=None, **kwargs):
     from fortycrm.models import Order
     from fortycrm.services.billing import order_create
 
     return order_create(order=Order(customer=customer, location=location, title=title, recurrence=recurrence,
-                                    price=Decimal(price), start=start, end=end))
+                                    price=Decimal(price), start=start, end=end, **kwargs))
 
 
 def make_location(customer, name="Objekt Parkstraße", *, bill_separately=False):

@@ -41,6 +41,7 @@ NAVIGATION_SETTINGS = [
     _item(_("Site settings"), "settings", "admin:fortycrm_sitesettings_changelist", "fortycrm.change_sitesettings"),
     # R-PAY-2
     _item(_("Customer settings"), "tune", "admin:fortycrm_customerdefaults_changelist", "fortycrm.view_customerdefaults"),
+    _item(_("Price list"), "price_change", "admin:fortycrm_serviceprice_changelist", "fortycrm.view_serviceprice"),
     _item(_("Letterheads"), "description", "admin:fortycrm_letterhead_changelist", "fortycrm.view_letterhead"),
     _item(_("Users"), "person", "admin:auth_user_changelist", "auth.view_user"),
     _item(_("Groups"), "group", "admin:auth_group_changelist", "auth.view_group"),

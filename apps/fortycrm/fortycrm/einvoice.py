@@ -13,7 +13,7 @@ from decimal import Decimal
 from lxml import etree
 
 from fortycrm.models import Invoice, SiteSettings
-from fortycrm.services.billing import billing_terms_for, invoice_totals, line_amount
+from fortycrm.services.billing import billing_terms_for, invoice_recipient, invoice_totals, line_amount
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -46,12 +46,37 @@ def _rate(value: Decimal) -> str:
     return f"{Decimal(value).normalize():f}"
 
 
-def _category(rate: Decimal, small_business: bool) -> tuple[str, str | None]:
+def _category(rate: Decimal, small_business: bool, exemption: str = "") -> tuple[str, str | None]:
+    """VAT category (UNTDID 5305) and exemption text: E for § 19 UStG and for 0 % with an
+    exemption reason (e.g. § 4 Nr. 16 UStG), Z for 0 % without one, S otherwise."""
     if small_business:
         return "E", SMALL_BUSINESS_NOTE
     if rate == 0:
-        return "Z", None
+        return ("E", exemption_note(exemption)) if exemption else ("Z", None)
     return "S", None
+
+
+def exemption_note(reason: str) -> str:
+    return f"Steuerfrei gemäß {reason}" if reason else ""
+
+
+def _tax_breakdown(lines, totals, small_business: bool) -> list[tuple[str, str | None, Decimal, Decimal, Decimal]]:
+    """(category, exemption text, rate, basis, tax) per category and rate (EN 16931 BG-23): the
+    0 % lines split into exempt (E, their reasons joined) and zero-rated (Z)."""
+    rows = []
+    for rate_total in totals.by_rate:
+        if small_business or rate_total.rate != 0:
+            code, reason = _category(rate_total.rate, small_business)
+            rows.append((code, reason, rate_total.rate, rate_total.net, rate_total.vat))
+            continue
+        exempt = [ln for ln in lines if Decimal(ln.vat_rate) == 0 and ln.vat_exemption]
+        if exempt:
+            reasons = "; ".join(sorted({exemption_note(ln.vat_exemption) for ln in exempt}))
+            rows.append(("E", reasons, rate_total.rate, sum((line_amount(ln.quantity, ln.unit_price) for ln in exempt), Decimal("0.00")), Decimal("0.00")))
+        zero = [ln for ln in lines if Decimal(ln.vat_rate) == 0 and not ln.vat_exemption]
+        if zero:
+            rows.append(("Z", None, rate_total.rate, sum((line_amount(ln.quantity, ln.unit_price) for ln in zero), Decimal("0.00")), Decimal("0.00")))
+    return rows
 
 
 def _party(parent, tag: str, name: str, lines: list[str], postcode: str, city: str, country: str, vat_id: str = ""):
@@ -103,6 +128,11 @@ def invoice_cii_xml(invoice: Invoice, *, xrechnung: bool = False) -> bytes:
     _date(document, "ram:IssueDateTime", invoice.date)
     if invoice.small_business:
         _el(_el(document, "ram:IncludedNote"), "ram:Content", SMALL_BUSINESS_NOTE)
+    if invoice.cost_bearer_id:
+        note = f"Leistungsempfänger: {customer.display_name}"
+        if invoice.insurance_number:
+            note += f", Versichertennummer: {invoice.insurance_number}"
+        _el(_el(document, "ram:IncludedNote"), "ram:Content", note)
 
     transaction = _el(root, "rsm:SupplyChainTradeTransaction")
     for position, line in enumerate(lines, start=1):
@@ -116,7 +146,7 @@ def invoice_cii_xml(invoice: Invoice, *, xrechnung: bool = False) -> bytes:
         rate = Decimal("0") if invoice.small_business else line.vat_rate
         tax = _el(settlement, "ram:ApplicableTradeTax")
         _el(tax, "ram:TypeCode", "VAT")
-        _el(tax, "ram:CategoryCode", _category(rate, invoice.small_business)[0])
+        _el(tax, "ram:CategoryCode", _category(rate, invoice.small_business, line.vat_exemption)[0])
         _el(tax, "ram:RateApplicablePercent", _rate(rate))
         if line.period_start and line.period_end:
             period = _el(settlement, "ram:BillingSpecifiedPeriod")
@@ -126,13 +156,16 @@ def invoice_cii_xml(invoice: Invoice, *, xrechnung: bool = False) -> bytes:
         _el(summation, "ram:LineTotalAmount", _amount(line_amount(line.quantity, line.unit_price)))
 
     agreement = _el(transaction, "ram:ApplicableHeaderTradeAgreement")
-    if customer.leitweg_id:
+    buyer = invoice_recipient(invoice)
+    if customer.leitweg_id and buyer.source != "cost_bearer":
         _el(agreement, "ram:BuyerReference", customer.leitweg_id)
+    elif buyer.source == "cost_bearer" and invoice.insurance_number:
+        _el(agreement, "ram:BuyerReference", invoice.insurance_number)
     sender = [line for line in site.invoice_sender.splitlines() if line.strip()]
     name, street, postcode, city = _seller_address(sender)
     _party(agreement, "ram:SellerTradeParty", name, street, postcode, city, "DE", site.invoice_vat_id)
-    _party(agreement, "ram:BuyerTradeParty", customer.display_name, [customer.street] if customer.street else [],
-           customer.postcode, customer.city, customer.country, customer.vat_id)
+    _party(agreement, "ram:BuyerTradeParty", buyer.name, [buyer.street] if buyer.street else [],
+           buyer.postcode, buyer.city, buyer.country, buyer.vat_id)
 
     delivery = _el(transaction, "ram:ApplicableHeaderTradeDelivery")
     if invoice.period_end or invoice.date:
@@ -145,18 +178,17 @@ def invoice_cii_xml(invoice: Invoice, *, xrechnung: bool = False) -> bytes:
         means = _el(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
         _el(means, "ram:TypeCode", "58")
         _el(_el(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID", iban.group(1).replace(" ", ""))
-    for rate_total in totals.by_rate:
-        code, reason = _category(rate_total.rate, invoice.small_business)
+    for code, reason, rate, basis, vat in _tax_breakdown(lines, totals, invoice.small_business):
         tax = _el(settlement, "ram:ApplicableTradeTax")
-        _el(tax, "ram:CalculatedAmount", _amount(rate_total.vat))
+        _el(tax, "ram:CalculatedAmount", _amount(vat))
         _el(tax, "ram:TypeCode", "VAT")
         if reason:
             _el(tax, "ram:ExemptionReason", reason)
-        _el(tax, "ram:BasisAmount", _amount(rate_total.net))
+        _el(tax, "ram:BasisAmount", _amount(basis))
         _el(tax, "ram:CategoryCode", code)
-        if code == "E":
+        if code == "E" and invoice.small_business:
             _el(tax, "ram:ExemptionReasonCode", "VATEX-EU-132")
-        _el(tax, "ram:RateApplicablePercent", _rate(rate_total.rate))
+        _el(tax, "ram:RateApplicablePercent", _rate(rate))
     if invoice.period_start and invoice.period_end:
         period = _el(settlement, "ram:BillingSpecifiedPeriod")
         _date(period, "ram:StartDateTime", invoice.period_start)

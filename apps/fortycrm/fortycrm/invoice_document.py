@@ -11,7 +11,7 @@ from django.utils import translation
 
 from fortycrm.models import Invoice, SiteSettings
 from fortycrm.models.billing import money
-from fortycrm.services.billing import BillingTerms, billing_terms_for, invoice_totals, line_amount
+from fortycrm.services.billing import BillingTerms, billing_terms_for, invoice_recipient, invoice_totals, line_amount
 
 
 def _address(obj) -> list[str]:
@@ -29,7 +29,8 @@ def invoice_context(invoice: Invoice, *, terms: BillingTerms | None = None) -> d
     lines = list(invoice.lines.all())
     totals = invoice_totals(lines, small_business=invoice.small_business)
     customer = invoice.customer
-    recipient = [customer.display_name, *_address(customer)]
+    to = invoice_recipient(invoice)
+    recipient = [to.name, *to.address_lines]
     return {
         "invoice": invoice,
         "letterhead": terms.letterhead,
@@ -39,6 +40,8 @@ def invoice_context(invoice: Invoice, *, terms: BillingTerms | None = None) -> d
         "sender_vat_id": site.invoice_vat_id,
         "bank": [line for line in site.invoice_bank_details.splitlines() if line.strip()],
         "recipient": recipient,
+        "references": to.references,
+        "exemptions": sorted({line.vat_exemption for line in lines if line.vat_exemption and not invoice.small_business}),
         "customer_number": customer.number,
         "location": invoice.location,
         "location_address": ", ".join(_address(invoice.location)) if invoice.location else "",

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-from fortycrm.models.payers import SETTING_NAMES, CarryOver, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead
+from fortycrm.models.payers import SETTING_NAMES, CarryOver, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead, ServicePrice
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -216,12 +216,41 @@ def budget_compute(
     )
 
 
-def budget_usages(link: CustomerCostBearer) -> list[tuple[dt.date, Decimal]]:
-    """What was charged to this assignment: (day, amount), for the budget's "used".
+def line_charge(*, quantity: Decimal, unit_price: Decimal, vat_rate: Decimal, small_business: bool) -> Decimal:
+    """What a line charged to a cost bearer takes from its budget: the line's gross amount
+    (net rounded per line, plus its VAT; no VAT for a small business under § 19 UStG)."""
+    from fortycrm.services.billing import cents, line_amount
 
-    Billing does not charge cost bearers yet (no invoice line names an assignment), so
-    nothing is used; once it does, its lines are read here and only here."""
-    return []
+    net = line_amount(quantity, unit_price)
+    rate = Decimal("0") if small_business else Decimal(vat_rate)
+    return cents(net + net * rate / Decimal("100"))
+
+
+def budget_usages_many(link_ids: Iterable[int]) -> dict[int, list[tuple[dt.date, Decimal]]]:
+    """``budget_usages`` for many assignments in one query: {link id: [(day, amount), …]}."""
+    from fortycrm.models import InvoiceLine
+
+    answer: dict[int, list] = {pk: [] for pk in link_ids}
+    if not answer:
+        return answer
+    rows = (
+        InvoiceLine.objects.filter(charged_to_id__in=list(answer))
+        .values_list("charged_to_id", "period_start", "invoice__date", "quantity", "unit_price", "vat_rate", "invoice__small_business")
+        .order_by("period_start", "id")
+    )
+    for link_id, start, invoice_date, quantity, unit_price, vat_rate, small_business in rows:
+        answer[link_id].append(
+            (start or invoice_date, line_charge(quantity=quantity, unit_price=unit_price, vat_rate=vat_rate, small_business=small_business))
+        )
+    return answer
+
+
+def budget_usages(link: CustomerCostBearer) -> list[tuple[dt.date, Decimal]]:
+    """What was charged to this assignment: (day of the service, gross amount) of every invoice
+    line charged to it (drafts and issued invoices; a cancellation's negative lines give it back)."""
+    if link.pk is None:
+        return []
+    return budget_usages_many([link.pk])[link.pk]
 
 
 def cost_bearer_budget(link: CustomerCostBearer, *, on: dt.date, usages: list[tuple[dt.date, Decimal]] | None = None) -> Budget:
@@ -236,3 +265,121 @@ def cost_bearer_budget(link: CustomerCostBearer, *, on: dt.date, usages: list[tu
         usages=budget_usages(link) if usages is None else usages,
         on=on,
     )
+
+
+# --- prices ---------------------------------------------------------------------------------
+def service_kind_key(kind: str) -> str:
+    return " ".join((kind or "").split()).casefold()
+
+
+@dataclass(frozen=True)
+class PriceList:
+    """The price list entries (site defaults and customers' own) the billing run looks up."""
+
+    entries: dict[tuple[int | None, str], ServicePrice]
+
+    def entry_for(self, customer_id: int, service_kind: str) -> ServicePrice | None:
+        """The customer's own entry for the service kind, else the site default's, else None."""
+        key = service_kind_key(service_kind)
+        if not key:
+            return None
+        return self.entries.get((customer_id, key)) or self.entries.get((None, key))
+
+
+def price_list(customer_ids: Iterable[int] | None = None) -> PriceList:
+    """The defaults plus the entries of ``customer_ids`` (all customers when None): one query."""
+    from django.db.models import Q
+
+    qs = ServicePrice.objects.all()
+    if customer_ids is not None:
+        qs = qs.filter(Q(customer__isnull=True) | Q(customer_id__in=list(customer_ids)))
+    return PriceList({(p.customer_id, service_kind_key(p.service_kind)): p for p in qs.order_by("id")})
+
+
+def active_cost_bearer_links(first: dt.date, last: dt.date) -> dict[int, list[CustomerCostBearer]]:
+    """The assignments valid on some day of [first, last], by customer id, each list by priority: one query."""
+    from django.db.models import Q
+
+    answer: dict[int, list[CustomerCostBearer]] = {}
+    qs = (
+        CustomerCostBearer.objects.filter(valid_from__lte=last)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first))
+        .select_related("cost_bearer")
+        .order_by("customer_id", "priority", "valid_from", "id")
+    )
+    for link in qs:
+        answer.setdefault(link.customer_id, []).append(link)
+    return answer
+
+
+# --- history on the customer record ---------------------------------------------------------
+def _shown(record, name: str, value) -> str:
+    from django.utils import formats
+
+    from fortycrm.selectors import _display
+
+    if isinstance(value, Decimal):
+        return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
+    if isinstance(value, dt.date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    return _display(record, name, value)
+
+
+def _related_rows(records: list, title) -> list[dict]:
+    """History rows of related records (of several objects): "title: field" old → new.
+
+    ``records`` are historical records of one model, ``title(record)`` names the object
+    (e.g. "Cost bearer AOK"). Saves that changed nothing give no row.
+    """
+    skip = {"id", "customer", "created_at", "updated_at"}
+    by_object: dict[int, list] = {}
+    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
+        by_object.setdefault(record.id, []).append(record)
+    rows = []
+    for versions in by_object.values():
+        for older, newer in zip([None, *versions[:-1]], versions):
+            who = str(newer.history_user) if newer.history_user_id else (newer.history_change_reason or _("system / API"))
+            name = title(newer)
+            if newer.history_type == "+":
+                what = [(name, str(_("added")))]
+            elif newer.history_type == "-":
+                what = [(name, str(_("removed")))]
+            elif older is None:
+                what = [(name, str(_("changed")))]
+            else:
+                what = []
+                for change in newer.diff_against(older, foreign_keys_are_objs=False).changes:
+                    if change.field in skip:
+                        continue
+                    field = newer.instance._meta.get_field(change.field)
+                    label = f"{name}: {getattr(field, 'verbose_name', change.field)}"
+                    what.append((label, f"{_shown(older, change.field, change.old)} → {_shown(newer, change.field, change.new)}"))
+                if not what:
+                    continue
+            rows.append({"when": newer.history_date, "who": who, "what": what})
+    return rows
+
+
+def customer_history(customer, *, limit: int = 15) -> list[dict]:
+    """The customer's history tab: its own changes plus those of its cost-bearer assignments,
+    its own settings and its own prices, newest first (a fixed number of queries)."""
+    from fortycrm.selectors import history_of
+
+    window = limit * 10  # versions read per related model (a diff needs the version before)
+    links = list(
+        CustomerCostBearer.history.filter(customer_id=customer.pk).select_related("history_user", "cost_bearer").order_by("-history_date")[:window]
+    )
+    own = list(CustomerSettings.history.filter(customer_id=customer.pk).select_related("history_user").order_by("-history_date")[:window])
+    prices = list(ServicePrice.history.filter(customer_id=customer.pk).select_related("history_user").order_by("-history_date")[:window])
+    bearer_word, settings_word, price_word = _("Cost bearer"), _("Settings"), _("Price")
+
+    def bearer_title(record) -> str:
+        bearer = record.cost_bearer if record.cost_bearer_id else None
+        return f"{bearer_word} {bearer.name if bearer else '#' + str(record.cost_bearer_id)}"
+
+    rows = history_of(customer, limit=limit)
+    rows += _related_rows(links, bearer_title)
+    rows += _related_rows(own, lambda record: str(settings_word))
+    rows += _related_rows(prices, lambda record: f"{price_word} {record.service_kind}")
+    rows.sort(key=lambda row: row["when"], reverse=True)
+    return rows[:limit]

@@ -22,7 +22,7 @@ DEFAULT_STATUSES = [
 _OFFICE_MODELS = [
     "customer", "contact", "tag", "location", "supplier", "locationsupplier", "assignment",
     "meter", "meterreading", "order", "invoice", "invoiceline", "importlog",
-    "costbearer", "customercostbearer", "customersettings",
+    "costbearer", "customercostbearer", "customersettings", "serviceprice",
 ]
 _ADMIN_ONLY_MODELS = ["customerstatus", "sitesettings", "customerdefaults", "letterhead"]  # office roles may view them
 # API keys are Administration's alone: office roles neither see nor revoke them

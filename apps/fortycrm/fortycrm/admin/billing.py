@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -52,7 +53,16 @@ class ConvertsProspectForm(ServiceCheckedForm):
 class OrderForm(ConvertsProspectForm):
     class Meta:
         model = Order
-        fields = ["customer", "location", "title", "recurrence", "price", "start", "end"]
+        fields = ["customer", "location", "title", "recurrence", "price", "service_kind", "hours", "vat_rate", "vat_exemption", "start", "end"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vat_rate"] = forms.TypedChoiceField(
+            label=Order._meta.get_field("vat_rate").verbose_name, choices=vat_rate_choices(), coerce=Decimal, initial=Decimal("19"),
+            required=False, empty_value=Decimal("19"),
+        )
+        if self.initial.get("vat_rate") is not None:  # 19.0 from the database shows as the choice "19"
+            self.initial["vat_rate"] = Decimal(self.initial["vat_rate"]).normalize()
 
 
 @admin.register(Order)
@@ -64,7 +74,7 @@ class OrderAdmin(SafePrefillMixin, ModelAdmin):
     list_filter_sheet = False
     search_fields = ["title", "customer__name", "customer__short_name", "customer__last_name", "location__name"]
     autocomplete_fields = ["customer", "location"]
-    fields = ["customer", "location", "title", ("recurrence", "price"), ("start", "end")]
+    fields = ["customer", "location", "title", ("recurrence", "price"), ("service_kind", "hours"), ("vat_rate", "vat_exemption"), ("start", "end")]
 
     @display(description=_("price"), ordering="price")
     def price_display(self, obj):
@@ -114,7 +124,7 @@ class InvoiceLineInline(TabularInline):
     formset = InvoiceLineFormSet
     extra = 1
     max_num = services.MAX_INVOICE_LINES
-    fields = ["description", "quantity", "unit_price", "vat_rate", "order", "amount_display"]
+    fields = ["description", "quantity", "unit_price", "vat_rate", "vat_exemption", "order", "amount_display"]
     readonly_fields = ["amount_display"]
     autocomplete_fields = ["order"]
     verbose_name = _("invoice line")
@@ -155,9 +165,13 @@ class InvoiceAdmin(BillingDeskViews, SafePrefillMixin, ModelAdmin):
     list_filter_sheet = False
     search_fields = ["=number", "customer__name", "customer__short_name", "customer__last_name"]
     autocomplete_fields = ["customer", "location"]
-    readonly_fields = ["number", "issued_at", "due_date", "period_start", "period_end", "cancels", "total_display", "vat_display", "gross_display"]
+    readonly_fields = [
+        "number", "issued_at", "due_date", "period_start", "period_end", "cancels", "total_display", "vat_display", "gross_display",
+        "cost_bearer", "insurance_number",
+    ]
     fields = [
         "number", "customer", "location", "date", ("period_start", "period_end"), ("issued_at", "due_date"), "cancels",
+        ("cost_bearer", "insurance_number"),
         ("total_display", "vat_display", "gross_display"),
     ]
     change_form_outer_before_template = "fortycrm/admin/invoice_actions.html"

@@ -20,7 +20,7 @@ from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin, 
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
 from fortycrm.admin.forms import add_service_errors
 from fortycrm.admin.locations import CustomerLocationInline
-from fortycrm.admin.payers import CustomerCostBearerInline, CustomerSettingsInline
+from fortycrm.admin.payers import CustomerCostBearerInline, CustomerSettingsInline, customer_history_table
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
 from fortycrm.selectors import account_manager_candidates, customer_list_queryset
 from fortycrm.services import billing as billing_services
@@ -253,6 +253,11 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
         if obj is None:
             fieldsets = [fs for fs in fieldsets if "history_section" not in fs[1]["fields"]]
         return fieldsets
+
+    @display(description=_("Recent changes"))
+    def history_section(self, obj):
+        # with the changes of the customer's cost bearers, settings and prices (R-PAY)
+        return customer_history_table(obj) if obj and obj.pk else "—"
 
     # --- list columns -------------------------------------------------------------
     @display(description="")

@@ -253,6 +253,7 @@ class LocationAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
             _("Location"),
             {"fields": ["customer", "name", "street", ("postcode", "city", "country"), "bill_separately"], "classes": ["tab"]},
         ),
+        (_("Invoice address"), {"fields": ["billing_name", "billing_street", ("billing_postcode", "billing_city")], "classes": ["tab"]}),
         (_("Access and site notes"), {"fields": ["access_notes", "site_notes"], "classes": ["tab"]}),
         (_("History"), {"fields": ["history_section"], "classes": ["tab"]}),
     ]

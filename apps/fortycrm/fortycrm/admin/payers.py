@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -15,11 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import display
 
-from fortycrm.admin.base import ProtectedDeleteMixin, ServiceSavedInline, history_table
+from fortycrm.admin.base import ProtectedDeleteMixin, SafePrefillMixin, ServiceSavedInline, history_table
 from fortycrm.admin.forms import ServiceCheckedForm
-from fortycrm.models import CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead
+from fortycrm.models import CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead, ServicePrice
 from fortycrm.models.payers import SETTING_NAMES, Delivery
-from fortycrm.payer_selectors import SOURCE_LABELS, cost_bearer_budget, customer_effective_settings
+from fortycrm.payer_selectors import SOURCE_LABELS, budget_usages_many, cost_bearer_budget, customer_effective_settings, price_list
 from fortycrm.services import payers as services
 
 
@@ -90,6 +92,41 @@ class CustomerDefaultsAdmin(ModelAdmin):
         services.customer_defaults_save(defaults=obj)
 
 
+class ServicePriceForm(ServiceCheckedForm):
+    class Meta:
+        model = ServicePrice
+        fields = ["customer", "service_kind", "unit", "price"]
+
+    def service_check(self, instance):
+        services.service_price_check(price=instance)
+
+
+@admin.register(ServicePrice)
+class ServicePriceAdmin(SafePrefillMixin, ModelAdmin):
+    """Einstellungen → Preisliste: prices per service kind (hourly or flat rate); without customer the default."""
+
+    form = ServicePriceForm
+    list_display = ["service_kind", "unit", "price_display", "customer_display"]
+    list_filter = [("customer", admin.EmptyFieldListFilter), "unit"]
+    search_fields = ["service_kind", "customer__name", "customer__last_name"]
+    autocomplete_fields = ["customer"]
+    list_select_related = ["customer"]
+
+    @display(description=_("price (€, net)"), ordering="price")
+    def price_display(self, obj):
+        return money(obj.price)
+
+    @display(description=_("customer"), ordering="customer")
+    def customer_display(self, obj):
+        return obj.customer if obj.customer_id else _("default (all customers)")
+
+    def save_model(self, request, obj, form, change):
+        services.service_price_save(price=obj)
+
+    def delete_model(self, request, obj):
+        services.service_price_delete(price=obj)
+
+
 # --- sections on the customer record -------------------------------------------------------
 class AssignmentForm(ServiceCheckedForm):
     class Meta:
@@ -101,11 +138,24 @@ class AssignmentForm(ServiceCheckedForm):
             services.assignment_check(instance)
 
 
+class AssignmentFormSet(BaseInlineFormSet):
+    """Refuses to delete an assignment that invoice lines are charged to (a form error, not a 500)."""
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            if form.instance.pk:
+                problem = services.assignment_delete_problem(form.instance)
+                if problem:
+                    raise ValidationError(problem)
+
+
 class CustomerCostBearerInline(ServiceSavedInline, StackedInline):
     """Section "Kostenträger": the customer's cost bearers with today's budget."""
 
     model = CustomerCostBearer
     form = AssignmentForm
+    formset = AssignmentFormSet
     extra = 0
     tab = True
     verbose_name = _("cost bearer")
@@ -142,7 +192,11 @@ class CustomerCostBearerInline(ServiceSavedInline, StackedInline):
     def budget_today(self, obj):
         if obj is None or obj.pk is None or obj.monthly_budget is None:
             return "—"
-        budget = cost_bearer_budget(obj, on=timezone.localdate())
+        # the usages of all the customer's assignments in one query (the record's query count stays flat)
+        cache = self.__dict__.setdefault("_usages", {})
+        if obj.customer_id not in cache:
+            cache[obj.customer_id] = budget_usages_many(CustomerCostBearer.objects.filter(customer_id=obj.customer_id).values_list("pk", flat=True))
+        budget = cost_bearer_budget(obj, on=timezone.localdate(), usages=cache[obj.customer_id].get(obj.pk, []))
         expiring = format_html_join(
             ", ", "{} " + str(_("until")) + " {}", ((money(a), formats.date_format(d, "SHORT_DATE_FORMAT")) for a, d in budget.expiring)
         )
@@ -185,9 +239,9 @@ class CustomerSettingsInline(ServiceSavedInline, StackedInline):
     verbose_name_plural = _("Settings")
     fields = [
         "effective_settings", ("payment_days", "discount_percent", "discount_days"), ("letterhead", "delivery"),
-        "invoice_email", ("hourly_rate", "calendar_color"),
+        "invoice_email", ("hourly_rate", "calendar_color"), "price_list_section",
     ]
-    readonly_fields = ["effective_settings"]
+    readonly_fields = ["effective_settings", "price_list_section"]
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -226,3 +280,35 @@ class CustomerSettingsInline(ServiceSavedInline, StackedInline):
                 "", '<tr data-setting="{3}"><td style="padding:2px 8px">{0}</td><td style="padding:2px 8px"><b>{1}</b></td><td style="padding:2px 8px;color:#6b7280">{2}</td></tr>', rows
             ),
         )
+
+    @display(description=_("Price list"))
+    def price_list_section(self, obj):
+        """The prices per service kind that apply to this customer (own entry, else the default), with links to edit them."""
+        customer_id = obj.customer_id if obj is not None else None
+        if not customer_id:
+            return "—"
+        prices = price_list([customer_id])
+        own = {kind for cid, kind in prices.entries if cid == customer_id}
+        rows = [
+            (entry.service_kind, entry.get_unit_display(), money(entry.price),
+             _("own price") if entry.customer_id else _("default (all customers)"))
+            for (cid, kind), entry in sorted(prices.entries.items(), key=lambda item: item[0][1])
+            if cid == customer_id or kind not in own
+        ]
+        changelist = reverse("admin:fortycrm_serviceprice_changelist")
+        return format_html(
+            '<table class="fortycrm-price-list"><tbody>{}</tbody></table><p><a class="text-primary-600 underline" href="{}?customer__id__exact={}">{}</a>'
+            ' · <a class="text-primary-600 underline" href="{}?customer={}">{}</a></p>',
+            format_html_join("", '<tr><td style="padding:2px 8px">{}</td><td style="padding:2px 8px">{}</td><td style="padding:2px 8px"><b>{} €</b></td>'
+                             '<td style="padding:2px 8px;color:#6b7280">{}</td></tr>', rows) if rows else _("No prices per service kind yet."),
+            changelist, customer_id, _("Own prices"), reverse("admin:fortycrm_serviceprice_add"), customer_id, _("Add own price"),
+        )
+
+
+def customer_history_table(customer, limit: int = 15):
+    """The customer's history tab with the changes of its cost bearers, settings and prices."""
+    from django.template.loader import render_to_string
+
+    from fortycrm.payer_selectors import customer_history
+
+    return render_to_string("fortycrm/admin/includes/history_table.html", {"rows": customer_history(customer, limit=limit)})

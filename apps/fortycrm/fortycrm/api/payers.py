@@ -5,6 +5,8 @@
 - ``/api/v1/customer-cost-bearers/?customer=``: id, customer, cost_bearer, insurance_number,
   share_percent, monthly_budget, valid_from, valid_until, priority, notes (plus carry_over);
   ``GET …/<id>/budget/?on=YYYY-MM-DD`` → accrued, used, remaining, expiring.
+- ``/api/v1/service-prices/?customer=``: the price list (id, customer – null for the
+  defaults –, service_kind, unit ``hour``|``flat``, price).
 - customers carry ``settings`` (the effective values) and ``settings_overrides`` (the names
   the customer sets itself); writing a value in ``settings`` overrides it, ``null`` returns
   to the default.
@@ -26,7 +28,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from fortycrm.models import CostBearer, CustomerCostBearer, Letterhead
+from fortycrm.models import CostBearer, CustomerCostBearer, Letterhead, ServicePrice
 from fortycrm.models.payers import Delivery
 from fortycrm.payer_selectors import cost_bearer_budget
 from fortycrm.ranges import SMALL_MAX
@@ -76,6 +78,26 @@ class CustomerCostBearerSerializer(_ServiceSerializer):
 
     def save_with(self, instance):
         return payers.assignment_save(link=instance)
+
+
+class ServicePriceSerializer(_ServiceSerializer):
+    """A price list entry: ``customer`` null is the default for all customers."""
+
+    class Meta:
+        model = ServicePrice
+        fields = ["id", "customer", "service_kind", "unit", "price"]
+        extra_kwargs = {"price": {"min_value": None}}  # the model names the rule
+
+    def save_with(self, instance):
+        return payers.service_price_save(price=instance)
+
+
+class ServicePriceFilter(django_filters.FilterSet):
+    default = django_filters.BooleanFilter(field_name="customer", lookup_expr="isnull", label="Only the defaults (true) or only customers' own prices (false).")
+
+    class Meta:
+        model = ServicePrice
+        fields = ["customer", "service_kind", "default"]
 
 
 class CostBearerFilter(django_filters.FilterSet):

@@ -370,7 +370,7 @@ class LocationSerializer(ServiceModelSerializer):
         model = Location
         fields = [
             "id", "customer", "name", "street", "postcode", "city", "country", "access_notes", "site_notes",
-            "bill_separately", "custom_fields", "created_at", "updated_at",
+            "bill_separately", "billing_name", "billing_street", "billing_postcode", "billing_city", "custom_fields", "created_at", "updated_at",
         ]
 
     def save_with(self, instance):
@@ -410,7 +410,10 @@ class ReadingSerializer(ServiceModelSerializer):
 class OrderSerializer(ServiceModelSerializer):
     class Meta:
         model = Order
-        fields = ["id", "customer", "location", "title", "recurrence", "price", "start", "end", "created_at", "updated_at"]
+        fields = [
+            "id", "customer", "location", "title", "recurrence", "price", "service_kind", "hours", "vat_rate", "vat_exemption",
+            "start", "end", "created_at", "updated_at",
+        ]
 
     def save_with(self, instance):
         if instance.pk:
@@ -423,7 +426,11 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InvoiceLine
-        fields = ["id", "order", "description", "quantity", "unit_price", "vat_rate", "period_start", "period_end", "amount"]
+        fields = [
+            "id", "order", "description", "quantity", "unit_price", "vat_rate", "vat_exemption", "period_start", "period_end", "amount",
+            "charged_to",
+        ]
+        read_only_fields = ["charged_to"]
 
 
 class InvoiceSerializer(ServiceModelSerializer):
@@ -437,9 +444,9 @@ class InvoiceSerializer(ServiceModelSerializer):
         model = Invoice
         fields = [
             "id", "number", "customer", "location", "date", "is_draft", "issued_at", "due_date", "period_start", "period_end",
-            "total", "vat_total", "gross_total", "cancels", "lines", "created_at", "updated_at",
+            "total", "vat_total", "gross_total", "cancels", "cost_bearer", "insurance_number", "lines", "created_at", "updated_at",
         ]
-        read_only_fields = ["number", "total", "vat_total", "gross_total", "issued_at", "due_date", "cancels"]
+        read_only_fields = ["number", "total", "vat_total", "gross_total", "issued_at", "due_date", "cancels", "cost_bearer", "insurance_number"]
 
     @transaction.atomic
     def create(self, validated_data: dict[str, Any]) -> Invoice:

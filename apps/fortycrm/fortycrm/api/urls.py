@@ -23,6 +23,7 @@ router.register("custom-fields", views.CustomFieldViewSet, basename="customfield
 router.register("webhooks", webhooks.WebhookViewSet, basename="webhook")
 router.register("cost-bearers", views.CostBearerViewSet, basename="cost-bearer")
 router.register("customer-cost-bearers", views.CustomerCostBearerViewSet, basename="customer-cost-bearer")
+router.register("service-prices", views.ServicePriceViewSet, basename="service-price")
 
 app_name = "api"
 urlpatterns = [

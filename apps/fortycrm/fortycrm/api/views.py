@@ -26,6 +26,8 @@ from fortycrm.api.payers import (
     CostBearerSerializer,
     CustomerCostBearerFilter,
     CustomerCostBearerSerializer,
+    ServicePriceFilter,
+    ServicePriceSerializer,
 )
 from fortycrm.api.throttling import IntakeRateThrottle
 from fortycrm.models import (
@@ -41,6 +43,7 @@ from fortycrm.models import (
     Meter,
     MeterReading,
     Order,
+    ServicePrice,
     Supplier,
     Tag,
 )
@@ -286,6 +289,17 @@ class CustomerCostBearerViewSet(BudgetMixin, ServiceViewSet):
 
     def delete_with(self, instance: CustomerCostBearer) -> None:
         payers.assignment_delete(link=instance)
+
+
+class ServicePriceViewSet(ServiceViewSet):
+    """The price list (R-PAY-2): prices per service kind, defaults (no customer) and customers' own."""
+
+    serializer_class = ServicePriceSerializer
+    queryset = ServicePrice.objects.all()
+    filterset_class = ServicePriceFilter
+
+    def delete_with(self, instance: ServicePrice) -> None:
+        payers.service_price_delete(price=instance)
 
 
 class IntakeView(APIView):

@@ -8,7 +8,7 @@ from fortycrm.models.import_logs import ImportLog
 from fortycrm.models.integration import ApiKey, IntakeRequest
 from fortycrm.models.locations import Assignment, Location, LocationSupplier, Supplier
 from fortycrm.models.meters import Meter, MeterReading
-from fortycrm.models.payers import CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead
+from fortycrm.models.payers import CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead, ServicePrice
 from fortycrm.models.ratelimit import RateCounter
 from fortycrm.models.site_settings import SiteSettings
 from fortycrm.models.webforms import WebForm, WebFormSubmission
@@ -40,6 +40,7 @@ __all__ = [
     "NumberSequence",
     "Order",
     "RateCounter",
+    "ServicePrice",
     "SiteSettings",
     "Supplier",
     "Tag",

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +40,19 @@ class Order(TimeStamped):
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, default=Decimal("0"))
     start = models.DateField(_("start"))
     end = models.DateField(_("end"), null=True, blank=True)
+    service_kind = models.CharField(
+        _("service kind"), max_length=100, blank=True,
+        help_text=_("E.g. Unterhaltsreinigung or Betreuung; the price list of the customer settings prices it (else the order price)."),
+    )
+    hours = models.DecimalField(
+        _("hours per occurrence"), max_digits=7, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))], help_text=_("Billed with the hourly rate of the service kind."),
+    )
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=4, decimal_places=1, default=Decimal("19"), help_text=_("19, 7 or 0."))
+    vat_exemption = models.CharField(
+        _("VAT exemption reason"), max_length=200, blank=True,
+        help_text=_("Required for 0 %, e.g. “§ 4 Nr. 16 UStG” for care and household help; printed on the invoice."),
+    )
 
     class Meta:
         verbose_name = _("order")
@@ -61,8 +75,25 @@ class Order(TimeStamped):
             errors["end"] = _("An order cannot end before it starts.")
         if self.location_id and self.customer_id and self.location.customer_id != self.customer_id:
             errors["location"] = location_mismatch_message(self.location, self.customer)
+        self.service_kind = (self.service_kind or "").strip()
+        self.vat_exemption = (self.vat_exemption or "").strip()
+        errors.update(vat_rate_errors(self.vat_rate, self.vat_exemption))
         if errors:
             raise ValidationError(errors)
+
+
+def vat_rate_errors(rate, exemption: str) -> dict:
+    """The VAT rate is one of ``VAT_RATES``; 0 % needs its exemption reason, other rates none."""
+    if rate is None:
+        return {}
+    if Decimal(rate) not in VAT_RATES:
+        return {"vat_rate": _("The VAT rate %(rate)s %% is not allowed. Choose one of: %(rates)s.") % {
+            "rate": rate, "rates": ", ".join(f"{r} %" for r in VAT_RATES)}}
+    if Decimal(rate) == 0 and not exemption:
+        return {"vat_exemption": _("A VAT rate of 0 % needs the exemption reason printed on the invoice, e.g. “§ 4 Nr. 16 UStG”.")}
+    if Decimal(rate) != 0 and exemption:
+        return {"vat_exemption": _("An exemption reason belongs only to a VAT rate of 0 %; empty it or choose 0 %.")}
+    return {}
 
 
 class Invoice(TimeStamped):
@@ -89,6 +120,11 @@ class Invoice(TimeStamped):
         "self", verbose_name=_("cancels invoice"), null=True, blank=True, on_delete=models.PROTECT, related_name="cancelled_by"
     )
     small_business = models.BooleanField(_("small business (§ 19 UStG)"), default=False)
+    cost_bearer = models.ForeignKey(
+        "fortycrm.CostBearer", verbose_name=_("cost bearer (recipient)"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="invoices", help_text=_("Set when a cost bearer pays this invoice for the customer."),
+    )
+    insurance_number = models.CharField(_("insurance number"), max_length=30, blank=True)
 
     class Meta:
         verbose_name = _("invoice")
@@ -132,14 +168,24 @@ class InvoiceLine(models.Model):
     vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=4, decimal_places=1, default=Decimal("19"))
     period_start = models.DateField(_("period from"), null=True, blank=True)
     period_end = models.DateField(_("period to"), null=True, blank=True)
+    vat_exemption = models.CharField(_("VAT exemption reason"), max_length=200, blank=True)
+    charged_to = models.ForeignKey(
+        # RESTRICT: the assignment stays while lines charge it, unless the customer goes with its drafts
+        "fortycrm.CustomerCostBearer", verbose_name=_("charged to cost bearer"), null=True, blank=True, on_delete=models.RESTRICT,
+        related_name="invoice_lines", help_text=_("The cost-bearer assignment whose share or budget this line uses."),
+    )
+    part = models.PositiveSmallIntegerField(
+        _("part"), default=0, validators=[MaxValueValidator(100)],
+        help_text=_("0: the customer's part of an order's period; 1, 2, …: the parts of its cost bearers."),
+    )
 
     class Meta:
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
         ordering = ["invoice_id", "id"]
         constraints = [
-            # a billing run bills an order once per period (idempotency backstop)
-            models.UniqueConstraint(fields=["order", "period_start"], name="invoiceline_order_period_once"),
+            # a billing run bills each part (customer, cost bearers) of an order's period once (idempotency backstop)
+            models.UniqueConstraint(fields=["order", "period_start", "part"], name="invoiceline_order_period_part_once"),
         ]
 
     def __str__(self) -> str:
@@ -155,10 +201,13 @@ class InvoiceLine(models.Model):
             errors["unit_price"] = _(
                 "The line amount %(amount)s (quantity × unit price) is too large; an invoice can hold at most %(max)s."
             ) % {"amount": money(self.amount), "max": money(MAX_AMOUNT)}
+        self.vat_exemption = (self.vat_exemption or "").strip()
         if self.vat_rate is not None and self.vat_rate not in VAT_RATES:
             errors["vat_rate"] = _("The VAT rate %(rate)s %% is not allowed. Choose one of: %(rates)s.") % {
                 "rate": self.vat_rate, "rates": ", ".join(f"{r} %" for r in VAT_RATES),
             }
+        elif self.vat_rate is not None and self.vat_rate != 0 and self.vat_exemption:
+            errors["vat_exemption"] = _("An exemption reason belongs only to a VAT rate of 0 %; empty it or choose 0 %.")
         invoice = self.invoice if (self.invoice_id or self._state.fields_cache.get("invoice")) else None
         if self.order_id and invoice is not None and invoice.customer_id and self.order.customer_id != invoice.customer_id:
             errors["order"] = _("The order “%(order)s” belongs to “%(owner)s”, not to “%(customer)s”, the customer of this invoice.") % {

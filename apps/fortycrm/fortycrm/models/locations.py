@@ -27,6 +27,13 @@ class Location(TimeStamped):
     bill_separately = models.BooleanField(
         _("bill separately"), default=False, help_text=_("Orders and monthly invoices of this location are billed on their own.")
     )
+    billing_name = models.CharField(
+        _("invoice recipient"), max_length=200, blank=True,
+        help_text=_("Invoice address of a location that bills separately; empty: the customer's address."),
+    )
+    billing_street = models.CharField(_("invoice street"), max_length=200, blank=True)
+    billing_postcode = models.CharField(_("invoice postcode"), max_length=10, blank=True)
+    billing_city = models.CharField(_("invoice city"), max_length=100, blank=True)
     custom_field_data = models.JSONField(default=dict, blank=True, editable=False)
     history = HistoricalRecords()
 
@@ -37,6 +44,18 @@ class Location(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        for name in ("billing_name", "billing_street", "billing_postcode", "billing_city"):
+            setattr(self, name, (getattr(self, name) or "").strip())
+        if self.billing_street or self.billing_postcode or self.billing_city:
+            missing = [n for n in ("billing_street", "billing_postcode", "billing_city") if not getattr(self, n)]
+            if missing:
+                raise ValidationError({missing[0]: _("An invoice address needs street, postcode and city; complete it or empty all three.")})
+
+    @property
+    def has_billing_address(self) -> bool:
+        return bool(self.billing_street and self.billing_city)
 
 
 class Supplier(TimeStamped):

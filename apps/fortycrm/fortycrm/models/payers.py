@@ -349,3 +349,42 @@ class CustomerSettings(TimeStamped):
 
     def overrides(self) -> list[str]:
         return [name for name in SETTING_NAMES if getattr(self, name if name != "letterhead" else "letterhead_id") not in (None, "")]
+
+
+class PriceUnit(models.TextChoices):
+    HOUR = "hour", _("per hour")
+    FLAT = "flat", _("flat rate per occurrence")
+
+
+class ServicePrice(TimeStamped):
+    """Preisliste: the price of a service kind, as hourly rate or flat rate (R-PAY-2).
+
+    Without customer it is the site-wide default; a customer's own entry for the same
+    service kind overrides it. The billing run prices an order with a service kind from
+    here (``selectors.service_price_for``); orders without one keep their own price.
+    """
+
+    Unit = PriceUnit
+
+    customer = models.ForeignKey(
+        "fortycrm.Customer", verbose_name=_("customer"), null=True, blank=True, on_delete=models.CASCADE, related_name="service_prices",
+        help_text=_("Empty: the default for all customers."),
+    )
+    service_kind = models.CharField(_("service kind"), max_length=100, help_text=_("As written in the order, e.g. Unterhaltsreinigung."))
+    unit = models.CharField(_("unit"), max_length=5, choices=PriceUnit.choices, default=PriceUnit.HOUR)
+    price = models.DecimalField(_("price (€, net)"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("price list entry")
+        verbose_name_plural = _("price list")
+        ordering = ["customer_id", "service_kind", "id"]
+        indexes = [models.Index(fields=["service_kind"], name="serviceprice_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.service_kind} ({self.get_unit_display()})" if self.service_kind else str(_("price list entry"))
+
+    def clean(self) -> None:
+        self.service_kind = " ".join((self.service_kind or "").split())
+        if not self.service_kind:
+            raise ValidationError({"service_kind": _("Enter the service kind this price is for, e.g. Unterhaltsreinigung.")})

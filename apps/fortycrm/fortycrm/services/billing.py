@@ -243,6 +243,51 @@ def order_price_for(order: Order) -> Decimal | None:
     return order.price if order.price else None
 
 
+# --- invoice recipient -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who an invoice is addressed to (printed on the PDF, the buyer of the e-invoice)."""
+
+    source: str  # "cost_bearer" | "location" | "customer"
+    name: str
+    street: str
+    postcode: str
+    city: str
+    country: str
+    vat_id: str = ""
+    references: tuple[tuple[str, str], ...] = ()  # (label, value) printed with the invoice data
+
+    @property
+    def address_lines(self) -> list[str]:
+        lines = [self.street, " ".join(p for p in (self.postcode, self.city) if p)]
+        if self.country and self.country != "DE":
+            lines.append(self.country)
+        return [line for line in lines if line]
+
+
+def invoice_recipient(invoice: Invoice) -> Recipient:
+    """The cost bearer for its invoices (referencing the customer and the insurance number); the
+    location's invoice address where the location bills separately and has one; else the customer."""
+    customer = invoice.customer
+    if invoice.cost_bearer_id:
+        bearer = invoice.cost_bearer
+        references = [(_("Service recipient"), customer.display_name)]
+        if customer.number:
+            references.append((_("Customer number"), str(customer.number)))
+        if invoice.insurance_number:
+            references.append((_("Insurance number"), invoice.insurance_number))
+        return Recipient("cost_bearer", bearer.name, bearer.street, bearer.postcode, bearer.city, bearer.country or "DE",
+                         references=tuple(references))
+    location = invoice.location
+    if location is not None and location.bill_separately and location.has_billing_address:
+        return Recipient("location", location.billing_name or customer.display_name, location.billing_street, location.billing_postcode,
+                         location.billing_city, location.country or "DE", customer.vat_id)
+    return Recipient("customer", customer.display_name, customer.street, customer.postcode, customer.city, customer.country or "DE",
+                     customer.vat_id)
+
+
 # --- issuing, immutability, cancellation ------------------------------------------------------
 
 
@@ -306,12 +351,13 @@ def invoice_cancel(*, invoice: Invoice) -> Invoice:
     copy = Invoice.objects.create(
         customer=original.customer, location=original.location, date=timezone.localdate(), cancels=original,
         period_start=original.period_start, period_end=original.period_end, small_business=original.small_business,
+        cost_bearer=original.cost_bearer, insurance_number=original.insurance_number,
     )
     InvoiceLine.objects.bulk_create(
         InvoiceLine(
             invoice=copy, description=(_("Cancellation: %(text)s") % {"text": line.description})[:300],
-            quantity=-line.quantity, unit_price=line.unit_price, vat_rate=line.vat_rate,
-            period_end=line.period_end,
+            quantity=-line.quantity, unit_price=line.unit_price, vat_rate=line.vat_rate, vat_exemption=line.vat_exemption,
+            period_start=line.period_start, period_end=line.period_end, charged_to_id=line.charged_to_id,
         )
         for line in original.lines.all()
     )

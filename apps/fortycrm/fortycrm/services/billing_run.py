@@ -5,8 +5,15 @@ Rules:
   month, one-off orders in the month of their start;
 - grouping: one invoice per location that bills separately; otherwise one combined invoice
   per customer with "Rechnungen zusammenfassen"; otherwise one invoice per order;
-- idempotent: every line records the order and the period it bills (unique together), and a
-  second run skips what is billed already;
+- prices: the price list of the customer settings for the order's service kind (flat rate, or
+  hourly rate × the order's hours), else the customer's hourly rate for orders with hours,
+  else the order price; the VAT rate (and exemption reason) comes from the order;
+- cost bearers: a customer's assignments valid on a line's day take their share or what their
+  budget has left (by priority); their parts go on an invoice to the cost bearer (one per
+  assignment and month), the rest stays on the customer's invoice; the lines record the
+  assignment they are charged to, which is what the budget's "used" reads;
+- idempotent: every line records the order, the period and the part it bills (unique
+  together), and a second run skips what is billed already;
 - all or nothing: the whole run is one transaction. A crash (even ``kill -9``) leaves no
   invoice of that run behind; running it again bills everything.
 """
@@ -21,7 +28,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,11 +36,22 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fortycrm.models import Customer, Invoice, InvoiceLine, Order, SiteSettings
-from fortycrm.services.billing import cents, invoice_totals, order_price_for
+from fortycrm.models import Customer, CustomerCostBearer, Invoice, InvoiceLine, Order, ServicePrice, SiteSettings
+from fortycrm.payer_selectors import (
+    PriceList,
+    active_cost_bearer_links,
+    budget_usages_many,
+    cost_bearer_budget,
+    customer_defaults,
+    customer_effective_settings,
+    line_charge,
+    price_list,
+)
+from fortycrm.services.billing import cents, invoice_totals, line_amount, order_price_for
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 BATCH = 1000
+HUNDRED = Decimal("100")
 PAUSE_ENV = "FORTYCRM_BILLING_RUN_PAUSE_AFTER"
 """Test hook: after writing this many invoices the run prints a marker and sleeps (kill -9 test)."""
 
@@ -81,7 +99,7 @@ def occurrences(order: Order, first: dt.date, last: dt.date) -> list[tuple[dt.da
     return found
 
 
-@dataclass
+@dataclass(eq=False)  # lines compare by identity (the split finds and removes exactly this line)
 class PlannedLine:
     order_id: int
     description: str
@@ -90,6 +108,9 @@ class PlannedLine:
     vat_rate: Decimal
     period_start: dt.date
     period_end: dt.date
+    vat_exemption: str = ""
+    part: int = 0  # 0: the customer's part; n: the part of the customer's n-th cost bearer
+    charged_to_id: int | None = None
 
 
 @dataclass
@@ -99,6 +120,9 @@ class PlannedInvoice:
     location_id: int | None
     grouping: str
     lines: list[PlannedLine] = field(default_factory=list)
+    cost_bearer_id: int | None = None
+    cost_bearer_name: str = ""
+    insurance_number: str = ""
 
     def totals(self, small_business: bool):
         return invoice_totals(self.lines, small_business=small_business)
@@ -143,12 +167,14 @@ class RunResult:
                     "customer_name": inv.customer_name,
                     "location": inv.location_id,
                     "grouping": inv.grouping,
+                    "cost_bearer": inv.cost_bearer_id,
+                    "cost_bearer_name": inv.cost_bearer_name,
                     "net_total": str(inv.totals(self.small_business).net),
                     "gross_total": str(inv.totals(self.small_business).gross),
                     "lines": [
                         {"order": ln.order_id, "description": ln.description, "period_start": ln.period_start.isoformat(),
                          "period_end": ln.period_end.isoformat(), "quantity": str(ln.quantity), "unit_price": str(ln.unit_price),
-                         "vat_rate": str(ln.vat_rate)}
+                         "vat_rate": str(ln.vat_rate), "charged_to": ln.charged_to_id}
                         for ln in inv.lines
                     ],
                 }
@@ -176,6 +202,112 @@ def _line_text(order: Order, period: tuple[dt.date, dt.date]) -> str:
     return ", ".join(parts)[:300]
 
 
+def _order_charge(order: Order, prices: PriceList, hourly_rate: Callable[[Customer], Decimal | None]) -> tuple[Decimal, Decimal, str] | str:
+    """(quantity, unit price, note) of one occurrence of ``order``, or why it has no price.
+
+    An order whose service kind is in the price list (the customer's own entry, else the
+    default) is billed by it: a flat rate once per occurrence, an hourly rate × the order's
+    hours. Otherwise an order with hours is billed with the customer's hourly rate (customer
+    settings), else with its own price.
+    """
+    entry = prices.entry_for(order.customer_id, order.service_kind)
+    if entry is not None:
+        if entry.unit == ServicePrice.Unit.FLAT:
+            return Decimal("1"), entry.price, ""
+        if not order.hours:
+            return _("its service kind “%(kind)s” is priced per hour, but the order has no hours") % {"kind": entry.service_kind}
+        return order.hours, entry.price, _("%(hours)s h") % {"hours": f"{order.hours.normalize():f}".replace(".", ",")}
+    if order.hours:
+        rate = hourly_rate(order.customer)
+        if rate:
+            return order.hours, rate, _("%(hours)s h") % {"hours": f"{order.hours.normalize():f}".replace(".", ",")}
+    price = order_price_for(order)
+    if not price:
+        return _("it has no price")
+    return Decimal("1"), price, ""
+
+
+def _group_for(order: Order, customer: Customer) -> tuple[tuple, str, int | None]:
+    if order.location_id and order.location.bill_separately:
+        return ("location", order.location_id), "location", order.location_id
+    if customer.combine_invoices:
+        return ("customer", customer.id), "customer", None
+    return ("order", order.id), "order", order.location_id
+
+
+def _split_to_cost_bearers(groups: dict[tuple, PlannedInvoice], links: dict[int, list[CustomerCostBearer]],
+                           lines_by_customer: dict[int, list[tuple[PlannedLine, PlannedInvoice]]], small_business: bool, last: dt.date) -> None:
+    """Charge the cost bearers of each customer: per line (in date order) every assignment valid
+    on the line's day takes, by priority, its share of the line or what its budget has left
+    (accrued and carried over, minus what earlier lines used); the customer keeps the rest.
+    A bearer's parts go on one invoice per assignment and month, addressed to the bearer."""
+    customer_links = {cid: ls for cid, ls in links.items() if cid in lines_by_customer}
+    usages = budget_usages_many(link.pk for ls in customer_links.values() for link in ls)
+    for customer_id, its_links in customer_links.items():
+        for line, customer_invoice in sorted(lines_by_customer[customer_id], key=lambda item: (item[0].period_start, item[0].order_id)):
+            day = line.period_start
+            net = line_amount(line.quantity, line.unit_price)
+            left = net
+            rate = Decimal("0") if small_business else line.vat_rate
+            parts: list[tuple[int, CustomerCostBearer, Decimal]] = []
+            for position, link in enumerate(its_links, start=1):
+                if left <= 0 or link.valid_from > day or (link.valid_until is not None and link.valid_until < day):
+                    continue
+                if link.share_percent is not None:
+                    take = min(left, cents(net * link.share_percent / HUNDRED))
+                else:
+                    budget_end = min(last, link.valid_until) if link.valid_until else last
+                    available = min(
+                        cost_bearer_budget(link, on=day, usages=usages[link.pk]).remaining,
+                        cost_bearer_budget(link, on=budget_end, usages=usages[link.pk]).remaining,
+                    )
+                    take = _net_within(available, left, rate)
+                if take <= 0:
+                    continue
+                parts.append((position, link, take))
+                usages[link.pk].append(
+                    (day, line_charge(quantity=Decimal("1"), unit_price=take, vat_rate=line.vat_rate, small_business=small_business))
+                )
+                left -= take
+            if not parts:
+                continue
+            for position, link, take in parts:
+                key = ("bearer", link.pk)
+                planned = groups.get(key)
+                if planned is None:
+                    planned = groups[key] = PlannedInvoice(
+                        customer_id, customer_invoice.customer_name, None, "cost_bearer",
+                        cost_bearer_id=link.cost_bearer_id, cost_bearer_name=link.cost_bearer.name,
+                        insurance_number=link.insurance_number,
+                    )
+                share = _("share of %(bearer)s") % {"bearer": link.cost_bearer.name}
+                planned.lines.append(PlannedLine(
+                    line.order_id, f"{line.description} ({share})"[:300], Decimal("1"), take, line.vat_rate,
+                    line.period_start, line.period_end, line.vat_exemption, position, link.pk,
+                ))
+            if left > 0:
+                note = _("your part after cost bearers")
+                line.description = f"{line.description} ({note})"[:300]
+                line.quantity, line.unit_price = Decimal("1"), left
+            else:
+                customer_invoice.lines.remove(line)
+    for key in [k for k, inv in groups.items() if not inv.lines]:
+        del groups[key]
+
+
+def _net_within(available: Decimal, left: Decimal, rate: Decimal) -> Decimal:
+    """The largest net amount ≤ ``left`` whose gross (with ``rate`` %) fits into ``available``."""
+    if available <= 0:
+        return Decimal("0.00")
+    factor = Decimal("1") + rate / HUNDRED
+    if cents(left * factor) <= available:
+        return left
+    net = (available / factor).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    while net > 0 and cents(net * factor) > available:
+        net -= Decimal("0.01")
+    return min(net, left)
+
+
 def billing_plan(month, *, today: dt.date | None = None) -> RunResult:
     """What a run for ``month`` would create (nothing is written)."""
     first = parse_month(month, today=today)
@@ -184,6 +316,17 @@ def billing_plan(month, *, today: dt.date | None = None) -> RunResult:
     billed = set(
         InvoiceLine.objects.filter(order__isnull=False, period_start__gte=first, period_start__lte=last).values_list("order_id", "period_start")
     )
+    prices = price_list()
+    defaults = customer_defaults()
+    rates: dict[int, Decimal | None] = {}
+
+    def hourly_rate(customer: Customer) -> Decimal | None:
+        if customer.pk not in rates:
+            rates[customer.pk] = customer_effective_settings(customer, defaults=defaults).hourly_rate
+        return rates[customer.pk]
+
+    links = active_cost_bearer_links(first, last)
+    lines_by_customer: dict[int, list[tuple[PlannedLine, PlannedInvoice]]] = {}
     groups: dict[tuple, PlannedInvoice] = {}
     unpriced: list[str] = []
     skipped = 0
@@ -195,30 +338,33 @@ def billing_plan(month, *, today: dt.date | None = None) -> RunResult:
         skipped += len(periods) - len(todo)
         if not todo:
             continue
-        price = order_price_for(order)
-        if not price:
-            unpriced.append(f"“{order.title}” ({order.customer})")
+        charge = _order_charge(order, prices, hourly_rate)
+        if isinstance(charge, str):
+            unpriced.append(f"“{order.title}” ({order.customer}): {charge}")
             continue
+        quantity, unit_price, note = charge
         customer: Customer = order.customer
-        if order.location_id and order.location.bill_separately:
-            key, grouping, location_id = ("location", order.location_id), "location", order.location_id
-        elif customer.combine_invoices:
-            key, grouping, location_id = ("customer", customer.id), "customer", None
-        else:
-            key, grouping, location_id = ("order", order.id), "order", order.location_id
+        key, grouping, location_id = _group_for(order, customer)
         planned = groups.get(key)
         if planned is None:
             planned = groups[key] = PlannedInvoice(customer.id, str(customer), location_id, grouping)
         for period in todo:
-            planned.lines.append(
-                PlannedLine(order.id, _line_text(order, period), Decimal("1"), price, Decimal("19"), period[0], period[1])
+            text = _line_text(order, period)
+            line = PlannedLine(
+                order.id, f"{text}, {note}"[:300] if note else text, quantity, unit_price, order.vat_rate,
+                period[0], period[1], order.vat_exemption,
             )
+            planned.lines.append(line)
+            if customer.id in links:
+                lines_by_customer.setdefault(customer.id, []).append((line, planned))
     if unpriced:
-        shown = ", ".join(unpriced[:10]) + (" …" if len(unpriced) > 10 else "")
+        shown = "; ".join(unpriced[:10]) + (" …" if len(unpriced) > 10 else "")
         raise ValidationError(
-            {"orders": _("%(count)d order(s) of this month have no price: %(orders)s. Enter a price and run again; nothing was created.")
+            {"orders": _("%(count)d order(s) of this month cannot be priced: %(orders)s. Enter a price (or hours) and run again; nothing was created.")
              % {"count": len(unpriced), "orders": shown}}
         )
+    if lines_by_customer:
+        _split_to_cost_bearers(groups, links, lines_by_customer, site.small_business, last)
     return RunResult(first.strftime("%Y-%m"), True, list(groups.values()), skipped, site.small_business)
 
 
@@ -251,13 +397,15 @@ def billing_run(month, *, dry_run: bool = False, today: dt.date | None = None,
                 t = planned.totals(result.small_business)
                 invoices.append(Invoice(
                     customer_id=planned.customer_id, location_id=planned.location_id, date=draft_date, is_draft=True,
+                    cost_bearer_id=planned.cost_bearer_id, insurance_number=planned.insurance_number,
                     period_start=first, period_end=last, small_business=result.small_business,
                     total=t.net, vat_total=t.vat, gross_total=t.gross,
                 ))
             Invoice.objects.bulk_create(invoices)
             lines = [
                 InvoiceLine(invoice_id=inv.pk, order_id=ln.order_id, description=ln.description, quantity=ln.quantity,
-                            unit_price=ln.unit_price, vat_rate=ln.vat_rate, period_start=ln.period_start, period_end=ln.period_end)
+                            unit_price=ln.unit_price, vat_rate=ln.vat_rate, period_start=ln.period_start, period_end=ln.period_end,
+                            vat_exemption=ln.vat_exemption, part=ln.part, charged_to_id=ln.charged_to_id)
                 for inv, planned in zip(invoices, batch, strict=True) for ln in planned.lines
             ]
             InvoiceLine.objects.bulk_create(lines, batch_size=BATCH)

@@ -288,7 +288,10 @@ def customer_update(
     if (customer.logo.name or "") != (old.get("logo") or ""):
         _make_thumbnail(customer)
         uploads.delete_after_commit(customer.logo.storage, [old.get("logo"), old.get("logo_thumbnail")])
-    _save(customer)
+    from fortycrm.services.payers import instance_unchanged
+
+    if not instance_unchanged(customer):  # a save that changes nothing writes no history
+        _save(customer)
     _set_tags(customer, tags)
     events.event_saved("customer", customer, before)
     return customer

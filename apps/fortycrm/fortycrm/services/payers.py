@@ -17,12 +17,12 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from fortycrm.models import Customer
-from fortycrm.models.payers import SETTING_NAMES, CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings
+from fortycrm.models.payers import SETTING_NAMES, CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, ServicePrice
 
 HUNDRED = Decimal("100")
 
 
-def _unchanged(instance: Model) -> bool:
+def instance_unchanged(instance: Model) -> bool:
     """True when ``instance`` is stored and none of its concrete fields differ from the database."""
     if instance.pk is None:
         return False
@@ -38,6 +38,9 @@ def _unchanged(instance: Model) -> bool:
         if value != old:
             return False
     return True
+
+
+_unchanged = instance_unchanged
 
 
 def _save(instance: Model) -> Model:
@@ -58,6 +61,11 @@ def cost_bearer_delete_problem(cost_bearer: CostBearer) -> str | None:
     links = cost_bearer.assignments.select_related("customer").order_by("customer_id")
     customers = list(dict.fromkeys(str(link.customer) for link in links[:6]))
     if not customers:
+        invoices = cost_bearer.invoices.count() if cost_bearer.pk else 0
+        if invoices:
+            return _("The cost bearer “%(name)s” cannot be deleted: %(count)d invoice(s) are addressed to it.") % {
+                "name": cost_bearer.name, "count": invoices,
+            }
         return None
     count = links.values("customer_id").distinct().count()
     names = ", ".join(customers[:5]) + (" …" if count > 5 else "")
@@ -134,8 +142,21 @@ def assignment_save(*, link: CustomerCostBearer) -> CustomerCostBearer:
     return _save(link)
 
 
+def assignment_delete_problem(link: CustomerCostBearer) -> str | None:
+    """An assignment that invoice lines are charged to is kept (its budget's "used" reads them)."""
+    count = link.invoice_lines.values("invoice_id").distinct().count() if link.pk else 0
+    if not count:
+        return None
+    return _(
+        "The assignment of “%(bearer)s” cannot be deleted: %(count)d invoice(s) charge it. End it with “valid until” instead."
+    ) % {"bearer": link.cost_bearer.name, "count": count}
+
+
 @transaction.atomic
 def assignment_delete(*, link: CustomerCostBearer) -> None:
+    problem = assignment_delete_problem(link)
+    if problem:
+        raise ValidationError(problem, code="protected")
     link.delete()
 
 
@@ -194,3 +215,33 @@ def customer_settings_save(*, customer: Customer, values: dict[str, Any]) -> Cus
     if own.pk is None and not own.overrides():
         return own  # all "as default": no row needed
     return _save(own)
+
+
+# --- price list ------------------------------------------------------------------------------
+def service_price_check(*, price: ServicePrice) -> None:
+    """Every rule of a price list entry, without saving; one entry per service kind for the
+    defaults and one per customer (case and spaces do not count)."""
+    from fortycrm.payer_selectors import service_kind_key
+
+    price.full_clean()
+    key = service_kind_key(price.service_kind)
+    same = ServicePrice.objects.filter(customer_id=price.customer_id).exclude(pk=price.pk).values_list("service_kind", flat=True)
+    if any(service_kind_key(kind) == key for kind in same):
+        raise ValidationError(
+            {"service_kind": _("The price list %(whose)s already has a price for “%(kind)s”; change that entry instead.")
+             % {"whose": _("of this customer") if price.customer_id else _("of the defaults"), "kind": price.service_kind}}
+        )
+
+
+@transaction.atomic
+def service_price_save(*, price: ServicePrice) -> ServicePrice:
+    """Save a price list entry (see ``service_price_check``)."""
+    if price.customer_id:
+        list(Customer.objects.select_for_update().filter(pk=price.customer_id).values_list("pk", flat=True))
+    service_price_check(price=price)
+    return _save(price)
+
+
+@transaction.atomic
+def service_price_delete(*, price: ServicePrice) -> None:
+    price.delete()
