@@ -121,3 +121,35 @@ def test_order_vat_bad_input(customer, values, field):
         order_create(order=Order(customer=customer, title="X", price=Decimal("1"), start=dt.date(2026, 3, 1), **values))
     assert field in exc.value.message_dict
     assert not Order.objects.exists()
+
+
+def test_an_issued_invoice_keeps_the_address_it_was_issued_to(customer):
+    from fortycrm.services.billing import invoice_cancel
+    from fortycrm.services.customers import customer_update
+
+    make_order(customer, "Unterhaltsreinigung")
+    run()
+    draft = Invoice.objects.get()
+    issued = invoice_issue(invoice=draft)
+    assert issued.recipient["street"] == "Hafenweg 5"
+    customer_update(customer=customer, street="Neuer Weg 9", city="Kiel")  # moved after the invoice
+    issued.refresh_from_db()
+    assert invoice_context(issued)["recipient"] == ["Hausverwaltung Nord GmbH", "Hafenweg 5", "20457 Hamburg"]
+    cancellation = invoice_cancel(invoice=issued)
+    assert invoice_context(cancellation)["recipient"][1] == "Hafenweg 5"
+    billing_run("2026-04", today=TODAY)
+    later = Invoice.objects.filter(is_draft=True).first()
+    assert invoice_context(later)["recipient"][1] == "Neuer Weg 9"  # drafts follow the current address
+
+
+def test_bearer_invoice_references_are_shown_in_the_readers_language(customer):
+    from django.utils import translation
+
+    assignment = assign(customer, bearer(), share=Decimal("100"), insurance_number=VALID_KVNR)
+    make_order(customer, "Betreuung")
+    run()
+    invoice = invoice_issue(invoice=Invoice.objects.get(cost_bearer=assignment.cost_bearer))
+    with translation.override("de"):
+        labels = [label for label, _value in invoice_recipient(invoice).references]
+    assert "Versichertennummer" in labels
+    assert dict(invoice.recipient["references"])["insurance_number"] == VALID_KVNR

@@ -125,6 +125,7 @@ class Invoice(TimeStamped):
         related_name="invoices", help_text=_("Set when a cost bearer pays this invoice for the customer."),
     )
     insurance_number = models.CharField(_("insurance number"), max_length=30, blank=True)
+    recipient = models.JSONField(_("recipient at issue"), default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("invoice")

@@ -267,17 +267,44 @@ class Recipient:
         return [line for line in lines if line]
 
 
+REFERENCE_LABELS = {
+    "service_recipient": _("Service recipient"),
+    "customer_number": _("Customer number"),
+    "insurance_number": _("Insurance number"),
+}
+"""Labels of the references printed for a cost bearer's invoice (stored by key, shown in the reader's language)."""
+
+
+def recipient_snapshot(recipient: Recipient) -> dict:
+    """What an issued invoice keeps of its recipient (GoBD: a later change of the address does
+    not change an issued invoice)."""
+    return {
+        "source": recipient.source, "name": recipient.name, "street": recipient.street, "postcode": recipient.postcode,
+        "city": recipient.city, "country": recipient.country, "vat_id": recipient.vat_id,
+        "references": [list(pair) for pair in recipient.references],
+    }
+
+
 def invoice_recipient(invoice: Invoice) -> Recipient:
-    """The cost bearer for its invoices (referencing the customer and the insurance number); the
-    location's invoice address where the location bills separately and has one; else the customer."""
+    """The address an invoice goes to: for an issued invoice the one stored at issue; else the
+    cost bearer for its invoices (referencing the customer and the insurance number), the
+    location's invoice address where the location bills separately and has one, or the customer."""
+    stored = invoice.recipient or recipient_snapshot(_current_recipient(invoice))
+    references = tuple((str(REFERENCE_LABELS.get(key, key)), value) for key, value in stored.get("references", []))
+    return Recipient(stored["source"], stored["name"], stored["street"], stored["postcode"], stored["city"], stored["country"],
+                     stored.get("vat_id", ""), references)
+
+
+def _current_recipient(invoice: Invoice) -> Recipient:
+    """The recipient from the live records; references by key (see ``REFERENCE_LABELS``)."""
     customer = invoice.customer
     if invoice.cost_bearer_id:
         bearer = invoice.cost_bearer
-        references = [(_("Service recipient"), customer.display_name)]
+        references = [("service_recipient", customer.display_name)]
         if customer.number:
-            references.append((_("Customer number"), str(customer.number)))
+            references.append(("customer_number", str(customer.number)))
         if invoice.insurance_number:
-            references.append((_("Insurance number"), invoice.insurance_number))
+            references.append(("insurance_number", invoice.insurance_number))
         return Recipient("cost_bearer", bearer.name, bearer.street, bearer.postcode, bearer.city, bearer.country or "DE",
                          references=tuple(references))
     location = invoice.location
@@ -325,6 +352,8 @@ def invoice_issue(*, invoice: Invoice, today: dt.date | None = None) -> Invoice:
     today = today or timezone.localdate()
     terms = billing_terms_for(locked.customer)
     locked.small_business = SiteSettings.load().small_business
+    if not locked.recipient:  # a cancellation invoice carries its original's
+        locked.recipient = recipient_snapshot(_current_recipient(locked))
     invoice_recalculate(invoice=locked)
     locked.number = numbers.number_allocate(numbers.INVOICE)
     locked.issued_at = timezone.now()
@@ -351,7 +380,7 @@ def invoice_cancel(*, invoice: Invoice) -> Invoice:
     copy = Invoice.objects.create(
         customer=original.customer, location=original.location, date=timezone.localdate(), cancels=original,
         period_start=original.period_start, period_end=original.period_end, small_business=original.small_business,
-        cost_bearer=original.cost_bearer, insurance_number=original.insurance_number,
+        cost_bearer=original.cost_bearer, insurance_number=original.insurance_number, recipient=original.recipient,
     )
     InvoiceLine.objects.bulk_create(
         InvoiceLine(
