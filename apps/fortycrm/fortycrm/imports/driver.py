@@ -133,7 +133,7 @@ def import_file(
     if progress:
         progress(result.processed, result.processed)
     if result.error_count:
-        result.created = result.updated = 0
+        result.created = result.updated = result.unchanged = 0
     return result
 
 

@@ -45,9 +45,16 @@ class Importer:
         key = key if key in self.keys else None
         if level == "error":
             row.failed = True
+        label = self.column_label(key)
+        if key and label not in self.result.hints:
+            self.result.hints[label] = str(self.hint(key))
         self.result.add(
-            Problem(row=row.number, column=self.column_label(key), value=display(row.raw.get(key)) if key else "", message=str(message), level=level, code=code)
+            Problem(row=row.number, column=label, value=display(row.raw.get(key)) if key else "", message=str(message), level=level, code=code)
         )
+
+    def hint(self, key: str) -> str:
+        """A hint that fixes every problem of the column at once (e.g. the values it accepts); "" when there is none."""
+        return ""
 
     def duplicate(self, row: Row, key: str, message: str) -> None:
         self.problem(row, key, message, level="warning" if self.allow_duplicates else "error", code=DUPLICATE)
