@@ -88,6 +88,7 @@ class CustomerImporter(Importer):
         self._users: dict[str, Any] | None = None
         self._tags: dict[str, Tag] = {}
         self.file_numbers: dict[int, int] = {}
+        self.assigned_numbers: dict[int, int] = {}  # next free numbers given to earlier rows of the file
         self.file_names: dict[tuple, int] = {}
         self.file_emails: dict[str, int] = {}
 
@@ -199,6 +200,10 @@ class CustomerImporter(Importer):
             self.problem(row, "number", _("The customer number %(number)s appears more than once in the file (also in row %(other)s). Every number exists only once.")
                          % {"number": number, "other": self.file_numbers[number]})
             return None
+        if number in self.assigned_numbers:
+            self.problem(row, "number", _("The customer number %(number)s was already given to row %(other)s of this file as the next free number. Choose another number or leave the cell empty.")
+                         % {"number": number, "other": self.assigned_numbers[number]})
+            return None
         self.file_numbers[number] = row.number
         return number
 
@@ -225,10 +230,22 @@ class CustomerImporter(Importer):
         self.write(checked)
 
     def write(self, checked: list[tuple[Row, Customer]]) -> None:
+        """Numbers, then (not in a preview) the rows, their history, tag links, events and settings.
+
+        A preview stops after the numbers: it is rolled back anyway, and the checks of later
+        batches do not need the rows in the database (within the file, numbers, names and
+        e-mails are compared in memory: ``file_numbers``, ``file_names``, ``file_emails``).
+        """
         customers = [c for _row, c in checked]
-        numbered = [c for c in customers if c.status.with_number]
-        for customer, number in zip(numbered, numbers.number_assign_many(numbers.CUSTOMER, [c.number for c in numbered])):
+        numbered = [(row, c) for row, c in checked if c.status.with_number]
+        for (row, customer), number in zip(numbered, numbers.number_assign_many(numbers.CUSTOMER, [c.number for _row, c in numbered])):
             customer.number = number
+            self.assigned_numbers[number] = row.number  # a later row choosing it collides in preview and commit alike
+        if self.dry_run:
+            self.result.created += len(customers)
+            for row, customer in checked:
+                self.result.note(row.number, "create", f"{customer.number or ''} {customer.display_name}".strip())
+            return
         tags_per_row = [self.tag_objects(row.values.get("tags") or []) for row, _customer in checked]
         bulk_insert_customers(customers, user=self.user, reason=self.reason)
         through = Customer.tags.through

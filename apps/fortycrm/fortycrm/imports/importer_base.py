@@ -24,8 +24,12 @@ class Importer:
 
     field_columns: dict[str, str] = {}
 
-    def __init__(self, *, template: Template, mode: str, user, allow_duplicates: bool, result: ImportResult, labels: dict[str, str], file_name: str):
+    def __init__(
+        self, *, template: Template, mode: str, user, allow_duplicates: bool, result: ImportResult, labels: dict[str, str], file_name: str,
+        dry_run: bool = False,
+    ):
         self.template = template
+        self.dry_run = dry_run  # a preview: an importer may skip writes nothing later in the file depends on
         self.mode = mode
         self.user = user
         self.allow_duplicates = allow_duplicates
