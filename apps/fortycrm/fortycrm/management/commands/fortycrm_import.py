@@ -38,9 +38,9 @@ def group_line(group: dict) -> str:
 class PlainProgress:
     """Progress as a plain line now and then (no terminal)."""
 
-    def __init__(self, write, interval: float = PLAIN_PROGRESS_SECONDS):
+    def __init__(self, write, interval: float | None = None):
         self.write = write
-        self.interval = interval
+        self.interval = PLAIN_PROGRESS_SECONDS if interval is None else interval
         self.started = self.last = time.monotonic()
 
     def __call__(self, done: int, total: int) -> None:
