@@ -194,3 +194,29 @@ def test_desk_preview_lists_causes_first_with_hint_then_rows_with_the_problem_co
     head = html[table:html.index("</thead>", table)]
     assert head.index("Hinweise") < head.index("Kundenbetreuer") < head.index("Name *")  # the problem column first
     assert 'class="fortycrm-cell-bad" tabindex="0" data-problem="Es gibt keinen' in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_import_whose_rq_job_vanished_is_marked_failed(settings, base_data):
+    """With Redis: the log keeps the RQ job id; a job that is gone (worker crashed, queue
+    emptied) means the import never happens, and the log says so."""
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("needs Redis: set REDIS_URL (done by .ci/run)")
+    import django_rq
+    from django.core.files.base import ContentFile
+
+    from fortycrm import jobs
+
+    settings.FORTYCRM_JOBS_ASYNC = True
+    settings.FORTYCRM_IMPORT_JOB_THRESHOLD = 1
+    queue = django_rq.get_queue("default")
+    log = ImportLog(template="company_customers", file_name="k.csv", total_rows=3)
+    log.file.save("k.csv", ContentFile(_csv(["Name *", "A GmbH", "B GmbH", "C GmbH"])), save=False)
+    log.save()
+    jobs.import_start(log.pk, dry_run=True)
+    log.refresh_from_db()
+    assert log.job_id and queue.fetch_job(log.job_id) is not None
+    assert import_log.import_progress(log)["state"] == "pending"  # queued: left alone
+    queue.fetch_job(log.job_id).delete()
+    assert import_log.import_progress(log)["state"] == "failed"
+    assert log.errors[0]["code"] == import_log.INTERRUPTED
