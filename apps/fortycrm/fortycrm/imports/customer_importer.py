@@ -85,6 +85,8 @@ class CustomerImporter(Importer):
         ]
         self.settings = CustomerSettingsColumns(self)  # R-PAY-2
         self.lookups = BatchLookups()
+        self._defaults: dict[str, Any] | None = None
+        self._mutable_defaults: set[str] = set()
         self._users: dict[str, Any] | None = None
         self._tags: dict[str, Tag] = {}
         self.file_numbers: dict[int, int] = {}
@@ -207,11 +209,22 @@ class CustomerImporter(Importer):
         self.file_numbers[number] = row.number
         return number
 
+    def new_customer(self, values: dict[str, Any]) -> Customer:
+        """``Customer(**values)`` through Django's positional fast path (every field in order,
+        the defaults read once per import): the same instance at a fraction of the cost."""
+        if self._defaults is None:
+            self._defaults = {f.attname: f.get_default() for f in Customer._meta.concrete_fields}
+            self._mutable_defaults = {name for name, value in self._defaults.items() if isinstance(value, (dict, list))}
+        merged = self._defaults | values
+        for name in self._mutable_defaults - values.keys():
+            merged[name] = Customer._meta.get_field(name).get_default()  # never share a dict between rows
+        return Customer(*merged.values())
+
     def process_insert(self, batch: list[Row]) -> None:
         self.lookups.load_owners([r.values["number"] for r in batch if r.values.get("number") is not None])
         checked: list[tuple[Row, Customer]] = []
         for row in batch:
-            customer = Customer(kind=self.kind, custom_field_data=self.custom_data(row), **self.fields(row))
+            customer = self.new_customer({"kind": self.kind, "custom_field_data": self.custom_data(row), **self.fields(row)})
             customer.account_manager = self.account_manager(row)
             number = self.number_once(row)
             try:
