@@ -42,6 +42,9 @@ MANAGERS = ["anna", "bernd", "carla", "dieter", "erika"]
 HEADER = ["Kundennummer", "Status", "Name *", "Kurzname", "Straße", "PLZ", "Ort", "Telefon", "E-Mail", "Kundenbetreuer", "Schlagwörter", "Kunde seit"]
 
 
+CPU: dict[str, float] = {}  # CPU seconds of this process per measured step (less disturbed by other load than wall time)
+
+
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -103,8 +106,9 @@ def run_import(path: Path, *, mode: str = "insert", dry_run: bool = False):
     with path.open("rb") as f:
         log.file.save(path.name, File(f), save=False)
     log.save()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = import_run(log=log, dry_run=dry_run)
+    CPU[f"{mode}{' preview' if dry_run else ''} {path.name}"] = time.process_time() - cpu
     return time.perf_counter() - started, result
 
 
@@ -149,7 +153,7 @@ def plain_bulk_insert(path: Path) -> float:
 
     from fortycrm.models import Customer, CustomerStatus, Tag
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     status = CustomerStatus.objects.get(name="Kunde")
     users = {u.username: u.pk for u in get_user_model().objects.all()}
     tags = {t.name: t.pk for t in Tag.objects.all()}
@@ -177,6 +181,7 @@ def plain_bulk_insert(path: Path) -> float:
                 flush()
         if batch:
             flush()
+    CPU["bulk_create"] = time.process_time() - cpu
     return time.perf_counter() - started
 
 
@@ -192,7 +197,7 @@ def plain_raw_insert(path: Path) -> float:
     from fortycrm.imports.bulk_insert import insert_columns, insert_rows
     from fortycrm.models import Customer, CustomerStatus, Tag
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     status = CustomerStatus.objects.get(name="Kunde")
     users = {u.username: u.pk for u in get_user_model().objects.all()}
     tags = {t.name: t.pk for t in Tag.objects.all()}
@@ -227,6 +232,7 @@ def plain_raw_insert(path: Path) -> float:
                 flush()
         if rows:
             flush()
+    CPU["raw"] = time.process_time() - cpu
     return time.perf_counter() - started
 
 
@@ -299,6 +305,14 @@ def main() -> None:
               f"({expected_changes:,} new phone numbers: {expected_changes:,} changed, {expected_changes:,} history rows)")
         print(f"ratio                {seconds / raw_seconds:8.2f}   (import time / plain bulk insert time; target <= 3)")
         print(f"ratio to bulk_create {seconds / base_seconds:8.2f}")
+        cpu_import, cpu_raw = CPU[f"insert {csv_path.name}"], CPU["raw"]
+        print(f"CPU time             import {cpu_import:.1f} s, preview {CPU[f'insert preview {csv_path.name}']:.1f} s, "
+              f"update unchanged {CPU[f'update {same_path.name}']:.1f} s, update 10 % {CPU[f'update {changed_path.name}']:.1f} s, "
+              f"plain insert {cpu_raw:.1f} s, bulk_create {CPU['bulk_create']:.1f} s (this process only; the database server's time not included)")
+        print(f"CPU ratios           import / plain insert {cpu_import / cpu_raw:.2f}, "
+              f"commit / preview {cpu_import / CPU[f'insert preview {csv_path.name}']:.2f}, "
+              f"update unchanged {update_rows / CPU[f'update {same_path.name}']:,.0f} rows per CPU second")
+        print(f"load average         {os.getloadavg()[0]:.1f} (2 cores; figures above are wall time)")
         print(f"peak RSS             {rss_peak:8.0f} MB (before import {rss_before:.0f} MB; target <= 500)")
         print(f"checked              {customers:,} customers, {links:,} tag links, {history:,} history rows, {numbered:,} distinct numbers")
     finally:
