@@ -85,6 +85,7 @@ class CustomerImporter(Importer):
         ]
         self.settings = CustomerSettingsColumns(self)  # R-PAY-2
         self.lookups = BatchLookups()
+        self.stored_tags: dict[int, set[str]] = {}  # update mode: the batch's customers' tags (normalized)
         self._defaults: dict[str, Any] | None = None
         self._mutable_defaults: set[str] = set()
         self._users: dict[str, Any] | None = None
@@ -274,12 +275,16 @@ class CustomerImporter(Importer):
 
     # --- update mode: only real changes are written -------------------------------------
     def load_stored(self, batch: list[Row]) -> dict[int, Customer]:
-        """The batch's customers by number in two queries (with status, tags and own settings)."""
+        """The batch's customers by number (with status and own settings) and their tags: two queries."""
         wanted = [r.values["number"] for r in batch if r.values.get("number") is not None]
         if not wanted:
             return {}
-        found = Customer.objects.select_related("status", "own_settings").prefetch_related("tags").filter(number__in=wanted)
-        return {c.number: c for c in found}
+        found = {c.number: c for c in Customer.objects.select_related("status", "own_settings").filter(number__in=wanted)}
+        through = Customer.tags.through
+        self.stored_tags = {}
+        for customer_id, normalized in through.objects.filter(customer_id__in=[c.pk for c in found.values()]).values_list("customer_id", "tag__normalized"):
+            self.stored_tags.setdefault(customer_id, set()).add(normalized)
+        return found
 
     def customer_changes(self, customer: Customer, fields: dict[str, Any], status, tags: list[str] | None) -> list[str]:
         """The names of what the row would change on the stored customer (empty: nothing)."""
@@ -296,7 +301,7 @@ class CustomerImporter(Importer):
                 changes.append(name)
         if status is not None and status.pk != customer.status_id:
             changes.append("status")
-        if tags is not None and {Tag.normalize(n) for n in tags} != {t.normalized for t in customer.tags.all()}:
+        if tags is not None and {Tag.normalize(n) for n in tags} != self.stored_tags.get(customer.pk, set()):
             changes.append("tags")
         return changes
 
