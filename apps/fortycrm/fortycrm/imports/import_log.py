@@ -41,15 +41,19 @@ def progress_report(log_id: int, done: int) -> None:
 
 
 # --- who runs it: host, process id and the process's start time ----------------------------
-def _process_start(pid: int) -> str:
-    """The start time of a process in clock ticks since boot (Linux), "" elsewhere; tells a
-    reused process id from the process that started the import."""
+def _process_stat(pid: int) -> tuple[str, str]:
+    """State and start time (clock ticks since boot) of a process (Linux), ("", "") elsewhere."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read().decode(errors="replace")
-        return stat.rsplit(")", 1)[1].split()[19]
+            fields = f.read().decode(errors="replace").rsplit(")", 1)[1].split()
+        return fields[0], fields[19]
     except (OSError, IndexError):
-        return ""
+        return "", ""
+
+
+def _process_start(pid: int) -> str:
+    """The start time of a process; tells a reused process id from the one that started the import."""
+    return _process_stat(pid)[1]
 
 
 def this_runner() -> str:
@@ -73,7 +77,10 @@ def runner_alive(runner: str) -> bool | None:
         return False
     except PermissionError:
         pass  # exists, another user's
-    return not start or _process_start(pid) in ("", start)
+    state, started = _process_stat(pid)
+    if state in ("Z", "X"):
+        return False  # ended, only not yet reaped by its parent
+    return not start or started in ("", start)
 
 
 def _job_gone(job_id: str) -> bool | None:
