@@ -220,3 +220,12 @@ def test_a_queued_import_whose_rq_job_vanished_is_marked_failed(settings, base_d
     queue.fetch_job(log.job_id).delete()
     assert import_log.import_progress(log)["state"] == "failed"
     assert log.errors[0]["code"] == import_log.INTERRUPTED
+
+
+def test_a_cause_shows_its_row_count_the_german_way():
+    from fortycrm.admin.import_views import group_for_display
+    from fortycrm.management.commands.fortycrm_import import group_line
+
+    group = {"level": "error", "column": "Kundenbetreuer", "value": "bernd", "message": "Unbekannt.", "count": 1250, "rows": [2, 6, 10], "hint": ""}
+    assert group_for_display(group)["count_text"] == "1.250" and group_for_display(group)["row_list"] == "2, 6, 10, …"
+    assert group_line(group) == "Kundenbetreuer „bernd“: Unbekannt. – 1.250 Zeilen: 2, 6, 10, …"

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonRespons
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
@@ -67,7 +68,11 @@ class UploadForm(forms.Form):
 def group_for_display(group: dict) -> dict:
     """A cause with its row count and first rows as the preview lists it."""
     rows = [str(r) for r in group.get("rows", [])]
-    return {**group, "row_list": ", ".join(rows) + (", …" if group.get("count", 0) > len(rows) else "")}
+    return {
+        **group,
+        "count_text": formats.number_format(group.get("count", 0), 0, use_l10n=True, force_grouping=True),  # 1.250
+        "row_list": ", ".join(rows) + (", …" if group.get("count", 0) > len(rows) else ""),
+    }
 
 
 @admin.register(ImportLog)
