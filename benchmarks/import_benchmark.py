@@ -13,7 +13,11 @@ INSERT statements with ready values (the baseline of the ratio) and once with Dj
     DATABASE_URL=mysql://root@127.0.0.1:3306/fortycrm_importbench .venv/bin/python benchmarks/import_benchmark.py
     options: --rows N (default 100000)
 
-Targets: SQLite ≥ 2,000 rows/s, MariaDB ≥ 1,500 rows/s, peak RSS ≤ 500 MB, ratio ≤ 5.
+Also measured in the same run (issue 16): the preview (dry run) of the same file before the
+commit, and update mode by customer number with all rows unchanged and with 10 % changed.
+
+Targets: SQLite ≥ 2,000 rows/s, MariaDB ≥ 1,500 rows/s, peak RSS ≤ 500 MB, ratio ≤ 3 (issue 16;
+was 5), preview ≥ 2× faster than the commit, update mode with unchanged rows ≥ 1,000 rows/s.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ TAG_POOL = ["Reinigung", "Hausmeister", "Winterdienst", "Glasreinigung", "Grünp
 CITIES = [("40213", "Düsseldorf"), ("80331", "München"), ("50667", "Köln"), ("01067", "Dresden"), ("70173", "Stuttgart"), ("20095", "Hamburg")]
 MANAGERS = ["anna", "bernd", "carla", "dieter", "erika"]
 HEADER = ["Kundennummer", "Status", "Name *", "Kurzname", "Straße", "PLZ", "Ort", "Telefon", "E-Mail", "Kundenbetreuer", "Schlagwörter", "Kunde seit"]
+
+
+CPU: dict[str, float] = {}  # CPU seconds of this process per measured step (less disturbed by other load than wall time)
 
 
 def rss_mb() -> float:
@@ -89,19 +96,42 @@ def make_users() -> None:
         user.groups.add(group)
 
 
-def run_import(path: Path):
+def run_import(path: Path, *, mode: str = "insert", dry_run: bool = False):
     from django.core.files import File
 
     from fortycrm.imports.driver import import_run
     from fortycrm.models import ImportLog
 
-    log = ImportLog(template="company_customers", mode="insert", file_name=path.name)
+    log = ImportLog(template="company_customers", mode=mode, file_name=path.name)
     with path.open("rb") as f:
         log.file.save(path.name, File(f), save=False)
     log.save()
-    started = time.perf_counter()
-    result = import_run(log=log, dry_run=False)
+    started, cpu = time.perf_counter(), time.process_time()
+    result = import_run(log=log, dry_run=dry_run)
+    CPU[f"{mode}{' preview' if dry_run else ''} {path.name}"] = time.process_time() - cpu
     return time.perf_counter() - started, result
+
+
+def generate_update(source: Path, target: Path, *, change_every: int = 0, rows: int | None = None) -> int:
+    """The insert file with the customer numbers the import gave (update mode, by number);
+    every ``change_every``-th row gets a new phone number. Returns the number of changed rows."""
+    from fortycrm.models import Customer
+
+    numbers = dict(Customer.objects.values_list("name", "number"))
+    changed = 0
+    with source.open(encoding="cp1252", newline="") as f, target.open("w", encoding="cp1252", newline="") as out:
+        reader = csv.reader(f, delimiter=";")
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow(next(reader))
+        for i, row in enumerate(reader, start=1):
+            if rows is not None and i > rows:
+                break
+            row[0] = str(numbers[row[2]])
+            if change_every and i % change_every == 0:
+                row[7] = f"0800 {i}"
+                changed += 1
+            writer.writerow(row)
+    return changed
 
 
 def wipe() -> None:
@@ -123,7 +153,7 @@ def plain_bulk_insert(path: Path) -> float:
 
     from fortycrm.models import Customer, CustomerStatus, Tag
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     status = CustomerStatus.objects.get(name="Kunde")
     users = {u.username: u.pk for u in get_user_model().objects.all()}
     tags = {t.name: t.pk for t in Tag.objects.all()}
@@ -151,6 +181,7 @@ def plain_bulk_insert(path: Path) -> float:
                 flush()
         if batch:
             flush()
+    CPU["bulk_create"] = time.process_time() - cpu
     return time.perf_counter() - started
 
 
@@ -166,7 +197,7 @@ def plain_raw_insert(path: Path) -> float:
     from fortycrm.imports.bulk_insert import insert_columns, insert_rows
     from fortycrm.models import Customer, CustomerStatus, Tag
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     status = CustomerStatus.objects.get(name="Kunde")
     users = {u.username: u.pk for u in get_user_model().objects.all()}
     tags = {t.name: t.pk for t in Tag.objects.all()}
@@ -201,12 +232,14 @@ def plain_raw_insert(path: Path) -> float:
                 flush()
         if rows:
             flush()
+    CPU["raw"] = time.process_time() - cpu
     return time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--update-rows", type=int, default=20_000, help="rows of the update-mode runs (the first N of the file)")
     args = parser.parse_args()
     site = f"importbench{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="fortycrm-importbench-"))
@@ -223,6 +256,8 @@ def main() -> None:
         size_mb = csv_path.stat().st_size / 1024 / 1024
         rss_before = rss_mb()
 
+        dry_seconds, dry = run_import(csv_path, dry_run=True)
+        assert dry.ok and dry.created == args.rows and Customer.objects.count() == 0, (dry.error_count, dry.errors[:3])
         seconds, result = run_import(csv_path)
         rss_peak = rss_mb()
         if not result.ok:
@@ -235,6 +270,18 @@ def main() -> None:
         assert customers == args.rows and links == 2 * args.rows and history == args.rows, (customers, links, history)
         numbered = Customer.objects.filter(number__isnull=False).values("number").distinct().count()
         assert numbered == args.rows, numbered
+
+        history_before = Customer.history.count()
+        same_path, changed_path = workdir / "kunden_gleich.csv", workdir / "kunden_10_prozent.csv"
+        update_rows = min(args.update_rows, args.rows)
+        generate_update(csv_path, same_path, rows=update_rows)
+        expected_changes = generate_update(csv_path, changed_path, change_every=10, rows=update_rows)
+        same_seconds, same = run_import(same_path, mode="update")
+        assert same.ok and (same.updated, same.unchanged) == (0, update_rows), (same.updated, same.unchanged, same.errors[:3])
+        assert Customer.history.count() == history_before
+        changed_seconds, changed = run_import(changed_path, mode="update")
+        assert changed.ok and (changed.updated, changed.unchanged) == (expected_changes, update_rows - expected_changes), (changed.updated, changed.unchanged)
+        assert Customer.history.count() == history_before + expected_changes
 
         wipe()
         raw_seconds = plain_raw_insert(csv_path)
@@ -250,8 +297,22 @@ def main() -> None:
         print(f"import               {seconds:8.1f} s   {rate:8,.0f} rows/s   (parse, checks, numbers, tags, history; one transaction)")
         print(f"plain bulk insert    {raw_seconds:8.1f} s   {raw_rate:8,.0f} rows/s   (multi-row INSERTs of the same rows and tag links, values ready)")
         print(f"Django bulk_create   {base_seconds:8.1f} s   {base_rate:8,.0f} rows/s   (bulk_create of the same rows and tag links)")
-        print(f"ratio                {seconds / raw_seconds:8.2f}   (import time / plain bulk insert time; target <= 5)")
+        print(f"preview (dry run)    {dry_seconds:8.1f} s   {args.rows / dry_seconds:8,.0f} rows/s   (the same file checked, nothing written; "
+              f"commit / preview = {seconds / dry_seconds:.2f}, target >= 2)")
+        print(f"update, unchanged    {same_seconds:8.1f} s   {update_rows / same_seconds:8,.0f} rows/s   ({update_rows:,} rows again by customer number: "
+              f"0 changed, no history; target >= 1,000 rows/s on SQLite)")
+        print(f"update, 10 % changed {changed_seconds:8.1f} s   {update_rows / changed_seconds:8,.0f} rows/s   "
+              f"({expected_changes:,} new phone numbers: {expected_changes:,} changed, {expected_changes:,} history rows)")
+        print(f"ratio                {seconds / raw_seconds:8.2f}   (import time / plain bulk insert time; target <= 3)")
         print(f"ratio to bulk_create {seconds / base_seconds:8.2f}")
+        cpu_import, cpu_raw = CPU[f"insert {csv_path.name}"], CPU["raw"]
+        print(f"CPU time             import {cpu_import:.1f} s, preview {CPU[f'insert preview {csv_path.name}']:.1f} s, "
+              f"update unchanged {CPU[f'update {same_path.name}']:.1f} s, update 10 % {CPU[f'update {changed_path.name}']:.1f} s, "
+              f"plain insert {cpu_raw:.1f} s, bulk_create {CPU['bulk_create']:.1f} s (this process only; the database server's time not included)")
+        print(f"CPU ratios           import / plain insert {cpu_import / cpu_raw:.2f}, "
+              f"commit / preview {cpu_import / CPU[f'insert preview {csv_path.name}']:.2f}, "
+              f"update unchanged {update_rows / CPU[f'update {same_path.name}']:,.0f} rows per CPU second")
+        print(f"load average         {os.getloadavg()[0]:.1f} (2 cores; figures above are wall time)")
         print(f"peak RSS             {rss_peak:8.0f} MB (before import {rss_before:.0f} MB; target <= 500)")
         print(f"checked              {customers:,} customers, {links:,} tag links, {history:,} history rows, {numbered:,} distinct numbers")
     finally:

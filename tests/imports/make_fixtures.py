@@ -145,6 +145,13 @@ FILES["company_customers_update.csv"] = _csv(
     ]
 )
 
+# issue 16 item 13: an old system's export whose account manager does not exist here (every 4th row)
+FILES["unknown_account_manager.csv"] = _csv(
+    [["Kundennummer", "Status", "Name *", "PLZ", "Ort", "Telefon", "Kundenbetreuer", "Schlagwörter"]]
+    + [["", "Kunde", f"Gebäudedienst Nord {i} GmbH", "24103", "Kiel", f"0431 {1000 + i}", "bernd" if i % 4 == 0 else "olga", "Nord"]
+       for i in range(40)]
+)
+
 
 def xlsx_company() -> bytes:
     from openpyxl import Workbook

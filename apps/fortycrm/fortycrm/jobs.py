@@ -4,6 +4,7 @@ synchronously in the calling process, so a site without Redis works the same, on
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -61,7 +62,12 @@ def import_start(log_id: int, *, dry_run: bool) -> None:
 
     log = ImportLog.objects.get(pk=log_id)
     try:
-        if log.total_rows > import_job_threshold():
+        if log.total_rows > import_job_threshold() and jobs_async():
+            # the job's id on the log: a job that vanishes or fails marks the log failed (import_log.mark_interrupted)
+            job_id = f"fortycrm-import-{log_id}-{uuid.uuid4().hex[:12]}"
+            ImportLog.objects.filter(pk=log_id).update(job_id=job_id)
+            enqueue(import_job, log_id, dry_run, job_id=job_id)
+        elif log.total_rows > import_job_threshold():
             enqueue(import_job, log_id, dry_run)
         else:
             import_job(log_id, dry_run)

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonRespons
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
@@ -20,7 +21,7 @@ from fortycrm import jobs
 from fortycrm.admin.base import color_badge
 from fortycrm.imports import files
 from fortycrm.imports.columns import TEMPLATES, get_template
-from fortycrm.imports.import_log import import_progress
+from fortycrm.imports.import_log import INTERRUPTED, import_progress, mark_interrupted, mark_interrupted_runs
 from fortycrm.imports.parsing import FileError, count_rows, match_headers, open_table
 from fortycrm.imports.parsing import display as cell_text
 from fortycrm.models import ImportLog
@@ -64,9 +65,19 @@ class UploadForm(forms.Form):
         return upload
 
 
+def group_for_display(group: dict) -> dict:
+    """A cause with its row count and first rows as the preview lists it."""
+    rows = [str(r) for r in group.get("rows", [])]
+    return {
+        **group,
+        "count_text": formats.number_format(group.get("count", 0), 0, use_l10n=True, force_grouping=True),  # 1.250
+        "row_list": ", ".join(rows) + (", …" if group.get("count", 0) > len(rows) else ""),
+    }
+
+
 @admin.register(ImportLog)
 class ImportLogAdmin(ModelAdmin):
-    list_display = ["created_at", "template_title", "file_name", "user", "mode", "state_badge", "total_rows", "created_count", "updated_count", "error_count"]
+    list_display = ["created_at", "template_title", "file_name", "user", "mode", "state_badge", "total_rows", "created_count", "updated_count", "unchanged_count", "error_count"]
     list_display_links = ["created_at", "file_name"]
     list_filter = ["state", "template", "mode"]
     search_fields = ["file_name"]
@@ -90,6 +101,10 @@ class ImportLogAdmin(ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    def changelist_view(self, request, extra_context=None):
+        mark_interrupted_runs()  # a run whose process ended shows as failed, not "running" forever
+        return super().changelist_view(request, extra_context)
 
     # --- urls ---------------------------------------------------------------------------
     def get_urls(self):
@@ -142,7 +157,8 @@ class ImportLogAdmin(ModelAdmin):
         jobs.import_start(log.pk, dry_run=False)
         log.refresh_from_db()
         if log.state == ImportLog.State.DONE:
-            messages.success(request, _("Import finished: %(created)d created, %(updated)d updated.") % {"created": log.created_count, "updated": log.updated_count})
+            messages.success(request, _("Import finished: %(created)d created, %(updated)d changed, %(unchanged)d unchanged.")
+                             % {"created": log.created_count, "updated": log.updated_count, "unchanged": log.unchanged_count})
         return HttpResponseRedirect(reverse("admin:fortycrm_importlog_change", args=[log.pk]))
 
     # --- upload (the "add" page) ----------------------------------------------------------
@@ -193,12 +209,13 @@ class ImportLogAdmin(ModelAdmin):
         if not str(object_id).isdigit():
             raise Http404
         log = get_object_or_404(ImportLog, pk=object_id)
+        mark_interrupted(log)
         problems = [*log.errors, *log.warnings]
         by_row: dict[int, list[dict]] = {}
         for problem in problems:
             by_row.setdefault(int(problem.get("row") or 0), []).append(problem)
         headers, rows = self._rows_for_display(log, by_row)
-        file_problems = [p for p in problems if int(p.get("row") or 0) <= 1]
+        file_problems = [p for p in problems if int(p.get("row") or 0) <= 1 and p.get("code") != INTERRUPTED]
         template = TEMPLATES.get(log.template)
         context = {
             **self.admin_site.each_context(request),
@@ -220,6 +237,8 @@ class ImportLogAdmin(ModelAdmin):
             "upload_url": reverse("admin:fortycrm_importlog_add") + f"?template={log.template}",
             "customers_url": reverse("admin:fortycrm_customer_changelist"),
             "is_customer_import": bool(template and template.is_customer),
+            "interrupted": any(p.get("code") == INTERRUPTED for p in log.errors),
+            "groups": [group_for_display(g) for g in log.problem_groups if g.get("count", 0) > 1],
         }
         return TemplateResponse(request, "fortycrm/admin/import_detail.html", context)
 
@@ -233,6 +252,9 @@ class ImportLogAdmin(ModelAdmin):
                 table = open_table(f, log.file_name)
                 match = match_headers(template, table.headers)
                 indexes = sorted(match.by_index)
+                bad_anywhere = {p.get("column") for problems in by_row.values() for p in problems if int(p.get("row") or 0) > 1}
+                # the columns with problems first, so the red cell is in view next to the hints
+                indexes.sort(key=lambda i: str(table.headers[i]).strip() not in bad_anywhere)
                 headers = [str(table.headers[i]).strip() for i in indexes]
                 rows = []
                 shown_plain = 0
@@ -242,12 +264,18 @@ class ImportLogAdmin(ModelAdmin):
                         continue
                     if not problems:
                         shown_plain += 1
-                    bad_columns = {p.get("column") for p in problems}
+                    bad_columns: dict[str, list[str]] = {}
+                    for p in problems:
+                        bad_columns.setdefault(p.get("column"), []).append(p.get("message", ""))
                     rows.append(
                         {
                             "number": number,
                             "cells": [
-                                {"text": cell_text(cells[i]) if i < len(cells) else "", "bad": headers[k] in bad_columns}
+                                {
+                                    "text": cell_text(cells[i]) if i < len(cells) else "",
+                                    "bad": headers[k] in bad_columns,
+                                    "problem": " ".join(bad_columns.get(headers[k], [])),
+                                }
                                 for k, i in enumerate(indexes)
                             ],
                             "problems": problems,

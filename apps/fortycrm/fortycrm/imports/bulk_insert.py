@@ -14,91 +14,16 @@ slower but the same rows.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Hashable
 from typing import Any
 
 from django.conf import settings
 from django.db import connections, router
 from django.utils import timezone
 
+from fortycrm.bulk_sql import ROWS_PER_STATEMENT, insert_columns, insert_rows, prepared_rows
 from fortycrm.models import Customer
 
-PLAIN_TYPES = {
-    "CharField", "TextField", "EmailField", "URLField", "SlugField", "BooleanField", "ForeignKey", "OneToOneField",
-    "IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField",
-}
-AUTO_TYPES = {"AutoField", "BigAutoField", "SmallAutoField"}
-FILE_TYPES = {"FileField", "ImageField"}
-ROWS_PER_STATEMENT = 1000
-
-
-def insert_columns(model) -> list:
-    """The model's concrete fields an INSERT names (not an auto-increment primary key)."""
-    return [f for f in model._meta.concrete_fields if not (f.primary_key and f.get_internal_type() in AUTO_TYPES)]
-
-
-def insert_rows(model, columns: list, rows: list[list[Any]], *, returning: bool) -> list[int]:
-    """INSERT rows (values already prepared for the database) in batches; the new ids in row order.
-
-    ``returning`` needs ``connection.features.can_return_rows_from_bulk_insert``.
-    """
-    if not rows:
-        return []
-    connection = connections[router.db_for_write(model)]
-    quote = connection.ops.quote_name
-    max_params = 30000
-    if connection.vendor == "sqlite" and connection.Database.sqlite_version_info < (3, 32):
-        max_params = 999
-    per_statement = max(1, min(ROWS_PER_STATEMENT, max_params // len(columns)))
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) VALUES "
-    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            sql = head + ", ".join([row_sql] * len(chunk))
-            params = [value for row in chunk for value in row]
-            if returning:
-                cursor.execute(f"{sql} RETURNING {quote(model._meta.pk.column)}", params)
-                # auto-increment ids grow in VALUES order within one statement
-                ids.extend(sorted(r[0] for r in cursor.fetchall()))
-            else:
-                cursor.execute(sql, params)
-    return ids
-
-
-def prepared_rows(objs: list, columns: list, connection) -> list[list[Any]]:
-    """Values ready for the database, row by row.
-
-    Plain values go as they are; file fields as their stored name (an import never uploads
-    files); every other type is prepared once per distinct value (dates, the batch's single
-    timestamp, the empty custom-field dict), not once per row.
-    """
-    plans = []
-    for column in columns:
-        kind = column.get_internal_type()
-        plans.append((column.attname, "plain" if kind in PLAIN_TYPES else "file" if kind in FILE_TYPES else column))
-    memos: dict[str, dict[Any, Any]] = {column.attname: {} for column in columns}
-    rows = []
-    for obj in objs:
-        values = obj.__dict__
-        row = []
-        for attname, plan in plans:
-            value = values.get(attname)
-            if plan == "plain":
-                row.append(value)
-            elif plan == "file":
-                row.append(getattr(value, "name", value) or "")
-            else:
-                key = value if isinstance(value, Hashable) else json.dumps(value, sort_keys=True, default=str)
-                memo = memos[attname]
-                if key not in memo:
-                    memo[key] = plan.get_db_prep_save(value, connection)
-                row.append(memo[key])
-        rows.append(row)
-    return rows
-
+__all__ = ["bulk_insert_customers", "insert_columns", "insert_rows", "prepared_rows"]
 
 def _bulk_create_fallback(customers: list[Customer], *, user, reason: str, now) -> None:
     """For databases that return no ids from a multi-row INSERT: Django's bulk_create (with history)."""

@@ -104,7 +104,7 @@ def import_file(
         return result
     labels = {column.key: str(table.headers[index]).strip() for index, column in match.by_index.items()}
     importer = IMPORTERS[tpl.key](template=tpl, mode=mode, user=user, allow_duplicates=allow_duplicates, result=result, labels=labels, file_name=file_name,
-                                  letters=match.letters)
+                                  letters=match.letters, dry_run=dry_run)
     with transaction.atomic():
         batch: list[Row] = []
         for number, cells in table.rows:
@@ -134,12 +134,15 @@ def import_file(
     if progress:
         progress(result.processed, result.processed)
     if result.error_count:
-        result.created = result.updated = 0
+        result.created = result.updated = result.unchanged = 0
     return result
 
 
-def import_run(*, log: ImportLog, dry_run: bool, allow_duplicates: bool | None = None) -> ImportResult:
-    """Run the import of ``log.file`` and record the outcome on the log.
+def import_run(
+    *, log: ImportLog, dry_run: bool, allow_duplicates: bool | None = None, progress: Callable[[int, int], None] | None = None
+) -> ImportResult:
+    """Run the import of ``log.file`` and record the outcome on the log; ``progress(done, total)``
+    is called after every batch besides the log's own progress (the shell's progress bar).
 
     ``allow_duplicates`` None: as chosen at upload (``log.allow_duplicates``); a value given
     here is stored on the log, so a later commit of the preview keeps the choice.
@@ -164,7 +167,7 @@ def import_run(*, log: ImportLog, dry_run: bool, allow_duplicates: bool | None =
             dry_run=dry_run,
             user=log.user,
             allow_duplicates=allow_duplicates,
-            progress=lambda done, total: progress_report(log.pk, done),
+            progress=lambda done, total: (progress_report(log.pk, done), progress and progress(done, total)),
             total_rows=total_rows,
         )
     log_finished(log, result, dry_run=dry_run)

@@ -24,9 +24,12 @@ class Importer:
 
     field_columns: dict[str, str] = {}
 
-    def __init__(self, *, template: Template, mode: str, user, allow_duplicates: bool, result: ImportResult, labels: dict[str, str], file_name: str,
-                 letters: dict[str, str] | None = None):
+    def __init__(
+        self, *, template: Template, mode: str, user, allow_duplicates: bool, result: ImportResult, labels: dict[str, str], file_name: str,
+        letters: dict[str, str] | None = None, dry_run: bool = False,
+    ):
         self.template = template
+        self.dry_run = dry_run  # a preview: an importer may skip writes nothing later in the file depends on
         self.mode = mode
         self.user = user
         self.allow_duplicates = allow_duplicates
@@ -47,10 +50,17 @@ class Importer:
         key = key if key in self.keys else None
         if level == "error":
             row.failed = True
+        label = self.column_label(key)
+        if key and label not in self.result.hints:
+            self.result.hints[label] = str(self.hint(key))
         self.result.add(
-            Problem(row=row.number, column=self.column_label(key), value=display(row.raw.get(key)) if key else "", message=str(message), level=level, code=code,
+            Problem(row=row.number, column=label, value=display(row.raw.get(key)) if key else "", message=str(message), level=level, code=code,
                     letter=self.letters.get(key, "") if key else "")
         )
+
+    def hint(self, key: str) -> str:
+        """A hint that fixes every problem of the column at once (e.g. the values it accepts); "" when there is none."""
+        return ""
 
     def duplicate(self, row: Row, key: str, message: str) -> None:
         self.problem(row, key, message, level="warning" if self.allow_duplicates else "error", code=DUPLICATE)

@@ -34,10 +34,14 @@ class ImportLog(models.Model):
     total_rows = models.PositiveIntegerField(_("rows"), default=0, validators=positive_integer())
     processed_rows = models.PositiveIntegerField(_("processed rows"), default=0, validators=positive_integer())
     created_count = models.PositiveIntegerField(_("created"), default=0, validators=positive_integer())
-    updated_count = models.PositiveIntegerField(_("updated"), default=0, validators=positive_integer())
+    updated_count = models.PositiveIntegerField(_("changed"), default=0, validators=positive_integer())
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0, validators=positive_integer())
     error_count = models.PositiveIntegerField(_("errors"), default=0, validators=positive_integer())
     errors = models.JSONField(_("problems"), default=list, blank=True)
     warnings = models.JSONField(_("notes"), default=list, blank=True)
+    problem_groups = models.JSONField(_("problems by cause"), default=list, blank=True)
+    runner = models.CharField(_("run by"), max_length=200, blank=True, help_text=_("Host and process that runs the import, to notice a process that ended."))
+    job_id = models.CharField(_("job"), max_length=100, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("imported by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
