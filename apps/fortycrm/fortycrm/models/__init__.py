@@ -11,6 +11,7 @@ from fortycrm.models.meters import Meter, MeterReading
 from fortycrm.models.payers import CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead
 from fortycrm.models.ratelimit import RateCounter
 from fortycrm.models.site_settings import SiteSettings
+from fortycrm.models.staff import StaffMember
 from fortycrm.models.webforms import WebForm, WebFormSubmission
 from fortycrm.models.webhooks import Event, WebhookDelivery, WebhookSubscription
 
@@ -41,6 +42,7 @@ __all__ = [
     "Order",
     "RateCounter",
     "SiteSettings",
+    "StaffMember",
     "Supplier",
     "Tag",
     "TimeStamped",
