@@ -22,6 +22,7 @@ from fortycrm.admin.base import color_badge
 from fortycrm.models import StaffMember
 from fortycrm.models.staff import person_name
 from fortycrm.services import staff as services
+from fortycrm.validators import parse_whole_number
 
 KEEP, SET, INVITE = "keep", "set", "invite"
 
@@ -79,17 +80,30 @@ class StaffForm(forms.ModelForm):
                     self.add_error(field if field in self.fields else None, errors)
 
 
+class RoleFilter(admin.SimpleListFilter):
+    title = _("roles")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return list(Group.objects.order_by("name").values_list("pk", "name"))
+
+    def queryset(self, request, queryset):
+        value = parse_whole_number(self.value() or "")
+        return queryset.filter(groups=value) if value is not None else queryset
+
+
 @admin.register(StaffMember)
 class StaffMemberAdmin(ModelAdmin):
     form = StaffForm
-    list_display = ["name_display", "username", "email", "roles_display", "active_badge", "last_login"]
-    list_display_links = ["name_display", "username"]
-    list_filter = ["groups", "is_active"]
+    list_display = ["name_display", "login_display", "email", "roles_display", "active_badge", "last_login"]
+    list_display_links = ["name_display", "login_display"]
+    list_filter = [RoleFilter, "is_active"]
     list_filter_sheet = False
     search_fields = ["first_name", "last_name", "username", "email"]
     readonly_fields = ["invitation_section", "last_login"]
     list_per_page = 50
     actions = None
+    list_before_template = "fortycrm/admin/staff_list_links.html"
 
     def get_fieldsets(self, request, obj=None):
         person = [("first_name", "last_name"), "email", "username", "roles", "is_active"]
@@ -108,6 +122,10 @@ class StaffMemberAdmin(ModelAdmin):
     @display(description=_("name"), ordering="last_name")
     def name_display(self, obj):
         return person_name(obj)
+
+    @display(description=_("login"), ordering="username")
+    def login_display(self, obj):
+        return obj.username
 
     @display(description=_("roles"))
     def roles_display(self, obj):
