@@ -50,12 +50,15 @@ def test_bulk_delete_deletes_nothing_when_one_has_issued_invoices_and_former_sta
 def test_api_delete_is_409_with_the_reason(customer, django_user_model):
     from rest_framework.test import APIClient
 
-    billing.invoice_issue(invoice=draft_with_lines(customer, [LINE]))
+    location = make_location(customer)
+    billing.invoice_issue(invoice=draft_with_lines(customer, [LINE], location=location))
     api = APIClient()
     api.force_authenticate(django_user_model.objects.create_superuser("api", "api@example.com", "pw-api-12345"))
     response = api.delete(f"/api/v1/customers/{customer.pk}/")
     assert response.status_code == 409 and "ehemaliger Kunde" in str(response.json())
-    assert Customer.objects.filter(pk=customer.pk).exists()
+    response = api.delete(f"/api/v1/locations/{location.pk}/")
+    assert response.status_code == 409 and "GoBD" in str(response.json())
+    assert Customer.objects.filter(pk=customer.pk).exists() and Location.objects.filter(pk=location.pk).exists()
 
 
 def test_location_on_an_issued_invoice_cannot_be_deleted(desk, customer):

@@ -112,3 +112,14 @@ def test_pickers_and_lists_show_full_names_not_logins(chefin, django_user_model)
     assert "Olga Office" in listing
     staff = chefin.get(reverse("admin:fortycrm_staffmember_changelist")).content.decode()
     assert "Olga Office" in staff and "Clara Chefin" in staff
+    import datetime as dt
+    from decimal import Decimal
+
+    from fortycrm.models import Location, Meter, MeterReading
+    from fortycrm.services.locations import location_save
+    from fortycrm.services.meters import meter_save, reading_record
+
+    meter = meter_save(meter=Meter(location=location_save(location=Location(customer=customer, name="Haus A")), kind="gas", number="G-1"))
+    reading_record(reading=MeterReading(meter=meter, read_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC), value=Decimal("5")), user=olga)
+    readings = chefin.get(reverse("admin:fortycrm_meterreading_changelist")).content.decode()
+    assert "Olga Office" in readings and "olga42" not in readings

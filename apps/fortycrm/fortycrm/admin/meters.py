@@ -19,6 +19,7 @@ from fortycrm import selectors
 from fortycrm.admin.base import HistoryAdmin, SafePrefillMixin
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.models import Meter, MeterReading
+from fortycrm.models.staff import person_name
 from fortycrm.selectors import meters_with_last_reading, readings_with_previous
 from fortycrm.services import meters as services
 
@@ -262,22 +263,22 @@ class MeterReadingAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     """All readings with consumption since the previous one and the photo."""
 
     form = ReadingForm
-    list_display = ["read_at", "meter_link", "location", "value_display", "consumption_display", "photo_preview", "recorded_by", "comment"]
+    list_display = ["read_at", "meter_link", "location", "value_display", "consumption_display", "photo_preview", "recorded_by_name", "comment"]
     list_select_related = ["meter__location", "recorded_by"]
     list_filter = ["read_at", "meter__kind", MeterExchangeFilter]
     list_filter_sheet = False
     search_fields = ["meter__number", "meter__location__name", "comment"]
     # no date_hierarchy: it needs MariaDB's time zone tables; the date filter works everywhere
     autocomplete_fields = ["meter"]
-    readonly_fields = ["photo_preview", "recorded_by", "history_section"]
-    fields = ["meter", "read_at", ("value", "is_exchange"), "comment", ("photo", "photo_preview"), "recorded_by", "history_section"]
+    readonly_fields = ["photo_preview", "recorded_by_name", "history_section"]
+    fields = ["meter", "read_at", ("value", "is_exchange"), "comment", ("photo", "photo_preview"), "recorded_by_name", "history_section"]
 
     def get_queryset(self, request):
         return readings_with_previous(super().get_queryset(request))
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        return fields if obj is not None else [f for f in fields if f not in ("recorded_by", "history_section")]
+        return fields if obj is not None else [f for f in fields if f not in ("recorded_by_name", "history_section")]
 
     @display(description=_("meter"), ordering="meter__number")
     def meter_link(self, obj):
@@ -302,6 +303,11 @@ class MeterReadingAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     @display(description=_("photo"))
     def photo_preview(self, obj):
         return photo_thumbnail(obj)
+
+    @display(description=_("recorded by"), ordering="recorded_by__last_name")
+    def recorded_by_name(self, obj):
+        """The full name, not the login."""
+        return person_name(obj.recorded_by) if obj and obj.recorded_by_id else "—"
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
