@@ -13,8 +13,15 @@ from fortycrm.services import billing
 from fortycrm.services.locations import location_delete
 from tests import factories
 from tests.billing.conftest import draft_with_lines, make_location
+from tests.locations.conftest import form_data
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """The hash speed plays no part here: a fast hasher keeps these tests quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LINE = {"description": "Reinigung", "quantity": Decimal("1"), "unit_price": Decimal("80.00")}
 
 
@@ -70,3 +77,10 @@ def test_location_on_an_issued_invoice_cannot_be_deleted(desk, customer):
     assert "GoBD" in response.content.decode()
     desk.post(reverse("admin:fortycrm_location_changelist"), {"action": "delete_checked", "_selected_action": [location.pk]})
     assert Location.objects.filter(pk=location.pk).exists() and Invoice.objects.count() == 1
+    # the locations tab of the customer record: an error on the row, nothing saved, never a 500
+    url = reverse("admin:fortycrm_customer_change", args=[customer.pk])
+    data = form_data(desk.get(url))
+    data["locations-0-DELETE"] = "on"
+    response = desk.post(url, data)
+    assert response.status_code == 200 and "GoBD" in response.content.decode()
+    assert Location.objects.filter(pk=location.pk).exists()

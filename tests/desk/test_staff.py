@@ -12,6 +12,12 @@ from tests.locations.conftest import form_data
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """The hash speed plays no part here: a fast hasher keeps these tests quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 ADD = "admin:fortycrm_staffmember_add"
 
 

@@ -19,6 +19,12 @@ from tests.locations.conftest import form_data
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """The hash speed plays no part here: a fast hasher keeps these tests quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def test_birthday_offered_only_for_contacts_of_private_customers(desk, prospect):
     from fortycrm.models import Contact
     from fortycrm.services.contacts import contact_save

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
@@ -44,11 +45,14 @@ class CustomerLocationFormSet(PaginationInlineFormSet):
         super().clean()
         from fortycrm.services.billing import location_delete_problem
 
-        for form in self.forms:
-            if self.can_delete and self._should_delete_form(form) and form.instance.pk:
-                problem = location_delete_problem(form.instance)
-                if problem:
-                    form.add_error(None, problem)
+        problems = [
+            problem
+            for form in self.forms
+            if self.can_delete and self._should_delete_form(form) and form.instance.pk
+            and (problem := location_delete_problem(form.instance))
+        ]
+        if problems:  # a row marked for deletion has no errors of its own: the formset says it
+            raise ValidationError(problems)
 
 
 class CustomerLocationInline(ServiceSavedInline, TabularInline):
