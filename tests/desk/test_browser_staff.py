@@ -10,6 +10,12 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """The hash speed plays no part here: a fast hasher keeps these tests quick (sign-ins included)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def test_staff_screen_invites_a_buero_user_who_signs_in_and_works_at_once(desk_page, live_server, django_user_model):
     page = desk_page
     page.goto(f"{live_server.url}/desk/fortycrm/staffmember/add/")
