@@ -95,6 +95,13 @@ def test_invitation_link_sets_password_and_signs_in_once(chefin, client, django_
     assert "nicht mehr gültig" in again
 
 
+def test_superuser_account_is_view_only_for_administration(chefin, django_user_model):
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "pw-root-12345")
+    url = reverse("admin:fortycrm_staffmember_change", args=[root.pk])
+    assert 'name="first_name"' not in chefin.get(url).content.decode()
+    assert chefin.post(url, {"first_name": "X", "last_name": "Y", "username": "root", "password_mode": "keep"}).status_code == 403
+
+
 def test_last_administrator_keeps_the_role(chefin):
     me = chefin.user
     url = reverse("admin:fortycrm_staffmember_change", args=[me.pk])

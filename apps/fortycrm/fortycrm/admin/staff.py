@@ -48,8 +48,11 @@ class StaffForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["first_name"].required = True
-        self.fields["last_name"].required = True
+        for name in ("first_name", "last_name"):
+            if name in self.fields:
+                self.fields[name].required = True
+        if "password_mode" not in self.fields:
+            return  # view only
         choices = [(SET, _("Set a password now")), (INVITE, _("Invitation link: the person chooses the password"))]
         if self.instance.pk:
             choices.insert(0, (KEEP, _("Keep the password")))
@@ -100,12 +103,14 @@ class StaffMemberAdmin(ModelAdmin):
     list_filter = [RoleFilter, "is_active"]
     list_filter_sheet = False
     search_fields = ["first_name", "last_name", "username", "email"]
-    readonly_fields = ["invitation_section", "last_login"]
+    readonly_fields = ["invitation_section", "last_login", "roles_display"]
     list_per_page = 50
     actions = None
     list_before_template = "fortycrm/admin/staff_list_links.html"
 
     def get_fieldsets(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return [(None, {"fields": [("first_name", "last_name"), "email", "username", "roles_display", "is_active", "last_login"]})]
         person = [("first_name", "last_name"), "email", "username", "roles", "is_active"]
         access = ["password_mode", ("password1", "password2")]
         if obj is not None:
@@ -115,6 +120,11 @@ class StaffMemberAdmin(ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False  # a superuser's account is changed by a superuser only (view only here)
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False  # people leave by "active" off: their name stays on records and history
