@@ -116,6 +116,18 @@ def main() -> None:
     print(f"(b) {args.changes} customer changes written in {writing:.1f} s ({args.changes / writing:.0f}/s); {pending} deliveries pending")
     print(f"    delivered {counts['sent']} events in {delivering:.1f} s: {counts['sent'] / delivering:.0f} events/s; receiver got {Handler.received}")
     print(f"    events in the outbox: {Event.objects.count()}")
+
+    # (c) the same number of changes to a receiver that opted in to batches of 500
+    WebhookSubscription.objects.filter(pk=sub.pk).update(batch_size=500)
+    Handler.received = 0
+    for i in range(args.changes):
+        customer_update(customer=customers[i % len(customers)], city=f"Ort {i}")
+    started = time.perf_counter()
+    counts = deliver_all()
+    delivering_batched = time.perf_counter() - started
+    print(f"(c) batched (batch_size 500): delivered {counts['sent']} events in {delivering_batched:.1f} s: "
+          f"{counts['sent'] / delivering_batched:.0f} events/s in {Handler.received} calls; "
+          f"ratio to (b) {delivering / delivering_batched:.1f}x")
     server.shutdown()
 
 

@@ -134,6 +134,24 @@ def _prepare_site_dir(site_dir: Path, *, sqlite: bool) -> None:
             _make_private(path)
 
 
+def _redis_url() -> str | None:
+    """``REDIS_URL``; in a parallel test run (pytest-xdist worker gwN) the database number is
+    lowered by N, so workers never share queues or cache keys (the env var is rewritten, so
+    RQ workers the tests start inherit it)."""
+    url = os.environ.get("REDIS_URL") or None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if url and worker.startswith("gw") and worker[2:].isdigit() and not os.environ.get("FORTYCRM_REDIS_WORKER_DB"):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        db = parts.path.strip("/")
+        number = int(db) if db.isdigit() else 0
+        url = parts._replace(path=f"/{(number - int(worker[2:])) % 16}").geturl()
+        os.environ["REDIS_URL"] = url
+        os.environ["FORTYCRM_REDIS_WORKER_DB"] = "1"
+    return url
+
+
 def read_env() -> Env:
     site = os.environ.get("FORTYCRM_SITE", "default").strip() or "default"
     if not site.replace("-", "").replace("_", "").isalnum():
@@ -148,7 +166,7 @@ def read_env() -> Env:
         site=site,
         site_dir=site_dir,
         database_url=database_url,
-        redis_url=os.environ.get("REDIS_URL") or None,
+        redis_url=_redis_url(),
         secret_key=secret,
         debug=_flag("DEBUG", False),
         allowed_hosts=hosts,

@@ -312,12 +312,27 @@ def test_export_selected_customers_reimports_in_update_mode(desk, office_user):
     assert b.start_date.isoformat() == "2024-03-01" and b.combine_invoices
 
 
-def test_export_refuses_mixed_kinds(desk):
+def test_export_of_a_mixed_selection_is_a_zip_with_one_csv_per_kind_named_in_german(desk):
+    import io
+    import zipfile
+
+    from django.utils import timezone
+
     a = factories.company(name="Firma GmbH")
     b = factories.private(last_name="Privat")
-    response = desk.post("/desk/fortycrm/customer/", {"action": "export_csv", "_selected_action": [a.pk, b.pk]}, follow=True)
-    assert response["Content-Type"].startswith("text/html")
-    assert any("Filter" in str(m) or "filter" in str(m) for m in response.context["messages"])
+    today = f"{timezone.localdate():%Y-%m-%d}"
+    response = desk.post("/desk/fortycrm/customer/", {"action": "export_csv", "_selected_action": [a.pk, b.pk]})
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == f'attachment; filename="fortycrm_kunden_{today}.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    files = {name: archive.read(name).decode("utf-8-sig") for name in archive.namelist()}
+    assert set(files) == {f"fortycrm_firmenkunden_{today}.csv", f"fortycrm_privatkunden_{today}.csv"}
+    assert "Firma GmbH" in files[f"fortycrm_firmenkunden_{today}.csv"] and "Privat" not in files[f"fortycrm_firmenkunden_{today}.csv"]
+    assert "Privat" in files[f"fortycrm_privatkunden_{today}.csv"]
+    # one kind alone: the CSV itself, named like the template
+    response = desk.post("/desk/fortycrm/customer/", {"action": "export_csv", "_selected_action": [b.pk]})
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"] == f'attachment; filename="fortycrm_privatkunden_{today}.csv"'
 
 
 def test_start_page_lists_recent_imports(desk, admin_user):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -61,7 +62,7 @@ UNFOLD = {
     "SHOW_LANGUAGES": True,
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "fortycrm.admin.dashboard.dashboard_callback",
-    "STYLES": [],
+    "STYLES": [lambda request: static("fortycrm/desk.css")],  # list layout, filter chips, phone screens
     "SCRIPTS": [],
     "SIDEBAR": {
         "show_search": True,

@@ -9,6 +9,9 @@
 - Targets must not resolve to private, loopback or link-local addresses unless the setting
   ``WEBHOOK_ALLOW_PRIVATE_TARGETS`` (environment variable of the same name) is on; the
   connection goes to the address that was checked; redirects are not followed.
+- A subscription with ``batch_size`` > 1 gets up to that many events per call, as one
+  message of type ``batch`` (``data.events``: the single messages, in order); a failed batch is
+  retried unchanged under the same message id. Imports then cost a few calls, not one per row.
 - Secrets are never logged.
 """
 
@@ -200,7 +203,9 @@ def subscription_resume(*, subscription: WebhookSubscription) -> None:
 
 @transaction.atomic
 def delivery_send_again(*, delivery: WebhookDelivery) -> None:
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(state=WebhookDelivery.State.PENDING, next_attempt_at=timezone.now(), attempts=0)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        state=WebhookDelivery.State.PENDING, next_attempt_at=timezone.now(), attempts=0, batch=""
+    )
     events.deliver_after_commit()
 
 
@@ -261,10 +266,19 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
         connection.close()
 
 
-def _attempt(delivery: WebhookDelivery, now) -> None:
-    subscription = delivery.subscription
-    body = event_body(delivery.event)
-    msg_id = f"evt_{delivery.event_id}"
+def batch_body(msg_id: str, deliveries: list[WebhookDelivery]) -> bytes:
+    """One call carrying several events (subscriptions with ``batch_size`` > 1), in order;
+    the same body on every retry."""
+    first = deliveries[0].event
+    payload = {
+        "id": msg_id, "type": "batch", "timestamp": first.created_at.isoformat().replace("+00:00", "Z"),
+        "data": {"events": [json.loads(event_body(d.event)) for d in deliveries]},
+    }
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _post_signed(subscription: WebhookSubscription, msg_id: str, body: bytes, now) -> tuple[int | None, str, int]:
+    """POST one signed message; (answer code, error text or "", duration in ms)."""
     timestamp = int(now.timestamp())
     headers = {
         "content-type": "application/json",
@@ -283,18 +297,29 @@ def _attempt(delivery: WebhookDelivery, now) -> None:
         error = str(exc)
     except (OSError, http.client.HTTPException) as exc:
         error = (_("Network error: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"})[:300]
-    duration = int((time.monotonic() - started) * 1000)
-    attempts = delivery.attempts + 1
+    return code, error, int((time.monotonic() - started) * 1000)
+
+
+def _attempt(deliveries: list[WebhookDelivery], now, *, msg_id: str | None = None) -> None:
+    """Send one delivery (or one batch of deliveries of the same subscription) and record the outcome."""
+    first = deliveries[0]
+    subscription = first.subscription
+    if msg_id is None:
+        msg_id, body = f"evt_{first.event_id}", event_body(first.event)
+    else:
+        body = batch_body(msg_id, deliveries)
+    code, error, duration = _post_signed(subscription, msg_id, body, now)
+    attempts = max(d.attempts for d in deliveries) + 1
     update: dict[str, Any] = {"attempts": attempts, "last_attempt_at": now, "response_code": code, "duration_ms": duration, "error": error}
     if not error:
         update.update(state=WebhookDelivery.State.SUCCEEDED, next_attempt_at=None)
-    elif attempts > len(RETRY_DELAYS) or delivery.is_test:
+    elif attempts > len(RETRY_DELAYS) or first.is_test:
         update.update(state=WebhookDelivery.State.FAILED, next_attempt_at=None)
     else:
         update.update(next_attempt_at=now + timedelta(seconds=RETRY_DELAYS[attempts - 1]))
     with transaction.atomic():
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(**update)
-        if delivery.is_test:
+        WebhookDelivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(**update)
+        if first.is_test:
             return
         subs = WebhookSubscription.objects.filter(pk=subscription.pk)
         if not error:
@@ -303,7 +328,7 @@ def _attempt(delivery: WebhookDelivery, now) -> None:
             subs.update(consecutive_failures=F("consecutive_failures") + 1)
             subs.filter(consecutive_failures__gte=pause_after(), paused_at__isnull=True).update(paused_at=now)
     if error:
-        logger.info("webhook delivery %s to subscription %s: %s", delivery.pk, subscription.pk, error)
+        logger.info("webhook message %s to subscription %s: %s", msg_id, subscription.pk, error)
 
 
 def _claim(delivery: WebhookDelivery, now) -> bool:
@@ -324,7 +349,7 @@ def _waits_for_earlier(delivery: WebhookDelivery) -> bool:
 
 
 def deliver_due(*, now=None, limit: int = 1000) -> dict[str, int]:
-    """Send every due delivery once (oldest first); returns counts by outcome."""
+    """Send every due delivery once (oldest first); returns counts by outcome (deliveries)."""
     counts = {"sent": 0, "failed": 0, "waiting": 0}
     now = now or timezone.now()
     due = (
@@ -333,16 +358,65 @@ def deliver_due(*, now=None, limit: int = 1000) -> dict[str, int]:
         .filter(subscription__is_active=True)
         .order_by("id")[:limit]
     )
+    batched: dict[int, list[WebhookDelivery]] = {}
     for delivery in list(due):
+        if delivery.subscription.batch_size > 1 and not delivery.is_test:
+            batched.setdefault(delivery.subscription_id, []).append(delivery)
+            continue
         if _waits_for_earlier(delivery):
             counts["waiting"] += 1
             continue
         if not _claim(delivery, now):
             continue
-        _attempt(delivery, now)
-        state = WebhookDelivery.objects.filter(pk=delivery.pk).values_list("state", flat=True).first()
-        counts["sent" if state == WebhookDelivery.State.SUCCEEDED else "failed"] += 1
+        _attempt([delivery], now)
+        _count([delivery.pk], counts)
+    for items in batched.values():
+        _deliver_batches(items, now, counts)
     return counts
+
+
+def _count(ids: list[int], counts: dict[str, int]) -> None:
+    states = WebhookDelivery.objects.filter(pk__in=ids).values_list("state", flat=True)
+    for state in states:
+        counts["sent" if state == WebhookDelivery.State.SUCCEEDED else "failed"] += 1
+
+
+def _deliver_batches(items: list[WebhookDelivery], now, counts: dict[str, int]) -> None:
+    """The due deliveries of one subscription with ``batch_size`` > 1: a batch that failed
+    before goes again as it was (same message id); the others go in new batches, in order,
+    except records with an earlier delivery still waiting elsewhere."""
+    subscription = items[0].subscription
+    pending = WebhookDelivery.objects.select_related("subscription", "event").filter(state=WebhookDelivery.State.PENDING)
+    for key in dict.fromkeys(d.batch for d in items if d.batch):
+        claimed = pending.filter(batch=key, next_attempt_at__lte=now).update(next_attempt_at=now + timedelta(seconds=LEASE))
+        if claimed:
+            deliveries = list(pending.filter(batch=key).order_by("id"))
+            _attempt(deliveries, now, msg_id=key)
+            _count([d.pk for d in deliveries], counts)
+    fresh = [d for d in items if not d.batch]
+    if not fresh:
+        return
+    ids = [d.pk for d in fresh]
+    earliest: dict[str, int] = {}
+    for record, pk in (
+        WebhookDelivery.objects.filter(subscription_id=subscription.pk, state=WebhookDelivery.State.PENDING, pk__lt=max(ids))
+        .exclude(record="").exclude(pk__in=ids).filter(record__in={d.record for d in fresh if d.record})
+        .values_list("record", "pk")
+    ):
+        earliest[record] = min(pk, earliest.get(record, pk))
+    ready = [d for d in fresh if not (d.record and earliest.get(d.record, d.pk) < d.pk)]
+    counts["waiting"] += len(fresh) - len(ready)
+    size = subscription.batch_size
+    for start in range(0, len(ready), size):
+        chunk = ready[start : start + size]
+        key = f"batch_{chunk[0].pk}_{int(now.timestamp())}"  # unique, also when sent again later
+        pending.filter(pk__in=[d.pk for d in chunk], batch="", next_attempt_at__lte=now).update(
+            batch=key, next_attempt_at=now + timedelta(seconds=LEASE)
+        )
+        deliveries = list(pending.filter(batch=key).order_by("id"))  # another worker may have taken some
+        if deliveries:
+            _attempt(deliveries, now, msg_id=key)
+            _count([d.pk for d in deliveries], counts)
 
 
 def deliver_all(*, now=None, rounds: int = 100) -> dict[str, int]:

@@ -20,9 +20,11 @@ from fortycrm.admin import (  # noqa: F401
     webforms,
     webhooks,
 )
+from fortycrm.admin.filter_chips import filter_chips_everywhere  # noqa: E402
 from fortycrm.admin.site import desk_site_setup  # noqa: E402
 
 desk_site_setup(_admin.site)
+filter_chips_everywhere(_admin.site)
 
 _admin.site.index_template = "fortycrm/admin/index.html"
 _admin.site.site_title = "fortycrm"

@@ -21,7 +21,8 @@ CONTACT_FIELDS = [
     ("salutation", "title"),
     ("first_name", "last_name"),
     ("role", "priority"),
-    ("phone", "mobile", "email"),
+    ("phone", "mobile"),  # two per row: a real number (+49 40 3012 4456) and e-mail address fit
+    "email",
     "birthday",
     "notes",
 ]

@@ -135,6 +135,48 @@ class ContactInline(ServiceSavedInline, StackedInline):
         contact_services.contact_delete(contact=obj)
 
 
+def export_file_name(title, suffix: str) -> str:
+    """``fortycrm_firmenkunden_2026-11-28.csv``: named in the desk language like the templates."""
+    from django.utils import timezone
+
+    return f"fortycrm_{str(title).lower().replace(' ', '_')}_{timezone.localdate():%Y-%m-%d}.{suffix}"
+
+
+def customers_export_files(queryset) -> dict[str, bytes]:
+    """File name → CSV of the selected customers, one file per kind present in ``queryset``."""
+    from fortycrm.imports.columns import get_template
+    from fortycrm.imports.files import customers_csv
+
+    files = {}
+    for kind, key in ((Customer.Kind.COMPANY, "company_customers"), (Customer.Kind.PRIVATE, "private_customers")):
+        rows = queryset.filter(kind=kind)
+        if not rows.exists():
+            continue
+        template = get_template(key)
+        rows = rows.select_related("status", "account_manager", "own_settings__letterhead").prefetch_related("tags").order_by("number", "pk")
+        files[export_file_name(template.title, "csv")] = customers_csv(template, rows)
+    return files
+
+
+def export_zip(files: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+class TagFilter(admin.RelatedFieldListFilter):
+    """Filter by one tag; its chip above the list reads "Schlagwort: Winterdienst"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = _("tag")
+
+
 class StatusFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
         return list(CustomerStatus.objects.order_by("position", "name").values_list("pk", "name"))
@@ -154,7 +196,7 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
     inlines = [ContactInline, CustomerLocationInline, CustomerCostBearerInline, CustomerSettingsInline]
     list_display = ["logo_thumb", "number_display", "name_display", "status_badge", "tag_links", "account_manager_display", "city"]
     list_display_links = ["name_display"]
-    list_filter = [("status", StatusFilter), "tags", ("account_manager", AccountManagerFilter), "kind"]
+    list_filter = [("status", StatusFilter), ("tags", TagFilter), ("account_manager", AccountManagerFilter), "kind"]
     list_filter_sheet = False
     search_fields = ["name", "short_name", "first_name", "last_name", "email", "city", "postcode", "=number"]
     list_per_page = 50
@@ -362,25 +404,18 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
 
     @action(description=_("Export selected customers (CSV in the import format)"))
     def export_csv(self, request, queryset):
+        """One CSV per kind in the columns of its import template; company and private
+        customers selected together come as two CSV files in one ZIP."""
         from django.http import HttpResponse
-        from django.utils import timezone
 
-        from fortycrm.imports.columns import get_template
-        from fortycrm.imports.files import customers_csv
-
-        kinds = set(queryset.values_list("kind", flat=True))
-        if len(kinds) != 1:
-            self.message_user(
-                request,
-                _("Company and private customers have different columns. Filter the list by kind and export each kind on its own."),
-                messages.ERROR,
-            )
-            return None
-        kind = kinds.pop()
-        template = get_template("company_customers" if kind == Customer.Kind.COMPANY else "private_customers")
-        rows = queryset.select_related("status", "account_manager", "own_settings__letterhead").prefetch_related("tags").order_by("number", "pk")
-        response = HttpResponse(customers_csv(template, rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{template.key}-{timezone.localdate():%Y-%m-%d}.csv"'
+        files = customers_export_files(queryset)
+        if len(files) == 1:
+            (name, data), = files.items()
+            response = HttpResponse(data, content_type="text/csv; charset=utf-8")
+        else:
+            name, data = export_file_name(_("customers"), "zip"), export_zip(files)
+            response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
     def _bulk_form(self, request, queryset, kind: str):

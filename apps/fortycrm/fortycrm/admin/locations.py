@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
@@ -88,7 +89,8 @@ class BuildingServiceInline(ServiceSavedInline, TabularInline):
 
     model = LocationSupplier
     extra = 0
-    fields = ["supplier", "trade", "note"]
+    fields = ["supplier", "trade", "note", "supplier_phones"]
+    readonly_fields = ["supplier_phones"]
     verbose_name = _("building service")
     verbose_name_plural = _("building services")
     tab = True
@@ -97,11 +99,34 @@ class BuildingServiceInline(ServiceSavedInline, TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("supplier")
 
+    @display(description=_("phone / emergency phone"))
+    def supplier_phones(self, obj):
+        """The supplier's numbers where they are needed: when the alarm system goes off."""
+        supplier = obj.supplier if obj and obj.pk else None
+        if supplier is None or not (supplier.phone or supplier.emergency_phone):
+            return "—"
+        return supplier_phones_html(supplier)
+
     def save_row(self, obj):
         services.building_service_save(link=obj)
 
     def delete_row(self, obj):
         services.building_service_delete(link=obj)
+
+
+def supplier_phones_html(supplier: Supplier) -> str:
+    """Phone and emergency phone of a supplier as links a phone can dial."""
+    parts = []
+    if supplier.phone:
+        parts.append(format_html('<a href="tel:{}">{} {}</a>', _dial(supplier.phone), _("Phone:"), supplier.phone))
+    if supplier.emergency_phone:
+        parts.append(format_html('<a href="tel:{}" class="fortycrm-emergency">{} {}</a>', _dial(supplier.emergency_phone),
+                                 _("Emergency:"), supplier.emergency_phone))
+    return format_html('<span class="fortycrm-phones">{}</span>', format_html_join("", "{}", ((p,) for p in parts)))
+
+
+def _dial(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit() or ch == "+")
 
 
 class AssignmentForm(forms.ModelForm):

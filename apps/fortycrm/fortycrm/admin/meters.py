@@ -88,6 +88,18 @@ def photo_again_notes(request, forms_with_photo) -> None:
         messages.warning(request, _("Choose the photos again, they were not saved: %(files)s") % {"files": ", ".join(names)})
 
 
+def nowrap(text) -> str:
+    """A list cell that never breaks ("16.940,65 kWh" on one line)."""
+    return format_html('<span class="fortycrm-nowrap">{}</span>', text)
+
+
+def truncated(text: str) -> str:
+    """A long comment in a list cell: one line, cut with "…", the whole text on hover."""
+    if not text:
+        return "—"
+    return format_html('<span class="fortycrm-truncate" title="{}">{}</span>', text, text)
+
+
 class ReadingForm(ServiceCheckedForm):
     """A single reading (own page): the service's plausibility check runs on validation."""
 
@@ -108,8 +120,9 @@ class ReadingRowForm(ServiceCheckedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # room for meter values like 123456.789 in the narrow table cell
-        self.fields["value"].widget.attrs["style"] = "min-width: 9rem"
+        # room for meter values like 123456.789 in the narrow table cell (desk.css)
+        if self.instance.comment:  # a long comment is cut by the cell: the whole text on hover
+            self.fields["comment"].widget.attrs["title"] = self.instance.comment
 
     def service_check(self, instance):
         problem = services.future_problem(instance)
@@ -176,9 +189,9 @@ class ReadingInline(TabularInline):
             return _("meter exchange")
         return _amount(self._consumptions(obj.meter).get(obj.pk), obj.meter.unit)
 
-    @display(description=_("preview"))
+    @display(description="")  # the thumbnail of the photo column beside it
     def photo_preview(self, obj):
-        return photo_thumbnail(obj)
+        return photo_thumbnail(obj, size=40)
 
     @display(description=_("recorded by"))
     def recorded_by_name(self, obj):
@@ -190,7 +203,7 @@ class ReadingInline(TabularInline):
 class MeterAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     form = MeterForm
     inlines = [ReadingInline]
-    list_display = ["number", "kind", "location_link", "customer", "unit", "comment", "last_reading"]
+    list_display = ["number", "kind", "location_link", "customer", "unit", "comment_short", "last_reading"]
     list_select_related = ["location__customer"]
     list_filter = ["kind"]
     list_filter_sheet = False
@@ -219,12 +232,16 @@ class MeterAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     def customer(self, obj):
         return obj.location.customer
 
+    @display(description=_("comment"))
+    def comment_short(self, obj):
+        return truncated(obj.comment)
+
     @display(description=_("last reading"))
     def last_reading(self, obj):
         if obj.last_value is None:
             return "—"
         when = formats.date_format(timezone.localtime(obj.last_read_at), "SHORT_DATE_FORMAT")
-        return f"{_amount(obj.last_value, obj.unit)} ({when})"
+        return nowrap(f"{_amount(obj.last_value, obj.unit)} ({when})")
 
     def save_model(self, request, obj, form, change):
         services.meter_save(meter=obj)
@@ -263,7 +280,8 @@ class MeterReadingAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     """All readings with consumption since the previous one and the photo."""
 
     form = ReadingForm
-    list_display = ["read_at", "meter_link", "location", "value_display", "consumption_display", "photo_preview", "recorded_by_name", "comment"]
+    list_display = ["read_at_display", "meter_link", "location", "value_display", "consumption_display", "photo_preview", "recorded_by_name", "comment_short"]
+    list_display_links = ["read_at_display"]
     list_select_related = ["meter__location", "recorded_by"]
     list_filter = ["read_at", "meter__kind", MeterExchangeFilter]
     list_filter_sheet = False
@@ -280,10 +298,18 @@ class MeterReadingAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
         fields = super().get_fields(request, obj)
         return fields if obj is not None else [f for f in fields if f not in ("recorded_by_name", "history_section")]
 
+    @display(description=_("reading time"), ordering="read_at")
+    def read_at_display(self, obj):
+        return nowrap(formats.date_format(timezone.localtime(obj.read_at), "SHORT_DATETIME_FORMAT"))
+
     @display(description=_("meter"), ordering="meter__number")
     def meter_link(self, obj):
         url = reverse("admin:fortycrm_meter_change", args=[obj.meter_id])
         return format_html('<a href="{}">{}</a>', url, obj.meter)
+
+    @display(description=_("comment"))
+    def comment_short(self, obj):
+        return truncated(obj.comment)
 
     @display(description=_("location"))
     def location(self, obj):
@@ -291,18 +317,18 @@ class MeterReadingAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
 
     @display(description=_("value"), ordering="value")
     def value_display(self, obj):
-        return _amount(obj.value, obj.meter.unit)
+        return nowrap(_amount(obj.value, obj.meter.unit))
 
     @display(description=_("consumption"))
     def consumption_display(self, obj):
         if obj.is_exchange:
             return _("meter exchange")
         previous = getattr(obj, "previous_value", None)
-        return _amount(obj.value - previous if previous is not None else None, obj.meter.unit)
+        return nowrap(_amount(obj.value - previous if previous is not None else None, obj.meter.unit))
 
     @display(description=_("photo"))
     def photo_preview(self, obj):
-        return photo_thumbnail(obj)
+        return photo_thumbnail(obj, size=36)  # a list row stays one line high
 
     @display(description=_("recorded by"), ordering="recorded_by__last_name")
     def recorded_by_name(self, obj):

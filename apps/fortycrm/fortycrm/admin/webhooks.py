@@ -32,7 +32,7 @@ class WebhookForm(forms.ModelForm):
 
     class Meta:
         model = WebhookSubscription
-        fields = ["url", "events", "is_active", "description", "filter_status", "filter_tag"]
+        fields = ["url", "events", "is_active", "description", "filter_status", "filter_tag", "batch_size"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -45,7 +45,8 @@ class WebhookSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "url", "events", "is_active", "description"]
+        fields = ["id", "url", "events", "is_active", "description", "batch_size"]
+        extra_kwargs = {"batch_size": {"required": False, "help_text": _("Events per call (1-500). Above 1 the events come in messages of type “batch”; shown only when above 1.")}}
 
     def validate_url(self, value: str) -> str:
         problem = webhooks.url_problem(value.strip())
@@ -77,6 +78,8 @@ class WebhookSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: WebhookSubscription) -> dict[str, Any]:
         data = super().to_representation(instance)
+        if data.get("batch_size") == 1:  # the contract's fields only, unless the receiver opted in to batches
+            data.pop("batch_size")
         secret = getattr(instance, "_new_secret", None)
         if secret:  # the create answer alone carries the secret
             data["secret"] = secret
@@ -110,10 +113,34 @@ class EventPageSerializer(serializers.Serializer):
 
 
 def feed_delay() -> float:
-    """Seconds an event must be old to show in the feed, so that a transaction committing a
-    little later with a lower event id is not skipped by a reader's cursor (setting
-    ``FORTYCRM_EVENT_FEED_DELAY``, default 2)."""
+    """Seconds an event must be old to show in the feed (setting ``FORTYCRM_EVENT_FEED_DELAY``,
+    default 2): most transactions that took a lower event id commit within it."""
     return float(getattr(settings, "FORTYCRM_EVENT_FEED_DELAY", 2))
+
+
+def feed_gap_wait() -> float:
+    """Seconds the feed waits at a gap in the event ids (setting ``FORTYCRM_EVENT_GAP_WAIT``,
+    default 300). A gap is an event of a transaction still open (it will appear) or rolled
+    back (it never will); the feed stops before it until the next event is that old, so a
+    reader's cursor never passes an event that is still to come."""
+    return float(getattr(settings, "FORTYCRM_EVENT_GAP_WAIT", 300))
+
+
+def feed_horizon(after: int, now) -> int | None:
+    """The highest event id a reader may see after ``after``: below the first gap in the ids
+    that is younger than ``feed_gap_wait`` (or the last id checked); None: no limit."""
+    newest_allowed = now - timedelta(seconds=feed_gap_wait())
+    expected = after + 1 if after else None  # a reader starting from 0 begins at the first event kept
+    scanned = 0
+    for pk, created_at in Event.objects.filter(pk__gt=after).order_by("pk").values_list("pk", "created_at")[:FEED_SCAN]:
+        if expected is not None and pk != expected and created_at > newest_allowed:
+            return expected - 1
+        expected, scanned = pk + 1, scanned + 1
+    return expected - 1 if scanned == FEED_SCAN else None
+
+
+FEED_SCAN = 5000
+"""Event ids checked for gaps per feed page."""
 
 
 class EventFeedView(APIView):
@@ -133,10 +160,14 @@ class EventFeedView(APIView):
     def get(self, request):
         after = self._number(request, "after", 0, MAX_ID)
         limit = self._number(request, "limit", FEED_PAGE, FEED_MAX_PAGE, minimum=1)
+        now = timezone.now()
         qs = Event.objects.filter(pk__gt=after).exclude(type=events.TEST_EVENT).order_by("pk")
         delay = feed_delay()
         if delay:
-            qs = qs.filter(created_at__lte=timezone.now() - timedelta(seconds=delay))
+            qs = qs.filter(created_at__lte=now - timedelta(seconds=delay))
+        horizon = feed_horizon(after, now)
+        if horizon is not None:
+            qs = qs.filter(pk__lte=horizon)
         types = [t.strip() for t in request.query_params.get("type", "").split(",") if t.strip()]
         if types:
             unknown = [t for t in types if t not in events.EVENT_TYPES]

@@ -8,6 +8,7 @@ never lost. Delivery runs later (RQ job or ``manage.py fortycrm_deliver_webhooks
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +33,10 @@ class Event(models.Model):
         return f"{self.type} #{self.pk}"
 
 
+MAX_BATCH = 500
+"""Most events in one batched call."""
+
+
 class WebhookSubscription(models.Model):
     url = models.URLField(_("target URL"), max_length=500)
     events = models.JSONField(_("events"), default=list)
@@ -43,6 +48,10 @@ class WebhookSubscription(models.Model):
     )
     filter_tag = models.ForeignKey(
         "fortycrm.Tag", verbose_name=_("only customers with tag"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    batch_size = models.PositiveSmallIntegerField(
+        _("events per call"), default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_BATCH)],
+        help_text=_("1: one call per event. More: up to this many events in one call (type “batch”), e.g. for imports."),
     )
     secret = models.CharField(_("secret"), max_length=200, editable=False)
     previous_secret = models.CharField(max_length=200, blank=True, editable=False)
@@ -83,6 +92,7 @@ class WebhookDelivery(models.Model):
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True, validators=positive_integer())
     error = models.CharField(_("error"), max_length=300, blank=True)
     is_test = models.BooleanField(_("test"), default=False)
+    batch = models.CharField(_("batch"), max_length=40, blank=True)  # message id of the batched call it travels in
 
     class Meta:
         verbose_name = _("webhook delivery")

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('fortycrm', '0022_invoice_terms_from_customer_settings'),
+        ('fortycrm', '0023_hooks_batched_delivery'),
     ]
 
     operations = [
