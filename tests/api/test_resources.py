@@ -151,7 +151,7 @@ def test_invoices_numbered_with_lines(write_api, read_api):
     data = response.json()
     assert data["number"] is None and data["total"] == "100.50" and data["lines"][0]["description"] == "Reinigung März"
     prospect.refresh_from_db()
-    assert prospect.number is not None
+    assert prospect.number is None  # a draft leaves the prospect as it is; issuing converts it (README)
     second = write_api.post(url, {"customer": prospect.pk, "date": "2025-03-02"}, format="json").json()
     assert second["number"] is None
     assert read_api.get(url, {"customer": prospect.pk}).json()["count"] == 2
@@ -160,6 +160,8 @@ def test_invoices_numbered_with_lines(write_api, read_api):
     # is_draft false issues the invoice: the first number
     patched = write_api.patch(f"{url}{data['id']}/", {"is_draft": False}, format="json")
     assert patched.status_code == 200 and patched.json()["is_draft"] is False and patched.json()["number"] == 1
+    prospect.refresh_from_db()
+    assert prospect.number is not None and prospect.status.with_number
     assert write_api.delete(f"{url}{second['id']}/").status_code == 204
     assert write_api.delete(f"{url}{data['id']}/").status_code == 409
     assert Invoice.objects.count() == 1

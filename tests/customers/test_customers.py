@@ -226,4 +226,4 @@ def test_changes_are_recorded_with_old_and_new_value(office_user):
     assert len(rows) == 2
     change = str(rows[0]["what"])
     assert "Alt GmbH → Neu GmbH" in change and "Köln" in change
-    assert rows[0]["who"] == str(office_user)
+    assert rows[0]["who"] == "Olga Office"  # the full name, not the login

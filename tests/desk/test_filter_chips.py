@@ -25,7 +25,7 @@ def test_every_list_names_its_search_above_the_rows(admin_client):
         page = response.content.decode()
         assert 'id="fortycrm-filter-chips"' in page and "Suchbegriff: Zzq" in page, url
         checked.append(opts.model_name)
-    assert {"customer", "meterreading", "supplier", "user"} <= set(checked)
+    assert {"customer", "meterreading", "supplier", "user", "staffmember"} <= set(checked)
 
 
 def test_filter_chip_names_the_filter_and_links_to_the_list_without_it(admin_client):

@@ -352,12 +352,13 @@ def test_invoice_in_desk_gets_number_lines_and_total(desk, prospect):
             "lines-1-unit_price": "19.99",
         }
     )
-    response = desk.post(reverse("admin:fortycrm_invoice_add"), data)
-    assert response.status_code == 302, errors(response)
+    response = desk.post(reverse("admin:fortycrm_invoice_add"), data, follow=True)
+    assert response.redirect_chain, errors(response)
     invoice = Invoice.objects.get()
     assert invoice.total == Decimal("220.99") and invoice.lines.count() == 2 and invoice.number is None  # a draft
     prospect.refresh_from_db()
-    assert prospect.status.name == "Kunde" and prospect.number is not None
+    assert prospect.status.name == "Interessent" and prospect.number is None  # a draft does not convert (README)
+    assert "bleibt Interessent" in response.content.decode()
     # removing a line recomputes the total
     data = form_data(desk.get(change_url(invoice)))
     data["lines-1-DELETE"] = "on"
@@ -366,10 +367,13 @@ def test_invoice_in_desk_gets_number_lines_and_total(desk, prospect):
     assert desk.post(change_url(invoice), data).status_code == 302
     invoice.refresh_from_db()
     assert invoice.total == Decimal("201.00")
-    # "Rechnung stellen" gives the number
-    assert desk.post(reverse("admin:fortycrm_invoice_issue", args=[invoice.pk])).status_code == 302
+    # "Rechnung stellen" gives the number and makes the prospect a customer with number (R-STA-6)
+    page = desk.post(reverse("admin:fortycrm_invoice_issue", args=[invoice.pk]), follow=True).content.decode()
     invoice.refresh_from_db()
     assert invoice.number >= 1 and not invoice.is_draft
+    prospect.refresh_from_db()
+    assert prospect.status.name == "Kunde" and prospect.number is not None
+    assert f"Kundennummer {prospect.number}" in page
 
 
 # --- protected files ----------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ NAVIGATION_SETTINGS = [
     _item(_("Customer settings"), "tune", "admin:fortycrm_customerdefaults_changelist", "fortycrm.view_customerdefaults"),
     _item(_("Price list"), "price_change", "admin:fortycrm_serviceprice_changelist", "fortycrm.view_serviceprice"),
     _item(_("Letterheads"), "description", "admin:fortycrm_letterhead_changelist", "fortycrm.view_letterhead"),
-    _item(_("Users"), "person", "admin:auth_user_changelist", "auth.view_user"),
+    _item(_("Staff"), "person", "admin:fortycrm_staffmember_changelist", "fortycrm.view_staffmember"),
     _item(_("Groups"), "group", "admin:auth_group_changelist", "auth.view_group"),
     _item(_("Data import"), "upload_file", "admin:fortycrm_importlog_changelist", "fortycrm.view_importlog"),
 ]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fortycrm.models import Contact, Customer, CustomerStatus, MeterReading
+from fortycrm.models.staff import person_name
 
 
 def account_manager_candidates() -> QuerySet:
@@ -171,7 +172,7 @@ def history_of(obj, *, limit: int = 15) -> list[dict[str, Any]]:
     for newer, older in zip(records, records[1:] + [None]):
         if len(rows) == limit:
             break
-        who = str(newer.history_user) if newer.history_user else (newer.history_change_reason or _("system / API"))
+        who = person_name(newer.history_user) if newer.history_user else (newer.history_change_reason or _("system / API"))
         if newer.history_type == "+":
             what = [(_("created"), "")]
         elif newer.history_type == "-":

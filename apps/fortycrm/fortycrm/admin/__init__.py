@@ -14,6 +14,7 @@ from fortycrm.admin import (  # noqa: F401
     meters,
     payers,
     site_settings,
+    staff,
     statuses,
     tags,
     webforms,

@@ -28,6 +28,11 @@ CONTACT_FIELDS = [
 ]
 
 
+def without_birthday(fields):
+    """CONTACT_FIELDS without the birthday: offered only for contacts of private customers (R-CON-3)."""
+    return [f for f in fields if f != "birthday"]
+
+
 def color_badge(text: str, color: str):
     return format_html(
         '<span class="fortycrm-badge" style="background:{};color:#fff;border-radius:9999px;padding:2px 8px;'

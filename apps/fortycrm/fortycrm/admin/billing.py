@@ -42,6 +42,20 @@ class ActiveFilter(admin.SimpleListFilter):
         return queryset
 
 
+def had_number(customer) -> bool:
+    return customer.number is not None and customer.status.with_number
+
+
+def conversion_message(request, customer) -> None:
+    """Tell that the prospect is now a customer with number (R-STA-6), after an order or an issued invoice."""
+    customer.refresh_from_db(fields=["status", "number"])
+    messages.info(
+        request,
+        _("“%(customer)s” is now in status “%(status)s” with customer number %(number)s.")
+        % {"customer": customer, "status": customer.status.name, "number": customer.number},
+    )
+
+
 class ConvertsProspectForm(ServiceCheckedForm):
     """Orders and invoices switch a prospect to the target status (R-STA-6): check that one exists."""
 
@@ -76,6 +90,9 @@ class OrderAdmin(SafePrefillMixin, ModelAdmin):
     autocomplete_fields = ["customer", "location"]
     fields = ["customer", "location", "title", ("recurrence", "price"), ("service_kind", "hours"), ("vat_rate", "vat_exemption"), ("start", "end")]
 
+    class Media:
+        js = ["fortycrm/billing_form.js"]  # the location picker offers the chosen customer's locations
+
     @display(description=_("price"), ordering="price")
     def price_display(self, obj):
         return _money(obj.price)
@@ -91,14 +108,10 @@ class OrderAdmin(SafePrefillMixin, ModelAdmin):
         if change:
             services.order_update(order=obj)
             return
-        had_number = obj.customer.number is not None and obj.customer.status.with_number
+        numbered = had_number(obj.customer)
         services.order_create(order=obj)
-        if not had_number:
-            messages.info(
-                request,
-                _("“%(customer)s” is now in status “%(status)s” with customer number %(number)s.")
-                % {"customer": obj.customer, "status": obj.customer.status.name, "number": obj.customer.number},
-            )
+        if not numbered:
+            conversion_message(request, obj.customer)
 
 
 class InvoiceLineFormSet(BaseInlineFormSet):
@@ -132,7 +145,6 @@ class InvoiceLineInline(TabularInline):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "vat_rate":
-            from django import forms
 
             return forms.TypedChoiceField(
                 label=db_field.verbose_name, choices=vat_rate_choices(), coerce=Decimal, initial=Decimal("19"),
@@ -147,7 +159,9 @@ class InvoiceLineInline(TabularInline):
         return _money(obj.amount)
 
 
-class InvoiceForm(ConvertsProspectForm):
+class InvoiceForm(forms.ModelForm):
+    """A draft does not convert a prospect (issuing does, and checks that then), so no conversion check here."""
+
     class Meta:
         model = Invoice
         fields = ["customer", "location", "date"]
@@ -175,6 +189,9 @@ class InvoiceAdmin(BillingDeskViews, SafePrefillMixin, ModelAdmin):
         ("total_display", "vat_display", "gross_display"),
     ]
     change_form_outer_before_template = "fortycrm/admin/invoice_actions.html"
+
+    class Media:
+        js = ["fortycrm/billing_form.js"]  # the location picker offers the chosen customer's locations
     list_before_template = "fortycrm/admin/invoice_list_links.html"
 
     def get_changeform_initial_data(self, request):
@@ -221,6 +238,12 @@ class InvoiceAdmin(BillingDeskViews, SafePrefillMixin, ModelAdmin):
             services.invoice_update(invoice=obj)
         else:
             services.invoice_create(invoice=obj)
+        if obj.is_draft and not had_number(obj.customer):
+            messages.info(
+                request,
+                _("“%(customer)s” stays a prospect while the invoice is a draft; issuing the invoice makes it a customer "
+                  "with customer number.") % {"customer": obj.customer},
+            )
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not InvoiceLine:

@@ -122,6 +122,9 @@ class BillingDeskViews:
     def issue_view(self, request, pk: int):
         self._need(request, "change")
         invoice = get_object_or_404(Invoice, pk=pk)
+        from fortycrm.admin.billing import conversion_message, had_number
+
+        numbered = had_number(invoice.customer)
         try:
             invoice = services.invoice_issue(invoice=invoice)
         except ValidationError as exc:
@@ -129,6 +132,8 @@ class BillingDeskViews:
         else:
             messages.success(request, _("Invoice %(number)s issued, due on %(due)s.") % {
                 "number": invoice.number, "due": invoice.due_date.strftime("%d.%m.%Y")})
+            if not numbered:
+                conversion_message(request, invoice.customer)
         return redirect("admin:fortycrm_invoice_change", pk)
 
     def cancel_view(self, request, pk: int):

@@ -3,10 +3,11 @@ from __future__ import annotations
 from django.contrib import admin
 from unfold.admin import ModelAdmin
 
-from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin
+from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin, without_birthday
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
-from fortycrm.models import Contact
+from fortycrm.models import Contact, Customer
 from fortycrm.services import contacts as services
+from fortycrm.validators import parse_whole_number
 
 
 @admin.register(Contact)
@@ -19,6 +20,15 @@ class ContactAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMix
     autocomplete_fields = ["customer"]
     readonly_fields = ["history_section"]
     fields = ["customer", *CONTACT_FIELDS, "history_section"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        customer = obj.customer if obj is not None else None
+        if customer is None and request.method == "GET":
+            customer = Customer.objects.filter(pk=parse_whole_number(request.GET.get("customer", "")) or 0).first()
+        if customer is not None and not customer.is_private:
+            return without_birthday(fields)  # R-CON-3: not offered for a company customer's contacts
+        return fields
 
     def save_model(self, request, obj, form, change):
         services.contact_save(contact=obj)

@@ -7,7 +7,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
+from django.db import transaction
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -16,18 +17,28 @@ from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from fortycrm import selectors
-from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin, ServiceFormsetsMixin, ServiceSavedInline, active_orders_table, color_badge
+from fortycrm.admin.base import (
+    CONTACT_FIELDS,
+    HistoryAdmin,
+    SafePrefillMixin,
+    ServiceFormsetsMixin,
+    ServiceSavedInline,
+    active_orders_table,
+    color_badge,
+    without_birthday,
+)
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
 from fortycrm.admin.forms import add_service_errors
 from fortycrm.admin.locations import CustomerLocationInline
 from fortycrm.admin.payers import CustomerCostBearerInline, CustomerSettingsInline, customer_history_table
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
+from fortycrm.models.staff import person_name
 from fortycrm.selectors import account_manager_candidates, customer_list_queryset
 from fortycrm.services import billing as billing_services
 from fortycrm.services import contacts as contact_services
 from fortycrm.services import customers as services
 from fortycrm.services.numbers import number_suggest
-from fortycrm.services.statuses import default_status
+from fortycrm.services.statuses import default_status, former_status
 from fortycrm.services.tags import tags_resolve
 from fortycrm.tagnames import TAG_NAME_MAX_LENGTH, parse_tag_names, tag_name_problem
 
@@ -51,6 +62,7 @@ class CustomerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "account_manager" in self.fields:
             self.fields["account_manager"].queryset = account_manager_candidates()
+            self.fields["account_manager"].label_from_instance = person_name  # the full name, not the login
         if "status" in self.fields:
             statuses = CustomerStatus.objects.order_by("position", "name")
             if self.instance.pk and self.instance.number is not None:
@@ -110,6 +122,12 @@ class ContactInline(ServiceSavedInline, StackedInline):
     verbose_name_plural = _("contacts")
     tab = True
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and obj.pk and not obj.is_private:
+            return without_birthday(fields)  # R-CON-3: not offered for a company customer's contacts
+        return fields
+
     def save_row(self, obj):
         contact_services.contact_save(contact=obj)
 
@@ -166,7 +184,7 @@ class StatusFilter(admin.RelatedFieldListFilter):
 
 class AccountManagerFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
-        return [(u.pk, str(u.get_full_name() or u.username)) for u in account_manager_candidates()]
+        return [(u.pk, person_name(u)) for u in account_manager_candidates()]
 
 
 @admin.register(Customer)
@@ -291,8 +309,7 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
 
     @display(description=_("account manager"), ordering="account_manager__last_name")
     def account_manager_display(self, obj: Customer):
-        manager = obj.account_manager
-        return (manager.get_full_name() or manager.username) if manager else "—"
+        return person_name(obj.account_manager)
 
     @display(description=_("preview"))
     def logo_preview(self, obj: Customer):
@@ -335,24 +352,46 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
 
     def delete_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, unquote(object_id))
-        if obj is not None:
-            try:
-                billing_services.customer_delete_check(obj)  # issued invoices are kept (GoBD): offer "ehemaliger Kunde"
-            except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
-                return redirect("admin:fortycrm_customer_change", obj.pk)
+        if obj is not None and self.has_delete_permission(request, obj):
+            refused = self._delete_refused(request, [obj])  # issued invoices are kept (GoBD): offer "ehemaliger Kunde"
+            if refused is not None:
+                return refused
         return super().delete_view(request, object_id, extra_context)
 
     def delete_queryset(self, request, queryset):
-        kept = []
-        for customer in queryset:
-            if billing_services.customer_has_issued_invoices(customer):
-                kept.append(customer.display_name)
-                continue
-            services.customer_delete(customer=customer)
-        if kept:
-            messages.error(request, _("Not deleted, because they have issued invoices (set the status to “ehemaliger Kunde” instead): %(names)s")
-                           % {"names": ", ".join(kept)})
+        with transaction.atomic():  # the action checked first; a refusal here deletes nothing
+            for customer in queryset:
+                services.customer_delete(customer=customer)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            func, name, description = actions["delete_selected"]
+
+            def delete_selected(modeladmin, request, queryset):
+                return modeladmin._delete_refused(request, list(queryset)) or func(modeladmin, request, queryset)
+
+            actions["delete_selected"] = (delete_selected, name, description)
+        return actions
+
+    def _delete_refused(self, request, customers):
+        """The page that says why customers with issued invoices stay and offers "ehemaliger Kunde"; None: may delete."""
+        refused = [(c, problem) for c in customers if (problem := billing_services.customer_delete_problem(c))]
+        if not refused:
+            return None
+        former = former_status()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Cannot delete customer"),
+            "opts": self.model._meta,
+            "refused": refused,
+            "deletable_count": len(customers) - len(refused),
+            "former": former,
+            "can_change": self.has_change_permission(request),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "changelist_url": reverse("admin:fortycrm_customer_changelist"),
+        }
+        return TemplateResponse(request, "fortycrm/admin/customer_delete_refused.html", context)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = extra_context or {}
@@ -360,7 +399,7 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     # --- bulk actions ---------------------------------------------------------------------
-    @action(description=_("Set status of selected customers"))
+    @action(description=_("Set status of selected customers"), permissions=["change"])
     def set_status(self, request, queryset):
         return self._bulk_form(request, queryset, "status")
 

@@ -77,7 +77,7 @@ def group_for_display(group: dict) -> dict:
 
 @admin.register(ImportLog)
 class ImportLogAdmin(ModelAdmin):
-    list_display = ["created_at", "template_title", "file_name", "user", "mode", "state_badge", "total_rows", "created_count", "updated_count", "unchanged_count", "error_count"]
+    list_display = ["created_at", "template_title", "file_name", "user_name", "mode", "state_badge", "total_rows", "created_count", "updated_count", "unchanged_count", "error_count"]
     list_display_links = ["created_at", "file_name"]
     list_filter = ["state", "template", "mode"]
     search_fields = ["file_name"]
@@ -88,6 +88,12 @@ class ImportLogAdmin(ModelAdmin):
     def template_title(self, obj):
         template = TEMPLATES.get(obj.template)
         return template.title if template else obj.template
+
+    @display(description=_("imported by"), ordering="user__last_name")
+    def user_name(self, obj):
+        from fortycrm.models.staff import person_name
+
+        return person_name(obj.user) if obj.user_id else "—"
 
     @display(description=_("state"), ordering="state")
     def state_badge(self, obj):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
@@ -26,18 +27,39 @@ from fortycrm.admin.base import (
     link,
 )
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
+from fortycrm.admin.meters import MeterForm
 from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
 from fortycrm.selectors import location_record_queryset, main_contact, meters_with_last_reading
 from fortycrm.services import contacts as contact_services
 from fortycrm.services import locations as services
 from fortycrm.services import meters as meter_services
+from fortycrm.validators import parse_whole_number
 
 User = get_user_model()
 
 
 # --- customer record: its locations ----------------------------------------------------------
+class CustomerLocationFormSet(PaginationInlineFormSet):
+    """A location named on issued invoices cannot be deleted (GoBD): said before anything is saved."""
+
+    def clean(self):
+        super().clean()
+        from fortycrm.services.billing import location_delete_problem
+
+        problems = [
+            problem
+            for form in self.forms
+            if self.can_delete and self._should_delete_form(form) and form.instance.pk
+            and (problem := location_delete_problem(form.instance))
+        ]
+        if problems:  # a row marked for deletion has no errors of its own: the formset says it
+            raise ValidationError(problems)
+
+
 class CustomerLocationInline(ServiceSavedInline, TabularInline):
     """The customer record lists its locations; the full record is one click away."""
+
+    formset = CustomerLocationFormSet
 
     model = Location
     extra = 0
@@ -160,6 +182,7 @@ def assignment_state(obj: Assignment):
 
 class MeterInline(ServiceSavedInline, TabularInline):
     model = Meter
+    form = MeterForm
     extra = 0
     fields = ["kind", "number", "unit", "comment", "installed_on", "removed_on", "last_reading", "readings_link"]
     readonly_fields = ["last_reading", "readings_link"]
@@ -234,7 +257,7 @@ class EmployeeFilter(admin.RelatedOnlyFieldListFilter):
 
 
 @admin.register(Location)
-class LocationAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class LocationAdmin(ProtectedDeleteMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     inlines = [BuildingServiceInline, AssignmentInline, MeterInline, LocationContactInline]
     custom_field_object_type = "location"
     custom_fields_section_index = 3
@@ -247,6 +270,18 @@ class LocationAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
     autocomplete_fields = ["customer"]
     readonly_fields = ["customer_panel", "active_orders_panel", "history_section"]
     list_per_page = 50
+    actions = ["delete_checked"]
+
+    class Media:
+        js = ["fortycrm/meter_form.js"]  # the meters tab: the unit follows the kind
+
+    def get_search_results(self, request, queryset, search_term):
+        """The location picker of an order or invoice offers only the chosen customer's locations (billing_form.js)."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("field_name") == "location" and request.GET.get("model_name") in ("order", "invoice"):
+            customer = parse_whole_number(request.GET.get("customer", ""))
+            queryset = queryset.filter(customer_id=customer) if customer is not None else queryset.none()
+        return queryset, may_have_duplicates
     fieldsets = [
         (_("Customer"), {"fields": ["customer_panel", "active_orders_panel"]}),
         (
@@ -303,12 +338,14 @@ class LocationAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
     def save_model(self, request, obj, form, change):
         services.location_save(location=obj)
 
-    def delete_model(self, request, obj):
-        services.location_delete(location=obj)
+    # deleting: refused while issued invoices name the location (GoBD), see ProtectedDeleteMixin
+    def delete_problem(self, obj):
+        from fortycrm.services.billing import location_delete_problem
 
-    def delete_queryset(self, request, queryset):
-        for location in queryset:
-            services.location_delete(location=location)
+        return location_delete_problem(obj)
+
+    def delete_with(self, obj):
+        services.location_delete(location=obj)
 
 
 # --- suppliers ("Lieferanten") ----------------------------------------------------------------

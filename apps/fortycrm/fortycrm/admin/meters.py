@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+import json
+
+from django import forms
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -16,6 +19,7 @@ from fortycrm import selectors
 from fortycrm.admin.base import HistoryAdmin, SafePrefillMixin
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.models import Meter, MeterReading
+from fortycrm.models.staff import person_name
 from fortycrm.selectors import meters_with_last_reading, readings_with_previous
 from fortycrm.services import meters as services
 
@@ -40,6 +44,48 @@ def _amount(value, unit: str) -> str:
     if value is None:
         return "—"
     return f"{formats.number_format(selectors.plain_decimal(value), use_l10n=True)} {unit}".strip()
+
+
+class MeterForm(forms.ModelForm):
+    """The unit follows the kind (kWh, m³ …, filled in by meter_form.js) and stays editable; empty: the kind's unit."""
+
+    class Meta:
+        model = Meter
+        fields = ["location", "kind", "number", "unit", "comment", "installed_on", "removed_on"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "unit" in self.fields:
+            self.fields["unit"].required = False
+            self.fields["unit"].widget.attrs.update({"list": "fortycrm-meter-units", "autocomplete": "off"})
+            self.fields["unit"].help_text = _("Filled in from the kind (electricity kWh, gas and water m³, heat kWh or MWh); you may change it.")
+        if "kind" in self.fields:
+            self.fields["kind"].widget.attrs["data-units"] = json.dumps(services.UNIT_BY_KIND)
+            self.fields["kind"].widget.attrs["data-unit-choices"] = json.dumps(services.UNIT_CHOICES)
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("unit") or "").strip() and data.get("kind") in services.UNIT_BY_KIND:
+            data["unit"] = services.UNIT_BY_KIND[data["kind"]]
+        return data
+
+
+PHOTO_AGAIN = _("The photo “%(file)s” was not saved because the form has an error. Choose it again after correcting the error.")
+
+
+def photo_again_notes(request, forms_with_photo) -> None:
+    """After a validation error the browser forgets a chosen file: say so on the row and at the top."""
+    names = []
+    for form in forms_with_photo:
+        upload = form.files.get(form.add_prefix("photo")) if form.is_bound else None
+        if upload is None:
+            continue
+        names.append(upload.name)
+        message = PHOTO_AGAIN % {"file": upload.name}
+        if message not in form.errors.get("photo", []):
+            form.add_error("photo", message)
+    if names:
+        messages.warning(request, _("Choose the photos again, they were not saved: %(files)s") % {"files": ", ".join(names)})
 
 
 def nowrap(text) -> str:
@@ -155,6 +201,7 @@ class ReadingInline(TabularInline):
 
 @admin.register(Meter)
 class MeterAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
+    form = MeterForm
     inlines = [ReadingInline]
     list_display = ["number", "kind", "location_link", "customer", "unit", "comment_short", "last_reading"]
     list_select_related = ["location__customer"]
@@ -164,8 +211,17 @@ class MeterAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     autocomplete_fields = ["location"]
     fields = ["location", ("kind", "number"), ("unit", "comment"), ("installed_on", "removed_on")]
 
+    class Media:
+        js = ["fortycrm/meter_form.js"]
+
     def get_queryset(self, request):
         return meters_with_last_reading(super().get_queryset(request))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if request.method == "POST":  # shown again: something was wrong
+            rows = [f for inline in context.get("inline_admin_formsets", []) for f in inline.formset.forms]
+            photo_again_notes(request, rows)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @display(description=_("location"), ordering="location__name")
     def location_link(self, obj):
@@ -232,15 +288,15 @@ class MeterReadingAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     search_fields = ["meter__number", "meter__location__name", "comment"]
     # no date_hierarchy: it needs MariaDB's time zone tables; the date filter works everywhere
     autocomplete_fields = ["meter"]
-    readonly_fields = ["photo_preview", "recorded_by", "history_section"]
-    fields = ["meter", "read_at", ("value", "is_exchange"), "comment", ("photo", "photo_preview"), "recorded_by", "history_section"]
+    readonly_fields = ["photo_preview", "recorded_by_name", "history_section"]
+    fields = ["meter", "read_at", ("value", "is_exchange"), "comment", ("photo", "photo_preview"), "recorded_by_name", "history_section"]
 
     def get_queryset(self, request):
         return readings_with_previous(super().get_queryset(request))
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        return fields if obj is not None else [f for f in fields if f not in ("recorded_by", "history_section")]
+        return fields if obj is not None else [f for f in fields if f not in ("recorded_by_name", "history_section")]
 
     @display(description=_("reading time"), ordering="read_at")
     def read_at_display(self, obj):
@@ -250,11 +306,6 @@ class MeterReadingAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     def meter_link(self, obj):
         url = reverse("admin:fortycrm_meter_change", args=[obj.meter_id])
         return format_html('<a href="{}">{}</a>', url, obj.meter)
-
-    @display(description=_("recorded by"), ordering="recorded_by__last_name")
-    def recorded_by_name(self, obj):
-        user = obj.recorded_by
-        return (user.get_full_name() or user.username) if user else "—"
 
     @display(description=_("comment"))
     def comment_short(self, obj):
@@ -279,10 +330,20 @@ class MeterReadingAdmin(SafePrefillMixin, HistoryAdmin, ModelAdmin):
     def photo_preview(self, obj):
         return photo_thumbnail(obj, size=36)  # a list row stays one line high
 
+    @display(description=_("recorded by"), ordering="recorded_by__last_name")
+    def recorded_by_name(self, obj):
+        """The full name, not the login."""
+        return person_name(obj.recorded_by) if obj and obj.recorded_by_id else "—"
+
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("read_at", timezone.now().replace(second=0, microsecond=0))
         return initial
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if request.method == "POST":  # shown again: something was wrong
+            photo_again_notes(request, [context["adminform"].form])
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         services.reading_record(reading=obj, user=request.user)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from fortycrm.models import WebForm, WebFormSubmission
+from fortycrm.models.staff import person_name
 from fortycrm.selectors import account_manager_candidates
 from fortycrm.webforms import spam
 from fortycrm.webforms.fields import offered_fields
@@ -32,6 +33,7 @@ class WebFormForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "account_manager" in self.fields:
             self.fields["account_manager"].queryset = account_manager_candidates()
+            self.fields["account_manager"].label_from_instance = person_name  # the full name, not the login
         current = {row.get("name"): (i, row) for i, row in enumerate(self.instance.fields or [])}
         if not self.instance.pk and not current:
             from fortycrm.webforms.fields import DEFAULT_FIELDS

@@ -11,6 +11,7 @@ from fortycrm.models.meters import Meter, MeterReading
 from fortycrm.models.payers import CostBearer, CustomerCostBearer, CustomerDefaults, CustomerSettings, Letterhead, ServicePrice
 from fortycrm.models.ratelimit import RateCounter
 from fortycrm.models.site_settings import SiteSettings
+from fortycrm.models.staff import StaffMember
 from fortycrm.models.webforms import WebForm, WebFormSubmission
 from fortycrm.models.webhooks import Event, WebhookDelivery, WebhookSubscription
 
@@ -42,6 +43,7 @@ __all__ = [
     "RateCounter",
     "ServicePrice",
     "SiteSettings",
+    "StaffMember",
     "Supplier",
     "Tag",
     "TimeStamped",

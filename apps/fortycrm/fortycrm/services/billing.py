@@ -51,7 +51,7 @@ def order_update(*, order: Order) -> Order:
 
 @transaction.atomic
 def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) -> Invoice:
-    """Number and save an invoice with its lines; converts a prospect like an order (R-STA-6)."""
+    """Number and save an invoice with its lines. A draft leaves a prospect as it is; issuing converts it (R-STA-6)."""
     lines = list(lines)
     problem = invoice_lines_problem(len(lines))
     if problem:
@@ -73,7 +73,6 @@ def invoice_create(*, invoice: Invoice, lines: Iterable[dict[str, Any]] = ()) ->
             ) from None
         line.save()
     invoice_recalculate(invoice=invoice)
-    customer_convert_prospect(customer=invoice.customer)
     if issue:
         invoice = invoice_issue(invoice=invoice)
     return invoice
@@ -349,6 +348,8 @@ def invoice_issue(*, invoice: Invoice, today: dt.date | None = None) -> Invoice:
         raise ValidationError(_("Invoice %(number)s is already issued.") % {"number": locked.number}, code=INVOICE_ISSUED)
     if not locked.lines.exists():
         raise ValidationError({"lines": _("An invoice without lines cannot be issued. Add at least one line.")})
+    # R-STA-6: an issued invoice makes a prospect a customer with number (a draft does not)
+    customer_convert_prospect(customer=locked.customer)
     today = today or timezone.localdate()
     terms = billing_terms_for(locked.customer)
     locked.small_business = SiteSettings.load().small_business
@@ -399,11 +400,40 @@ def customer_has_issued_invoices(customer: Customer) -> bool:
     return Invoice.objects.filter(customer=customer, is_draft=False).exists()
 
 
+def customer_delete_problem(customer: Customer) -> str | None:
+    """Why ``customer`` cannot be deleted (issued invoices are kept, GoBD), or None."""
+    if not customer.pk:
+        return None
+    count = Invoice.objects.filter(customer=customer, is_draft=False).count()
+    if not count:
+        return None
+    return _(
+        "“%(customer)s” has %(count)d issued invoice(s), which must be kept for 10 years (GoBD), so the customer "
+        "cannot be deleted. Set the status to “ehemaliger Kunde” instead."
+    ) % {"customer": customer.display_name, "count": count}
+
+
 def customer_delete_check(customer: Customer) -> None:
     """A customer with issued invoices is kept (retention): offer the status "ehemaliger Kunde"."""
-    if customer.pk and customer_has_issued_invoices(customer):
-        raise ValidationError(
-            _("“%(customer)s” has issued invoices, which must be kept, so the customer cannot be deleted. "
-              "Set the status to “ehemaliger Kunde” instead.") % {"customer": customer.display_name},
-            code=INVOICE_ISSUED,
-        )
+    problem = customer_delete_problem(customer)
+    if problem:
+        raise ValidationError(problem, code=INVOICE_ISSUED)
+
+
+def location_delete_problem(location) -> str | None:
+    """Why ``location`` cannot be deleted: issued invoices name it and must be kept (GoBD)."""
+    if not location.pk:
+        return None
+    count = Invoice.objects.filter(location=location, is_draft=False).count()
+    if not count:
+        return None
+    return _(
+        "The location “%(location)s” appears on %(count)d issued invoice(s), which must be kept for 10 years (GoBD), "
+        "so it cannot be deleted."
+    ) % {"location": location.name, "count": count}
+
+
+def location_delete_check(location) -> None:
+    problem = location_delete_problem(location)
+    if problem:
+        raise ValidationError(problem, code=INVOICE_ISSUED)

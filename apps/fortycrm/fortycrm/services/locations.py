@@ -22,9 +22,11 @@ def location_save(*, location: Location) -> Location:
 
 @transaction.atomic
 def location_delete(*, location: Location) -> None:
-    """Delete a location with its meters, readings, contacts links and assignments (R-CUS-6)."""
+    """Delete a location with its meters, readings, contacts links and assignments (R-CUS-6); refused with issued invoices."""
     from fortycrm.models import MeterReading
+    from fortycrm.services.billing import location_delete_check
 
+    location_delete_check(location)  # issued invoices naming it are kept (GoBD)
     doomed = [(r.photo.storage, r.photo.name) for r in MeterReading.objects.filter(meter__location=location).exclude(photo="")]
     events.event_record("location.deleted", location)
     location.delete()

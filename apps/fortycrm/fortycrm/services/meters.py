@@ -17,8 +17,16 @@ from fortycrm.selectors import plain_decimal, reading_timeline_key
 FUTURE_TOLERANCE_SECONDS = 300
 
 
+# the usual unit of each meter kind; the desk fills it in when the kind is chosen, the user may change it
+UNIT_BY_KIND = {"electricity": "kWh", "gas": "m³", "water": "m³", "heat": "kWh"}
+UNIT_CHOICES = ["kWh", "MWh", "m³"]
+
+
 @transaction.atomic
 def meter_save(*, meter: Meter) -> Meter:
+    """Save a meter; an empty unit becomes the usual unit of its kind (Strom kWh, Gas/Wasser m³, Wärme kWh)."""
+    if not (meter.unit or "").strip() and meter.kind in UNIT_BY_KIND:
+        meter.unit = UNIT_BY_KIND[meter.kind]
     meter.full_clean()
     meter.save()
     return meter

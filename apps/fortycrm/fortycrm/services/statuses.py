@@ -69,6 +69,22 @@ def conversion_target() -> CustomerStatus:
     return status
 
 
+FORMER_STATUS_NAME = "ehemaliger Kunde"
+
+
+def former_status() -> CustomerStatus | None:
+    """The status for customers who left ("ehemaliger Kunde"): offered when a customer cannot be deleted.
+
+    By its shipped name first; renamed, the last status with number that is not the target of
+    orders (the defaults order it last); None when there is no such status.
+    """
+    statuses = CustomerStatus.objects.filter(with_number=True)
+    return (
+        statuses.filter(name__iexact=FORMER_STATUS_NAME).first()
+        or statuses.filter(is_conversion_target=False).order_by("-position", "-pk").first()
+    )
+
+
 def _check_status(status: CustomerStatus) -> None:
     errors: dict[str, str] = {}
     if status.is_default and status.with_number:

@@ -24,6 +24,12 @@
       var company = kind.value === 'company';
       COMPANY_ONLY.forEach(function (n) { toggle(n, company); });
       PRIVATE_ONLY.forEach(function (n) { toggle(n, !company); });
+      // R-CON-3: contacts of a company customer have no birthday field
+      document.querySelectorAll('input[name^="contacts-"][name$="-birthday"]').forEach(function (input) {
+        var box = input.closest('.field-birthday') || input.closest('.form-row') || input.parentElement;
+        if (box) box.style.display = company ? 'none' : '';
+        if (company) input.value = '';
+      });
     }
   }
   document.addEventListener('DOMContentLoaded', function () {
@@ -31,6 +37,7 @@
       var el = document.querySelector('select[name="' + name + '"]');
       if (el) el.addEventListener('change', update);
     });
+    document.addEventListener('formset:added', update);  // a new contact row
     update();
   });
 })();
