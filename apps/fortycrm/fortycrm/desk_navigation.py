@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def _perm(codename: str):
@@ -30,29 +31,31 @@ NAVIGATION_CUSTOMERS += [
     _item(_("Invoices"), "receipt_long", "admin:fortycrm_invoice_changelist", "fortycrm.view_invoice"),
     _item(_("Billing run"), "event_repeat", "admin:fortycrm_invoice_billing_run", "fortycrm.add_invoice"),
     _item(_("Revenue"), "euro", "admin:fortycrm_invoice_revenue", "fortycrm.view_invoice"),
+    # daily work, so in this group (reachable without scrolling at 900 px, issue 12)
+    _item(_("Data import"), "upload_file", "admin:fortycrm_importlog_changelist", "fortycrm.view_importlog"),
 ]
 NAVIGATION_CUSTOMERS += [  # R-PAY-1
     _item(_("Cost bearers"), "health_and_safety", "admin:fortycrm_costbearer_changelist", "fortycrm.view_costbearer"),
 ]
+# Settings: only what the user may change (office roles only view statuses, site and customer
+# settings and letterheads, so they do not see them here; issue 12, item 4). API keys near the
+# top, so they are reachable without scrolling.
 NAVIGATION_SETTINGS = [
-    _item(_("Customer statuses"), "label", "admin:fortycrm_customerstatus_changelist", "fortycrm.view_customerstatus"),
-    _item(_("Tags"), "sell", "admin:fortycrm_tag_changelist", "fortycrm.view_tag"),
-    _item(_("Site settings"), "settings", "admin:fortycrm_sitesettings_changelist", "fortycrm.change_sitesettings"),
-    # R-PAY-2
-    _item(_("Customer settings"), "tune", "admin:fortycrm_customerdefaults_changelist", "fortycrm.view_customerdefaults"),
-    _item(_("Letterheads"), "description", "admin:fortycrm_letterhead_changelist", "fortycrm.view_letterhead"),
-    _item(_("Users"), "person", "admin:auth_user_changelist", "auth.view_user"),
-    _item(_("Groups"), "group", "admin:auth_group_changelist", "auth.view_group"),
-    _item(_("Data import"), "upload_file", "admin:fortycrm_importlog_changelist", "fortycrm.view_importlog"),
-]
-
-NAVIGATION_SETTINGS.append(_item(_("Website forms"), "web", "admin:fortycrm_webform_changelist", "fortycrm.view_webform"))
-NAVIGATION_SETTINGS.append(_item(_("Custom fields"), "tune", "admin:fortycrm_customfield_changelist", "fortycrm.change_customfield"))
-NAVIGATION_SETTINGS.append(_item(_("API keys"), "key", "admin:fortycrm_apikey_changelist", "fortycrm.view_apikey"))
-NAVIGATION_SETTINGS.append(
+    _item(_("Tags"), "sell", "admin:fortycrm_tag_changelist", "fortycrm.change_tag"),
+    _item(_("API keys"), "key", "admin:fortycrm_apikey_changelist", "fortycrm.view_apikey"),
     {**_item(_("Webhooks"), "webhook", "admin:fortycrm_webhooksubscription_changelist", "fortycrm.view_webhooksubscription"),
-     "badge": "fortycrm.admin.webhooks.paused_badge"}
-)
+     "badge": "fortycrm.admin.webhooks.paused_badge"},
+    _item(_("Users"), "person", "admin:auth_user_changelist", "auth.change_user"),
+    _item(_("Groups"), "group", "admin:auth_group_changelist", "auth.change_group"),
+    _item(_("Customer statuses"), "label", "admin:fortycrm_customerstatus_changelist", "fortycrm.change_customerstatus"),
+    # "Einstellungen" is the group's title; the item has its own name
+    _item(pgettext_lazy("menu", "Site settings"), "settings", "admin:fortycrm_sitesettings_changelist", "fortycrm.change_sitesettings"),
+    # R-PAY-2
+    _item(_("Customer settings"), "tune", "admin:fortycrm_customerdefaults_changelist", "fortycrm.change_customerdefaults"),
+    _item(_("Letterheads"), "description", "admin:fortycrm_letterhead_changelist", "fortycrm.change_letterhead"),
+    _item(_("Website forms"), "web", "admin:fortycrm_webform_changelist", "fortycrm.change_webform"),
+    _item(_("Custom fields"), "tune", "admin:fortycrm_customfield_changelist", "fortycrm.change_customfield"),
+]
 
 UNFOLD = {
     "SITE_TITLE": "fortycrm",
