@@ -232,3 +232,25 @@ def test_no_english_word_on_any_german_desk_page(client, admin_user, every_recor
             found[f"{url} {'error' if data else ''}"] = words
     assert visited > 100
     assert found == {}, "\n".join(f"{url}: {', '.join(words)}" for url, words in found.items())
+
+
+def test_german_grammar_on_record_pages(client, admin_user, every_record):
+    """The wordings the issue found clumsy: "Löschen Kunde", "Ausgewählte Lieferant ändern",
+    "Customer_tags object (1)", the history column "Ändern", "Staff-Account"."""
+    from fortycrm.models import Location
+
+    client.force_login(admin_user)
+    change = client.get(reverse("admin:fortycrm_customer_change", args=[every_record.pk])).content.decode()
+    assert "Kunde löschen" in change and "Löschen Kunde" not in change
+    assert ">Änderung</th>" in change and ">Ändern</th>" not in change
+    location = client.get(reverse("admin:fortycrm_location_change", args=[Location.objects.get().pk])).content.decode()
+    assert "Ausgewählte" not in location and "Kunde ändern" in location
+    delete = client.get(reverse("admin:fortycrm_customer_delete", args=[every_record.pk])).content.decode()
+    assert "Schlagwörter von Kunde: Hausverwaltung Nord GmbH – Winterdienst" in delete
+    from django.contrib.auth.models import Group
+
+    group = client.get(reverse("admin:auth_group_change", args=[Group.objects.get(name="Büro").pk])).content.decode()
+    assert "Kunden: anlegen" in group and "historical" not in group.lower()
+    client.logout()
+    refused = client.post(reverse("admin:login"), {"username": "admin", "password": "falsch"}).content.decode()
+    assert "Staff" not in refused and "korrekt ein" in refused
