@@ -57,6 +57,11 @@ NAVIGATION_SETTINGS = [
     _item(_("Custom fields"), "tune", "admin:fortycrm_customfield_changelist", "fortycrm.change_customfield"),
 ]
 
+def all_applications_shown(request) -> bool:
+    """ "Alle Anwendungen" (every model, library pages too) only for Administration (issue 12, item 4)."""
+    return request.user.is_superuser or request.user.has_perm("auth.change_user")
+
+
 UNFOLD = {
     "SITE_TITLE": "fortycrm",
     "SITE_HEADER": "fortycrm",
@@ -68,7 +73,7 @@ UNFOLD = {
     "SCRIPTS": [],
     "SIDEBAR": {
         "show_search": True,
-        "show_all_applications": True,
+        "show_all_applications": all_applications_shown,
         "navigation": [
             {"title": _("Customer management"), "separator": False, "items": NAVIGATION_CUSTOMERS},
             {"title": _("Settings"), "separator": True, "collapsible": True, "items": NAVIGATION_SETTINGS},

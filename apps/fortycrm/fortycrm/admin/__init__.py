@@ -14,6 +14,7 @@ from fortycrm.admin import (  # noqa: E402,F401
     customers,
     fields,
     import_views,
+    jobs,
     locations,
     meters,
     payers,
