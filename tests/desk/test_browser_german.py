@@ -47,6 +47,9 @@ def test_german_numbers_pickers_and_sidebar(desk_page, live_server):
 
     # a reading typed the German way is stored as such and shown with a thousands point
     page.goto(f"{live_server.url}/desk/fortycrm/meterreading/add/?meter={meter.pk}")
+    page.wait_for_load_state("load")  # date and time shortcuts are built by JavaScript
+    english = sorted({m.group(1) for m in GIVEAWAY.finditer(page.locator("#content, main").first.inner_text())})
+    assert english == [], english
     when = timezone.localtime(timezone.now() - dt.timedelta(hours=1))
     page.fill("#id_read_at_0", when.strftime("%d.%m.%Y"))
     page.fill("#id_read_at_1", when.strftime("%H:%M:%S"))

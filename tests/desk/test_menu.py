@@ -45,3 +45,22 @@ def test_administration_menu_has_every_setting_and_one_settings_group(client, ro
     # breadcrumb and page title say what the menu says: "Datenimport"
     imports = client.get(reverse("admin:fortycrm_importlog_changelist")).content.decode()
     assert "Datenimport" in imports and "Importe" not in imports
+
+
+def test_menu_and_page_titles_use_the_same_names(client, admin_user):
+    """What the menu calls a list is what its page and breadcrumb call it (issue 12, item 10)."""
+    from django.contrib import admin
+    from django.urls import resolve
+    from django.utils import translation
+    from django.utils.text import capfirst
+
+    from fortycrm.desk_navigation import NAVIGATION_CUSTOMERS, NAVIGATION_SETTINGS
+
+    by_url_name = {f"{m._meta.app_label}_{m._meta.model_name}_changelist": m for m in admin.site._registry}
+    different = []
+    with translation.override("de"):
+        for item in NAVIGATION_CUSTOMERS + NAVIGATION_SETTINGS:
+            model = by_url_name.get(resolve(str(item["link"])).url_name)
+            if model is not None and str(item["title"]) != capfirst(model._meta.verbose_name_plural):
+                different.append((str(item["title"]), str(model._meta.verbose_name_plural)))
+    assert different == []
