@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from importlib.util import find_spec
+from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
@@ -149,6 +151,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
+# fortycrm's catalogue first, before every app's: it words the libraries' texts (Django's admin
+# and auth, unfold, simple-history, the API-key admin, the job dashboard) for office staff and
+# fills in what they leave English (issue 12)
+LOCALE_PATHS = [Path(find_spec("fortycrm").origin).resolve().parent / "locale"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True

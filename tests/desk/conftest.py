@@ -23,8 +23,8 @@ def history_records():
     location = location_save(location=Location(customer=customer, name="Objekt Historie", city="Hamburg"))
     meter = meter_save(meter=Meter(location=location, kind="electricity", number="H-1", unit="kWh"))
     reading_record(reading=MeterReading(meter=meter, read_at=dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC), value=Decimal("10")))
-    for status in CustomerStatus.objects.all():  # the defaults come from a migration, without history
-        status.save()
+    # the defaults come from a migration, without history (and a save that changes nothing writes none)
+    CustomerStatus.history.bulk_history_create(list(CustomerStatus.objects.all()))
     return customer
 
 

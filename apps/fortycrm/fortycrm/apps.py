@@ -8,8 +8,12 @@ class FortycrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from fortycrm import access, checks, listcache, signals  # noqa: F401  (registers checks and signal handlers)
+        from fortycrm import access, checks, desk_texts, history_noise, listcache, signals  # noqa: F401  (registers checks and signal handlers)
 
         access.connect()  # "staff status" follows the roles (groups)
+
+        desk_texts.name_link_models()  # German names for the many-to-many link rows (delete pages)
+
+        history_noise.connect()  # a save that changes nothing writes no history row
 
         listcache.connect()  # cached API list counts follow every customer change

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def _perm(codename: str):
@@ -31,30 +32,38 @@ NAVIGATION_CUSTOMERS += [
     _item(_("Invoices"), "receipt_long", "admin:fortycrm_invoice_changelist", "fortycrm.view_invoice"),
     _item(_("Billing run"), "event_repeat", "admin:fortycrm_invoice_billing_run", "fortycrm.add_invoice"),
     _item(_("Revenue"), "euro", "admin:fortycrm_invoice_revenue", "fortycrm.view_invoice"),
+    # daily work, so in this group (reachable without scrolling at 900 px, issue 12)
+    _item(_("Data import"), "upload_file", "admin:fortycrm_importlog_changelist", "fortycrm.view_importlog"),
 ]
 NAVIGATION_CUSTOMERS += [  # R-PAY-1
     _item(_("Cost bearers"), "health_and_safety", "admin:fortycrm_costbearer_changelist", "fortycrm.view_costbearer"),
 ]
+# Settings: only what the user may change (office roles only view statuses, site and customer
+# settings and letterheads, so they do not see them here; issue 12, item 4). API keys near the
+# top, so they are reachable without scrolling.
 NAVIGATION_SETTINGS = [
-    _item(_("Customer statuses"), "label", "admin:fortycrm_customerstatus_changelist", "fortycrm.view_customerstatus"),
-    _item(_("Tags"), "sell", "admin:fortycrm_tag_changelist", "fortycrm.view_tag"),
-    _item(_("Site settings"), "settings", "admin:fortycrm_sitesettings_changelist", "fortycrm.change_sitesettings"),
+    _item(_("Tags"), "sell", "admin:fortycrm_tag_changelist", "fortycrm.change_tag"),
+    _item(_("API keys"), "key", "admin:fortycrm_apikey_changelist", "fortycrm.view_apikey"),
+    {**_item(_("Webhooks"), "webhook", "admin:fortycrm_webhooksubscription_changelist", "fortycrm.view_webhooksubscription"),
+     "badge": "fortycrm.admin.webhooks.paused_badge"},
+    _item(_("Staff"), "person", "admin:fortycrm_staffmember_changelist", "fortycrm.change_staffmember"),
+    _item(_("Groups"), "group", "admin:auth_group_changelist", "auth.change_group"),
+    _item(_("Customer statuses"), "label", "admin:fortycrm_customerstatus_changelist", "fortycrm.change_customerstatus"),
+    # "Einstellungen" is the group's title; the item has its own name
+    _item(pgettext_lazy("menu", "Site settings"), "settings", "admin:fortycrm_sitesettings_changelist", "fortycrm.change_sitesettings"),
     # R-PAY-2
-    _item(_("Customer settings"), "tune", "admin:fortycrm_customerdefaults_changelist", "fortycrm.view_customerdefaults"),
-    _item(_("Price list"), "price_change", "admin:fortycrm_serviceprice_changelist", "fortycrm.view_serviceprice"),
-    _item(_("Letterheads"), "description", "admin:fortycrm_letterhead_changelist", "fortycrm.view_letterhead"),
-    _item(_("Staff"), "person", "admin:fortycrm_staffmember_changelist", "fortycrm.view_staffmember"),
-    _item(_("Groups"), "group", "admin:auth_group_changelist", "auth.view_group"),
-    _item(_("Data import"), "upload_file", "admin:fortycrm_importlog_changelist", "fortycrm.view_importlog"),
+    _item(_("Customer settings"), "tune", "admin:fortycrm_customerdefaults_changelist", "fortycrm.change_customerdefaults"),
+    _item(_("Price list"), "price_change", "admin:fortycrm_serviceprice_changelist", "fortycrm.change_serviceprice"),
+    _item(_("Letterheads"), "description", "admin:fortycrm_letterhead_changelist", "fortycrm.change_letterhead"),
+    _item(_("Website forms"), "web", "admin:fortycrm_webform_changelist", "fortycrm.change_webform"),
+    _item(_("Custom fields"), "tune", "admin:fortycrm_customfield_changelist", "fortycrm.change_customfield"),
 ]
 
-NAVIGATION_SETTINGS.append(_item(_("Website forms"), "web", "admin:fortycrm_webform_changelist", "fortycrm.view_webform"))
-NAVIGATION_SETTINGS.append(_item(_("Custom fields"), "tune", "admin:fortycrm_customfield_changelist", "fortycrm.change_customfield"))
-NAVIGATION_SETTINGS.append(_item(_("API keys"), "key", "admin:fortycrm_apikey_changelist", "fortycrm.view_apikey"))
-NAVIGATION_SETTINGS.append(
-    {**_item(_("Webhooks"), "webhook", "admin:fortycrm_webhooksubscription_changelist", "fortycrm.view_webhooksubscription"),
-     "badge": "fortycrm.admin.webhooks.paused_badge"}
-)
+
+def all_applications_shown(request) -> bool:
+    """ "Alle Anwendungen" (every model, library pages too) only for Administration (issue 12, item 4)."""
+    return request.user.is_superuser or request.user.has_perm("auth.change_user")
+
 
 UNFOLD = {
     "SITE_TITLE": "fortycrm",
@@ -67,7 +76,7 @@ UNFOLD = {
     "SCRIPTS": [],
     "SIDEBAR": {
         "show_search": True,
-        "show_all_applications": True,
+        "show_all_applications": all_applications_shown,
         "navigation": [
             {"title": _("Customer management"), "separator": False, "items": NAVIGATION_CUSTOMERS},
             {"title": _("Settings"), "separator": True, "collapsible": True, "items": NAVIGATION_SETTINGS},

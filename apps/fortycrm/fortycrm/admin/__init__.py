@@ -3,13 +3,18 @@
 from django.contrib import admin as _admin  # noqa: E402
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
-from fortycrm.admin import (  # noqa: F401
+from fortycrm.admin.numbers import use_in_desk as _decimals_in_desk  # noqa: E402
+
+_decimals_in_desk()  # before the ModelAdmins are created: they copy unfold's field overrides
+
+from fortycrm.admin import (  # noqa: E402,F401
     apikeys,
     billing,
     contacts,
     customers,
     fields,
     import_views,
+    jobs,
     locations,
     meters,
     payers,

@@ -183,6 +183,8 @@ class ProtectedDeleteMixin:
 class HistoryAdmin(SimpleHistoryAdmin):
     """simple-history's admin; a malformed id in a history URL is "not found", never a 500."""
 
+    object_history_list_template = "fortycrm/admin/history_list.html"  # no "None" as change reason
+
     def history_view(self, request, object_id, extra_context=None):
         if self.get_object(request, unquote(object_id)) is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)

@@ -201,7 +201,7 @@ class MeterInline(ServiceSavedInline, TabularInline):
         if not obj or not obj.pk or value is None:
             return "—"
         when = formats.date_format(timezone.localtime(obj.last_read_at), "SHORT_DATE_FORMAT")
-        return f"{formats.number_format(selectors.plain_decimal(value), use_l10n=True)} {obj.unit} ({when})"
+        return f"{formats.number_format(selectors.plain_decimal(value), use_l10n=True, force_grouping=True)} {obj.unit} ({when})"
 
     @display(description=_("meter readings"))
     def readings_link(self, obj):

@@ -43,7 +43,7 @@ def photo_thumbnail(reading: MeterReading, size: int = 48):
 def _amount(value, unit: str) -> str:
     if value is None:
         return "—"
-    return f"{formats.number_format(selectors.plain_decimal(value), use_l10n=True)} {unit}".strip()
+    return f"{formats.number_format(selectors.plain_decimal(value), use_l10n=True, force_grouping=True)} {unit}".strip()
 
 
 class MeterForm(forms.ModelForm):

@@ -15,6 +15,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 
 from fortycrm.access import staff_flag_sync
 from fortycrm.admin.base import SafePrefillMixin
+from fortycrm.desk_texts import DeskPermissionsMixin
 from fortycrm.models import SiteSettings
 
 admin.site.unregister(User)
@@ -22,7 +23,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class UserAdmin(SafePrefillMixin, BaseUserAdmin, ModelAdmin):
+class UserAdmin(DeskPermissionsMixin, SafePrefillMixin, BaseUserAdmin, ModelAdmin):
     """Users; the roles (groups) decide desk access, so "staff status" is not shown but kept in step."""
 
     form = UserChangeForm
@@ -50,7 +51,7 @@ class UserAdmin(SafePrefillMixin, BaseUserAdmin, ModelAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(SafePrefillMixin, BaseGroupAdmin, ModelAdmin):
+class GroupAdmin(DeskPermissionsMixin, SafePrefillMixin, BaseGroupAdmin, ModelAdmin):
     pass
 
 

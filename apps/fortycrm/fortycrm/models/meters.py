@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -68,4 +69,8 @@ class MeterReading(TimeStamped):
         indexes = [models.Index(fields=["meter", "read_at"], name="reading_meter_time_idx")]
 
     def __str__(self) -> str:
-        return f"{self.meter}: {self.value}"
+        # in the desk's language and without trailing zeros: 5 reads "5", 5000 reads "5.000" (issue 12)
+        from fortycrm.selectors import plain_decimal
+
+        value = formats.number_format(plain_decimal(self.value), use_l10n=True, force_grouping=True) if self.value is not None else "—"
+        return f"{self.meter}: {value}"
