@@ -340,8 +340,27 @@ def data_clean(
     return cleaned
 
 
-def record_clean(obj, *, object_type: str, kind: str | None = None, defs: list[CustomField] | None = None) -> None:
-    """Check ``obj.custom_field_data`` and store the cleaned dict on it (services call this)."""
-    obj.custom_field_data = data_clean(
-        object_type, obj.custom_field_data, kind=kind, creating=obj.pk is None, defs=defs
-    )
+def record_clean(
+    obj, *, object_type: str, kind: str | None = None, defs: list[CustomField] | None = None, standard_rules: list | None = None
+) -> None:
+    """Check ``obj.custom_field_data`` and store the cleaned dict on it (services call this).
+
+    Also checks the standard fields admins made required (``fortycrm.standard_fields``), so
+    one call holds every admin-configured rule of a record; the errors of both come together.
+    """
+    from fortycrm import standard_fields
+
+    errors: dict[str, list] = {}
+    try:
+        obj.custom_field_data = data_clean(
+            object_type, obj.custom_field_data, kind=kind, creating=obj.pk is None, defs=defs
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        standard_fields.record_check(obj, object_type=object_type, kind=kind, all_rules=standard_rules)
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)

@@ -48,6 +48,9 @@ NAVIGATION_SETTINGS = [
 
 NAVIGATION_SETTINGS.append(_item(_("Website forms"), "web", "admin:fortycrm_webform_changelist", "fortycrm.view_webform"))
 NAVIGATION_SETTINGS.append(_item(_("Custom fields"), "tune", "admin:fortycrm_customfield_changelist", "fortycrm.change_customfield"))
+NAVIGATION_SETTINGS.append(
+    _item(_("Standard fields"), "rule", "admin:fortycrm_standardfieldrule_changelist", "fortycrm.change_standardfieldrule")
+)
 NAVIGATION_SETTINGS.append(_item(_("API keys"), "key", "admin:fortycrm_apikey_changelist", "fortycrm.view_apikey"))
 NAVIGATION_SETTINGS.append(
     {**_item(_("Webhooks"), "webhook", "admin:fortycrm_webhooksubscription_changelist", "fortycrm.view_webhooksubscription"),

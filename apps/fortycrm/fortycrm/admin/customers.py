@@ -17,7 +17,7 @@ from unfold.widgets import UnfoldAdminTextInputWidget
 
 from fortycrm import selectors
 from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin, ServiceFormsetsMixin, ServiceSavedInline, active_orders_table, color_badge
-from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
+from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsInlineMixin, CustomFieldsListMixin
 from fortycrm.admin.forms import add_service_errors
 from fortycrm.admin.locations import CustomerLocationInline
 from fortycrm.admin.payers import CustomerCostBearerInline, CustomerSettingsInline
@@ -101,8 +101,9 @@ class CustomerForm(forms.ModelForm):
         return data
 
 
-class ContactInline(ServiceSavedInline, StackedInline):
+class ContactInline(CustomFieldsInlineMixin, ServiceSavedInline, StackedInline):
     model = Contact
+    custom_field_object_type = "contact"  # R-FLD: the contacts' custom fields, editable here too
     extra = 0
     fields = CONTACT_FIELDS
     ordering = ["priority", "last_name"]

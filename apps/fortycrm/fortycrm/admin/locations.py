@@ -24,7 +24,7 @@ from fortycrm.admin.base import (
     color_badge,
     link,
 )
-from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
+from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsInlineMixin, CustomFieldsListMixin
 from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
 from fortycrm.selectors import location_record_queryset, main_contact, meters_with_last_reading
 from fortycrm.services import contacts as contact_services
@@ -35,9 +35,10 @@ User = get_user_model()
 
 
 # --- customer record: its locations ----------------------------------------------------------
-class CustomerLocationInline(ServiceSavedInline, TabularInline):
+class CustomerLocationInline(CustomFieldsInlineMixin, ServiceSavedInline, TabularInline):
     """The customer record lists its locations; the full record is one click away."""
 
+    custom_field_object_type = "location"
     model = Location
     extra = 0
     fields = ["name", "street", "postcode", "city", "bill_separately", "record_link"]
@@ -177,7 +178,8 @@ class LocationContactFormSet(PaginationInlineFormSet):
         return form
 
 
-class LocationContactInline(ServiceSavedInline, TabularInline):
+class LocationContactInline(CustomFieldsInlineMixin, ServiceSavedInline, TabularInline):
+    custom_field_object_type = "contact"
     model = Contact
     fk_name = "location"
     formset = LocationContactFormSet

@@ -2,7 +2,7 @@ from fortycrm.models.base import TimeStamped
 from fortycrm.models.billing import BillingRunLog, Invoice, InvoiceLine, Order
 from fortycrm.models.contacts import Contact
 from fortycrm.models.customers import Customer, CustomerStatus, NumberSequence, Tag
-from fortycrm.models.fields import CustomField
+from fortycrm.models.fields import CustomField, StandardFieldRule
 from fortycrm.models.generations import DataGeneration
 from fortycrm.models.import_logs import ImportLog
 from fortycrm.models.integration import ApiKey, IntakeRequest
@@ -40,6 +40,7 @@ __all__ = [
     "NumberSequence",
     "Order",
     "RateCounter",
+    "StandardFieldRule",
     "SiteSettings",
     "Supplier",
     "Tag",

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from fortycrm import custom_fields
-from fortycrm.models import Contact, Customer, CustomField, Location
+from fortycrm.models import Contact, Customer, CustomField, Location, StandardFieldRule
 
 Type = CustomField.Type
 BATCH = 1000
@@ -235,3 +235,33 @@ def customfield_delete(*, field: CustomField) -> int:
             customer_data_changed()
     field.delete()
     return len(rows)
+
+
+# --- standard fields made required or hidden (R-FLD-8) ------------------------------------------
+
+def standardfield_rule_check(*, rule: StandardFieldRule) -> None:
+    """Every rule of ``standardfield_rule_save`` without writing (the desk form calls it)."""
+    from fortycrm import standard_fields
+
+    standard_fields.rule_check(rule)
+
+
+@transaction.atomic
+def standardfield_rule_save(*, rule: StandardFieldRule) -> StandardFieldRule:
+    """Create or change a rule: only optional standard fields, no overlapping rule for the same field.
+
+    A new "required" rule holds from the next save of each record on (desk, API, import);
+    records saved before keep their empty value until they are changed.
+    """
+    standardfield_rule_check(rule=rule)
+    try:
+        with transaction.atomic():
+            rule.save()
+    except IntegrityError:
+        raise ValidationError({"field": _("There is already a rule for this field.")}) from None
+    return rule
+
+
+@transaction.atomic
+def standardfield_rule_delete(*, rule: StandardFieldRule) -> None:
+    rule.delete()

@@ -24,6 +24,13 @@
       var company = kind.value === 'company';
       COMPANY_ONLY.forEach(function (n) { toggle(n, company); });
       PRIVATE_ONLY.forEach(function (n) { toggle(n, !company); });
+      // standard fields an admin hid for one kind (Einstellungen → Standardfelder)
+      var hidden = JSON.parse(kind.getAttribute('data-hidden-fields') || '{}');
+      var own = (company ? hidden.company : hidden.private) || [];
+      ((company ? hidden.private : hidden.company) || []).forEach(function (n) {
+        if (COMPANY_ONLY.indexOf(n) === -1 && PRIVATE_ONLY.indexOf(n) === -1) toggle(n, true);
+      });
+      own.forEach(function (n) { toggle(n, false); });
     }
   }
   document.addEventListener('DOMContentLoaded', function () {
