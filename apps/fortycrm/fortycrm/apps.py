@@ -13,3 +13,6 @@ class FortycrmConfig(AppConfig):
         access.connect()  # "staff status" follows the roles (groups)
 
         listcache.connect()  # cached API list counts follow every customer change
+        from fortycrm import custom_fields
+
+        custom_fields.connect()  # the index of custom field values (cf_ filters) follows every save

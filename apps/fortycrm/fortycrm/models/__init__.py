@@ -2,7 +2,7 @@ from fortycrm.models.base import TimeStamped
 from fortycrm.models.billing import BillingRunLog, Invoice, InvoiceLine, Order
 from fortycrm.models.contacts import Contact
 from fortycrm.models.customers import Customer, CustomerStatus, NumberSequence, Tag
-from fortycrm.models.fields import CustomField, StandardFieldRule
+from fortycrm.models.fields import ContactFieldValue, CustomerFieldValue, CustomField, LocationFieldValue, StandardFieldRule
 from fortycrm.models.generations import DataGeneration
 from fortycrm.models.import_logs import ImportLog
 from fortycrm.models.integration import ApiKey, IntakeRequest
@@ -18,9 +18,11 @@ __all__ = [
     "ApiKey",
     "Assignment",
     "Contact",
+    "ContactFieldValue",
     "CostBearer",
     "Customer",
     "CustomerCostBearer",
+    "CustomerFieldValue",
     "CustomerDefaults",
     "CustomerSettings",
     "CustomerStatus",
@@ -34,6 +36,7 @@ __all__ = [
     "InvoiceLine",
     "Letterhead",
     "Location",
+    "LocationFieldValue",
     "LocationSupplier",
     "Meter",
     "MeterReading",

@@ -131,3 +131,43 @@ class StandardFieldRule(models.Model):
         from fortycrm.standard_fields import field_label
 
         return f"{self.get_object_type_display()}: {field_label(self.object_type, self.field)}"
+
+
+class FieldValueIndex(models.Model):
+    """One filterable custom field value of a record (R-FLD): the index the ``cf_`` filters use.
+
+    Choice, multiple choice and yes/no values are copied here as text (one row per chosen
+    value), indexed by (field, value, record), so ``cf_<name>=value`` is an index lookup on
+    SQLite and MariaDB alike instead of reading the JSON of every row. Kept in sync by
+    ``fortycrm.custom_fields.index_*`` (each save, the bulk import, definition changes).
+    """
+
+    field = models.CharField(max_length=50)
+    value = models.CharField(max_length=100)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.field}={self.value}"
+
+
+class CustomerFieldValue(FieldValueIndex):
+    record = models.ForeignKey("fortycrm.Customer", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["field", "value", "record"], name="customer_cfv_idx")]
+
+
+class ContactFieldValue(FieldValueIndex):
+    record = models.ForeignKey("fortycrm.Contact", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["field", "value", "record"], name="contact_cfv_idx")]
+
+
+class LocationFieldValue(FieldValueIndex):
+    record = models.ForeignKey("fortycrm.Location", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["field", "value", "record"], name="location_cfv_idx")]

@@ -194,12 +194,17 @@ def _plan(field: CustomField) -> tuple[dict[int, dict], list[int]]:
 def customfield_save(*, field: CustomField) -> CustomField:
     """Create or change a definition with the rules above; converts or fills stored values."""
     converted, fill = _plan(field)
+    old = CustomField.objects.filter(pk=field.pk).first() if field.pk else None
     try:
         with transaction.atomic():
             field.save()
     except IntegrityError:  # the unique constraint, checked again by the database
         raise ValidationError({"name": _("This technical name is already used for this object type.")}) from None
     _write_values(field, converted, fill)
+    if old is None or converted or fill or old.name != field.name or old.type != field.type or old.object_type != field.object_type:
+        if old is not None and old.object_type != field.object_type:
+            custom_fields.index_model(old.object_type).objects.filter(field=old.name).delete()
+        custom_fields.index_rebuild(field.object_type, sorted({field.name, old.name if old else field.name}))
     return field
 
 
@@ -233,6 +238,7 @@ def customfield_delete(*, field: CustomField) -> int:
             from fortycrm.listcache import customer_data_changed
 
             customer_data_changed()
+    custom_fields.index_model(field.object_type).objects.filter(field=field.name).delete()
     field.delete()
     return len(rows)
 
