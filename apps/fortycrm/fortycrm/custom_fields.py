@@ -452,9 +452,9 @@ def index_filter(definition: CustomField, value: Any):
     return q
 
 
-def _saved(sender, instance, created: bool = False, update_fields=None, **kwargs) -> None:
-    if update_fields is not None and "custom_field_data" not in update_fields:
-        return
+def _saved(sender, instance, created: bool = False, update_fields=None, raw: bool = False, **kwargs) -> None:
+    if raw or (update_fields is not None and "custom_field_data" not in update_fields):
+        return  # raw: a fixture or restore (loaddata) brings the index rows with it
     object_type = {"Customer": "customer", "Contact": "contact", "Location": "location"}[sender.__name__]
     index_sync(instance, object_type=object_type, created=created)
 
