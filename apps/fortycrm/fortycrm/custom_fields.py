@@ -442,13 +442,20 @@ def index_rebuild(object_type: str, names: list[str]) -> None:
 
 
 def index_filter(definition: CustomField, value: Any):
-    """``Q``: the records whose ``definition`` holds ``value`` (a stored value), through the index."""
-    from django.db.models import Q
+    """``Q``: the records whose ``definition`` holds ``value`` (a stored value), through the index.
+
+    A correlated ``EXISTS`` probe of the (field, value, record) index per candidate row: a
+    list page walks its ordering index and stops after 50 matches (as cheap as without the
+    filter), and the COUNT probes the index instead of parsing JSON. (``pk IN (SELECT …)``
+    counted faster but made every page materialize all matching ids: 42 ms against 1 ms per
+    page at 100,000 customers on SQLite.)
+    """
+    from django.db.models import Exists, OuterRef, Q
 
     q = Q()
     for text in index_text(definition, value):
-        ids = index_model(definition.object_type).objects.filter(field=definition.name, value=text).values("record_id")
-        q &= Q(pk__in=ids)
+        rows = index_model(definition.object_type).objects.filter(record_id=OuterRef("pk"), field=definition.name, value=text)
+        q &= Q(Exists(rows))
     return q
 
 
