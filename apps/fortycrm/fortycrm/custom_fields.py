@@ -448,14 +448,18 @@ def index_filter(definition: CustomField, value: Any):
     list page walks its ordering index and stops after 50 matches (as cheap as without the
     filter), and the COUNT probes the index instead of parsing JSON. (``pk IN (SELECT …)``
     counted faster but made every page materialize all matching ids: 42 ms against 1 ms per
-    page at 100,000 customers on SQLite.)
+    page at 100,000 customers on SQLite.) MariaDB turns ``EXISTS`` into the same materialized
+    semi-join (31 ms per page), so there the probe is a scalar subquery with ``LIMIT 1``,
+    which it evaluates per row (1.6 ms per page).
     """
-    from django.db.models import Exists, OuterRef, Q
+    from django.db import connection
+    from django.db.models import Exists, OuterRef, Q, Subquery
+    from django.db.models.lookups import IsNull
 
     q = Q()
     for text in index_text(definition, value):
         rows = index_model(definition.object_type).objects.filter(record_id=OuterRef("pk"), field=definition.name, value=text)
-        q &= Q(Exists(rows))
+        q &= Q(IsNull(Subquery(rows.values("pk")[:1]), False)) if connection.vendor == "mysql" else Q(Exists(rows))
     return q
 
 
