@@ -17,3 +17,6 @@ class FortycrmConfig(AppConfig):
         history_noise.connect()  # a save that changes nothing writes no history row
 
         listcache.connect()  # cached API list counts follow every customer change
+        from fortycrm import custom_fields
+
+        custom_fields.connect()  # the index of custom field values (cf_ filters) follows every save

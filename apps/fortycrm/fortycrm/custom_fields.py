@@ -340,8 +340,152 @@ def data_clean(
     return cleaned
 
 
-def record_clean(obj, *, object_type: str, kind: str | None = None, defs: list[CustomField] | None = None) -> None:
-    """Check ``obj.custom_field_data`` and store the cleaned dict on it (services call this)."""
-    obj.custom_field_data = data_clean(
-        object_type, obj.custom_field_data, kind=kind, creating=obj.pk is None, defs=defs
-    )
+def record_clean(
+    obj, *, object_type: str, kind: str | None = None, defs: list[CustomField] | None = None, standard_rules: list | None = None
+) -> None:
+    """Check ``obj.custom_field_data`` and store the cleaned dict on it (services call this).
+
+    Also checks the standard fields admins made required (``fortycrm.standard_fields``), so
+    one call holds every admin-configured rule of a record; the errors of both come together.
+    """
+    from fortycrm import standard_fields
+
+    errors: dict[str, list] = {}
+    try:
+        obj.custom_field_data = data_clean(
+            object_type, obj.custom_field_data, kind=kind, creating=obj.pk is None, defs=defs
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        standard_fields.record_check(obj, object_type=object_type, kind=kind, all_rules=standard_rules)
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- the index of filterable values (cf_ filters) ------------------------------------------------
+
+INDEXED_TYPES = {Type.SELECT, Type.MULTISELECT, Type.BOOLEAN}
+INDEX_VALUE_MAX = 100
+INDEX_BATCH = 1000
+
+
+def index_model(object_type: str):
+    """The side table holding the filterable values of ``object_type``'s records."""
+    from fortycrm.models import ContactFieldValue, CustomerFieldValue, LocationFieldValue
+
+    return {"customer": CustomerFieldValue, "contact": ContactFieldValue, "location": LocationFieldValue}[object_type]
+
+
+def index_text(definition: CustomField, value: Any) -> list[str]:
+    """A stored value as the index's texts (one per chosen value); [] for types not indexed."""
+    if value is None or definition.type not in INDEXED_TYPES:
+        return []
+    if definition.type == Type.BOOLEAN:
+        return ["true" if value else "false"] if isinstance(value, bool) else []
+    if definition.type == Type.MULTISELECT:
+        return [str(v)[:INDEX_VALUE_MAX] for v in value] if isinstance(value, list) else []
+    return [str(value)[:INDEX_VALUE_MAX]]
+
+
+def index_rows(object_type: str, records, *, defs: list[CustomField] | None = None) -> list:
+    """Unsaved index rows for ``records`` (saved, with pk), from their ``custom_field_data``."""
+    model = index_model(object_type)
+    records = [r for r in records if r.custom_field_data]
+    if not records:
+        return []
+    indexed = [d for d in (definitions(object_type) if defs is None else defs) if d.type in INDEXED_TYPES]
+    rows = []
+    for record in records:
+        data = record.custom_field_data
+        for definition in indexed:
+            for text in index_text(definition, data.get(definition.name)):
+                rows.append(model(record_id=record.pk, field=definition.name, value=text))
+    return rows
+
+
+def index_sync(record, *, object_type: str, created: bool = False, defs: list[CustomField] | None = None) -> None:
+    """Write the index rows of one saved record (after each save; see ``connect``)."""
+    if created and not record.custom_field_data:
+        return
+    model = index_model(object_type)
+    rows = index_rows(object_type, [record], defs=defs)
+    if not created:
+        model.objects.filter(record_id=record.pk).delete()
+    if rows:
+        model.objects.bulk_create(rows)
+
+
+def index_rebuild(object_type: str, names: list[str]) -> None:
+    """Rewrite the index rows of the fields ``names`` from the stored values (definition changes)."""
+    from fortycrm.services.custom_fields import record_model
+
+    model = index_model(object_type)
+    model.objects.filter(field__in=names).delete()
+    defs = [d for d in definitions(object_type) if d.name in names]
+    if not any(d.type in INDEXED_TYPES for d in defs):
+        return
+    holders = record_model(object_type).objects.none()
+    for name in names:
+        holders = holders | record_model(object_type).objects.filter(custom_field_data__has_key=name)
+    batch = []
+    for record in holders.only("pk", "custom_field_data").iterator(chunk_size=INDEX_BATCH):
+        batch.append(record)
+        if len(batch) >= INDEX_BATCH:
+            model.objects.bulk_create(index_rows(object_type, batch, defs=defs), batch_size=INDEX_BATCH)
+            batch = []
+    if batch:
+        model.objects.bulk_create(index_rows(object_type, batch, defs=defs), batch_size=INDEX_BATCH)
+
+
+def index_filter(definition: CustomField, value: Any):
+    """``Q``: the records whose ``definition`` holds ``value`` (a stored value), through the index.
+
+    A correlated ``EXISTS`` probe of the (field, value, record) index per candidate row: a
+    list page walks its ordering index and stops after 50 matches (as cheap as without the
+    filter), and the COUNT probes the index instead of parsing JSON. (``pk IN (SELECT …)``
+    counted faster but made every page materialize all matching ids: 42 ms against 1 ms per
+    page at 100,000 customers on SQLite.) MariaDB turns ``EXISTS`` into the same materialized
+    semi-join (31 ms per page), so there the probe is a scalar subquery with ``LIMIT 1``,
+    which it evaluates per row (1.6 ms per page).
+    """
+    from django.db import connection
+    from django.db.models import Exists, OuterRef, Q, Subquery
+    from django.db.models.lookups import IsNull
+
+    q = Q()
+    for text in index_text(definition, value):
+        rows = index_model(definition.object_type).objects.filter(record_id=OuterRef("pk"), field=definition.name, value=text)
+        q &= Q(IsNull(Subquery(rows.values("pk")[:1]), False)) if connection.vendor == "mysql" else Q(Exists(rows))
+    return q
+
+
+def _saved(sender, instance, created: bool = False, update_fields=None, raw: bool = False, **kwargs) -> None:
+    if raw or (update_fields is not None and "custom_field_data" not in update_fields):
+        return  # raw: a fixture or restore (loaddata) brings the index rows with it
+    object_type = {"Customer": "customer", "Contact": "contact", "Location": "location"}[sender.__name__]
+    index_sync(instance, object_type=object_type, created=created)
+
+
+def connect() -> None:
+    """Every save of a customer, contact or location keeps its index rows in step."""
+    from django.db.models.signals import post_save
+
+    from fortycrm.models import Contact, Customer, Location
+
+    for model in (Customer, Contact, Location):
+        post_save.connect(_saved, sender=model, dispatch_uid=f"fortycrm_cf_index_{model.__name__}")
+
+
+def index_insert(object_type: str, records, *, defs: list[CustomField] | None = None) -> None:
+    """The index rows of records written in bulk (the import's multi-row INSERTs send no signals)."""
+    from fortycrm.imports.bulk_insert import insert_rows
+
+    rows = index_rows(object_type, records, defs=defs)
+    if rows:
+        model = index_model(object_type)
+        columns = [model._meta.get_field(name) for name in ("record", "field", "value")]
+        insert_rows(model, columns, [[r.record_id, r.field, r.value] for r in rows], returning=False)

@@ -57,6 +57,7 @@ NAVIGATION_SETTINGS = [
     _item(_("Letterheads"), "description", "admin:fortycrm_letterhead_changelist", "fortycrm.change_letterhead"),
     _item(_("Website forms"), "web", "admin:fortycrm_webform_changelist", "fortycrm.change_webform"),
     _item(_("Custom fields"), "tune", "admin:fortycrm_customfield_changelist", "fortycrm.change_customfield"),
+    _item(_("Standard fields"), "rule", "admin:fortycrm_standardfieldrule_changelist", "fortycrm.change_standardfieldrule"),
 ]
 
 

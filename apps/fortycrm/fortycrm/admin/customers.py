@@ -27,7 +27,7 @@ from fortycrm.admin.base import (
     color_badge,
     without_birthday,
 )
-from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
+from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsInlineMixin, CustomFieldsListMixin
 from fortycrm.admin.forms import add_service_errors
 from fortycrm.admin.locations import CustomerLocationInline
 from fortycrm.admin.payers import CustomerCostBearerInline, CustomerSettingsInline, customer_history_table
@@ -113,8 +113,9 @@ class CustomerForm(forms.ModelForm):
         return data
 
 
-class ContactInline(ServiceSavedInline, StackedInline):
+class ContactInline(CustomFieldsInlineMixin, ServiceSavedInline, StackedInline):
     model = Contact
+    custom_field_object_type = "contact"  # R-FLD: the contacts' custom fields, editable here too
     extra = 0
     fields = CONTACT_FIELDS
     ordering = ["priority", "last_name"]

@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
 
-from fortycrm import custom_fields
+from fortycrm import custom_fields, standard_fields
 from fortycrm.admin.base import SafePrefillMixin
 from fortycrm.admin.forms import ServiceCheckedForm
-from fortycrm.models import CustomField
+from fortycrm.models import CustomField, StandardFieldRule
 from fortycrm.services import custom_fields as services
 
 
@@ -129,6 +129,54 @@ class CustomFieldAdmin(SafePrefillMixin, ModelAdmin):
         return super().render_delete_form(request, context)
 
 
+# --- Einstellungen → Standardfelder (R-FLD-8) ---------------------------------------------------
+
+class StandardFieldRuleForm(ServiceCheckedForm):
+    target = forms.ChoiceField(label=_("field"), choices=(), help_text=_("Fields that are mandatory by nature are not offered."))
+
+    class Meta:
+        model = StandardFieldRule
+        fields = ["applies_to", "behaviour"]
+
+    def __init__(self, *args, **kwargs):
+        from unfold.widgets import UnfoldAdminSelectWidget
+
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = standard_fields.field_choices()
+        self.fields["target"].widget = UnfoldAdminSelectWidget(choices=self.fields["target"].choices)
+        if self.instance.pk:
+            self.initial["target"] = f"{self.instance.object_type}:{self.instance.field}"
+
+    def _post_clean(self):
+        target = self.cleaned_data.get("target") or ""
+        self.instance.object_type, _sep, self.instance.field = target.partition(":")
+        super()._post_clean()
+
+    def service_check(self, instance) -> None:
+        try:
+            services.standardfield_rule_check(rule=instance)
+        except ValidationError as exc:
+            raise ValidationError({("target" if k in ("field", "object_type") else k): v for k, v in exc.message_dict.items()}) from None
+
+
+@admin.register(StandardFieldRule)
+class StandardFieldRuleAdmin(ModelAdmin):
+    form = StandardFieldRuleForm
+    list_display = ["__str__", "behaviour", "applies_to"]
+    list_filter = ["object_type", "behaviour"]
+    fields = ["target", "behaviour", "applies_to"]
+
+    def save_model(self, request, obj, form, change):
+        services.standardfield_rule_save(rule=obj)
+
+    def delete_model(self, request, obj):
+        services.standardfield_rule_delete(rule=obj)
+
+    def delete_queryset(self, request, queryset):
+        for rule in queryset:
+            services.standardfield_rule_delete(rule=rule)
+
+
 # --- the "Weitere Angaben" section of customer, contact and location forms -------------------
 
 def form_field(definition: CustomField) -> forms.Field:
@@ -204,6 +252,14 @@ class CustomFieldFormMixin:
             self.fields[key] = form_field(definition)
             value = stored.get(definition.name) if self.instance.pk else definition.default
             self.initial.setdefault(key, _initial(definition, value))
+        self.standard_field_rules = standard_fields.rules(self.custom_field_object_type)
+        mark_required_standard_fields(self.fields, self.custom_field_object_type, self.standard_field_rules)
+        if "kind" in self.fields and self.custom_field_object_type == "customer":  # the form's script hides them per kind
+            import json
+
+            widget = self.fields["kind"].widget
+            hidden = standard_fields.kind_rules("customer", standard_fields.HIDDEN, all_rules=self.standard_field_rules)
+            getattr(widget, "widget", widget).attrs["data-hidden-fields"] = json.dumps(hidden)
 
     def custom_field_kind(self) -> str | None:
         if self.custom_field_object_type != "customer":
@@ -232,10 +288,83 @@ class CustomFieldFormMixin:
                     self.add_error(None, messages_)
         self.cleaned_data["custom_field_data"] = self.instance.custom_field_data
         super()._post_clean()
+        try:  # standard fields admins made required (R-FLD-8), as the services check them
+            standard_fields.record_check(
+                self.instance, object_type=self.custom_field_object_type, kind=kind, all_rules=self.standard_field_rules
+            )
+        except ValidationError as exc:
+            for key, messages_ in exc.message_dict.items():
+                if key in self.errors:
+                    continue
+                self.add_error(key if key in self.fields else None, messages_)
+
+
+def mark_required_standard_fields(fields: dict, object_type: str, rules: list) -> None:
+    """Desk forms mark the standard fields admins made required (R-FLD-8).
+
+    Required for every record → the field is required (marked with *); required for one kind
+    of customer only → its help text says so (the service check reports a missing value).
+    """
+    for name in standard_fields.required_names(object_type, None, all_rules=rules):
+        if name in fields:
+            fields[name].required = True
+    for kind, names in standard_fields.kind_rules(object_type, standard_fields.REQUIRED, all_rules=rules).items():
+        note = _("Required for company customers.") if kind == "company" else _("Required for private customers.")
+        for name in names:
+            if name in fields:
+                fields[name].help_text = f"{fields[name].help_text} {note}".strip()
+
+
+def without_fields(fieldsets, hidden: set[str]) -> list:
+    """``fieldsets`` without the ``hidden`` names (rows given as tuples keep their other names)."""
+    if not hidden:
+        return list(fieldsets)
+    result = []
+    for title, options in fieldsets:
+        names = []
+        for entry in options.get("fields", []):
+            if isinstance(entry, list | tuple):
+                kept = tuple(n for n in entry if n not in hidden)
+                if kept:
+                    names.append(kept if len(kept) > 1 else kept[0])
+            elif entry not in hidden:
+                names.append(entry)
+        if names:
+            result.append((title, {**options, "fields": names}))
+    return result
+
+
+def hidden_for(object_type: str, obj) -> set[str]:
+    """Standard fields the desk leaves out: hidden for every record, or for the customer's kind."""
+    kind = getattr(obj, "kind", None) if object_type == "customer" and obj is not None and obj.pk else None
+    return standard_fields.hidden_names(object_type, kind)
+
+
+class CustomFieldsInlineMixin:
+    """Inline part (R-FLD): the custom fields of the inline's records in each row, checked with
+    the one rule set, and the standard fields admins hid left out (R-FLD-8)."""
+
+    custom_field_object_type = "contact"
+
+    def get_fields(self, request, obj=None):
+        hidden = standard_fields.hidden_names(self.custom_field_object_type, None)
+        names = without_fields([(None, {"fields": list(super().get_fields(request, obj))})], hidden)
+        names = list(names[0][1]["fields"]) if names else []
+        return names + [custom_fields.field_key(d.name) for d in custom_fields.definitions(self.custom_field_object_type)]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        from django.contrib.admin.utils import flatten_fieldsets
+
+        names = kwargs["fields"] if kwargs.get("fields") is not None else flatten_fieldsets(self.get_fieldsets(request, obj))
+        kwargs["fields"] = [n for n in names if not n.startswith("cf_")]  # added by CustomFieldFormMixin
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = type(formset.form.__name__, (CustomFieldFormMixin, formset.form), {"custom_field_object_type": self.custom_field_object_type})
+        return formset
 
 
 class CustomFieldsAdminMixin:
-    """ModelAdmin part: the section "Weitere Angaben" with the custom fields (R-FLD)."""
+    """ModelAdmin part: the section "Weitere Angaben" with the custom fields (R-FLD); the
+    standard fields admins hid are left out (R-FLD-8)."""
 
     custom_field_object_type = "customer"
     custom_fields_section_index: int | None = None
@@ -256,7 +385,7 @@ class CustomFieldsAdminMixin:
             section = (_("Further details"), {"fields": names, "classes": list(self.custom_fields_section_classes)})
             index = len(fieldsets) if self.custom_fields_section_index is None else self.custom_fields_section_index
             fieldsets.insert(index, section)
-        return fieldsets
+        return without_fields(fieldsets, hidden_for(self.custom_field_object_type, obj))
 
 
 # --- lists: columns, filters and search ---------------------------------------------------------

@@ -26,7 +26,7 @@ from fortycrm.admin.base import (
     color_badge,
     link,
 )
-from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
+from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsInlineMixin, CustomFieldsListMixin
 from fortycrm.admin.meters import MeterForm
 from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
 from fortycrm.selectors import location_record_queryset, main_contact, meters_with_last_reading
@@ -56,9 +56,10 @@ class CustomerLocationFormSet(PaginationInlineFormSet):
             raise ValidationError(problems)
 
 
-class CustomerLocationInline(ServiceSavedInline, TabularInline):
+class CustomerLocationInline(CustomFieldsInlineMixin, ServiceSavedInline, TabularInline):
     """The customer record lists its locations; the full record is one click away."""
 
+    custom_field_object_type = "location"
     formset = CustomerLocationFormSet
 
     model = Location
@@ -225,7 +226,8 @@ class LocationContactFormSet(PaginationInlineFormSet):
         return form
 
 
-class LocationContactInline(ServiceSavedInline, TabularInline):
+class LocationContactInline(CustomFieldsInlineMixin, ServiceSavedInline, TabularInline):
+    custom_field_object_type = "contact"
     model = Contact
     fk_name = "location"
     formset = LocationContactFormSet

@@ -158,16 +158,9 @@ def custom_field_q(definition: CustomField, lookup: str, text: str) -> Q:
     kind = definition.type
     if lookup and kind not in custom_fields.NUMERIC_TYPES:
         raise DjangoValidationError(_("%(label)s: __gte and __lte work only for numbers and dates.") % {"label": definition.label})
-    if kind == Type.BOOLEAN:
-        value = custom_fields.value_from_text(definition, text)
-        return Q(**{key: value})
-    if kind == Type.MULTISELECT:
-        value = custom_fields.value_from_text(definition, text)
-        q = Q()
-        for choice in value or []:
-            q &= Q(**{f"{key}__icontains": f'"{choice}"'})
-        return q
     value = custom_fields.value_from_text(definition, text)
+    if kind in custom_fields.INDEXED_TYPES:  # choice, multiple choice (all given), yes/no: the value index
+        return custom_fields.index_filter(definition, value) if value is not None else Q(pk__in=[])
     if kind == Type.INTEGER:
         expression = Cast(KT(key), BigIntegerField())
     elif kind == Type.DECIMAL:

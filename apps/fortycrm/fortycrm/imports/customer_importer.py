@@ -17,6 +17,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from fortycrm.custom_fields import index_insert as custom_field_index_insert
 from fortycrm.events import events_for_customers
 from fortycrm.imports import columns
 from fortycrm.imports.bulk_insert import bulk_insert_customers, insert_rows
@@ -265,6 +266,7 @@ class CustomerImporter(Importer):
         through = Customer.tags.through
         through_columns = [through._meta.get_field("customer"), through._meta.get_field("tag")]
         insert_rows(through, through_columns, [[c.pk, t.pk] for c, tags in zip(customers, tags_per_row) for t in tags], returning=False)
+        custom_field_index_insert("customer", customers, defs=self.lookups.custom_field_definitions())
         events_for_customers(customers, tags_per_row)
         customer_data_changed()  # the bulk INSERTs send no signals; cached list counts must follow
         for row, customer in checked:

@@ -2,7 +2,7 @@ from fortycrm.models.base import TimeStamped
 from fortycrm.models.billing import BillingRunLog, Invoice, InvoiceLine, Order
 from fortycrm.models.contacts import Contact
 from fortycrm.models.customers import Customer, CustomerStatus, NumberSequence, Tag
-from fortycrm.models.fields import CustomField
+from fortycrm.models.fields import ContactFieldValue, CustomerFieldValue, CustomField, LocationFieldValue, StandardFieldRule
 from fortycrm.models.generations import DataGeneration
 from fortycrm.models.import_logs import ImportLog
 from fortycrm.models.integration import ApiKey, IntakeRequest
@@ -19,9 +19,11 @@ __all__ = [
     "ApiKey",
     "Assignment",
     "Contact",
+    "ContactFieldValue",
     "CostBearer",
     "Customer",
     "CustomerCostBearer",
+    "CustomerFieldValue",
     "CustomerDefaults",
     "CustomerSettings",
     "CustomerStatus",
@@ -35,6 +37,7 @@ __all__ = [
     "InvoiceLine",
     "Letterhead",
     "Location",
+    "LocationFieldValue",
     "LocationSupplier",
     "Meter",
     "MeterReading",
@@ -42,6 +45,7 @@ __all__ = [
     "Order",
     "RateCounter",
     "ServicePrice",
+    "StandardFieldRule",
     "SiteSettings",
     "StaffMember",
     "Supplier",

@@ -93,3 +93,81 @@ class CustomField(models.Model):
         if self.label_en and (get_language() or "de").startswith("en"):
             return self.label_en
         return self.label
+
+
+class StandardFieldRule(models.Model):
+    """An admin's rule for an optional standard field (R-FLD-8): required or hidden in the desk.
+
+    Per object type and, for customers, per kind (``applies_to``). Which fields may carry a
+    rule and the checks of values are in ``fortycrm.standard_fields``; saving a rule goes
+    through ``services.custom_fields.standardfield_rule_save``.
+    """
+
+    class Behaviour(models.TextChoices):
+        REQUIRED = "required", _("required")
+        HIDDEN = "hidden", _("hidden in the desk")
+
+    object_type = models.CharField(_("object type"), max_length=10, choices=CustomField.ObjectType.choices)
+    field = models.CharField(_("field"), max_length=50)
+    applies_to = models.CharField(
+        _("applies to"), max_length=10, choices=CustomField.AppliesTo.choices, default=CustomField.AppliesTo.BOTH,
+        help_text=_("Customers only: company customers, private customers or both."),
+    )
+    behaviour = models.CharField(_("rule"), max_length=10, choices=Behaviour.choices, default=Behaviour.REQUIRED)
+
+    class Meta:
+        verbose_name = _("standard field rule")
+        verbose_name_plural = _("standard field rules")
+        ordering = ["object_type", "field", "applies_to"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object_type", "field", "applies_to"],
+                name="standardfieldrule_unique",
+                violation_error_message=_("There is already a rule for this field."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        from fortycrm.standard_fields import field_label
+
+        return f"{self.get_object_type_display()}: {field_label(self.object_type, self.field)}"
+
+
+class FieldValueIndex(models.Model):
+    """One filterable custom field value of a record (R-FLD): the index the ``cf_`` filters use.
+
+    Choice, multiple choice and yes/no values are copied here as text (one row per chosen
+    value), indexed by (field, value, record), so ``cf_<name>=value`` is an index lookup on
+    SQLite and MariaDB alike instead of reading the JSON of every row. Kept in sync by
+    ``fortycrm.custom_fields.index_*`` (each save, the bulk import, definition changes).
+    """
+
+    field = models.CharField(max_length=50)
+    value = models.CharField(max_length=100)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.field}={self.value}"
+
+
+class CustomerFieldValue(FieldValueIndex):
+    record = models.ForeignKey("fortycrm.Customer", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["field", "value", "record"], name="customer_cfv_idx")]
+
+
+class ContactFieldValue(FieldValueIndex):
+    record = models.ForeignKey("fortycrm.Contact", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["field", "value", "record"], name="contact_cfv_idx")]
+
+
+class LocationFieldValue(FieldValueIndex):
+    record = models.ForeignKey("fortycrm.Location", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["field", "value", "record"], name="location_cfv_idx")]

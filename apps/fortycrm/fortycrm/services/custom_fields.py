@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from fortycrm import custom_fields
-from fortycrm.models import Contact, Customer, CustomField, Location
+from fortycrm.models import Contact, Customer, CustomField, Location, StandardFieldRule
 
 Type = CustomField.Type
 BATCH = 1000
@@ -194,12 +194,17 @@ def _plan(field: CustomField) -> tuple[dict[int, dict], list[int]]:
 def customfield_save(*, field: CustomField) -> CustomField:
     """Create or change a definition with the rules above; converts or fills stored values."""
     converted, fill = _plan(field)
+    old = CustomField.objects.filter(pk=field.pk).first() if field.pk else None
     try:
         with transaction.atomic():
             field.save()
     except IntegrityError:  # the unique constraint, checked again by the database
         raise ValidationError({"name": _("This technical name is already used for this object type.")}) from None
     _write_values(field, converted, fill)
+    if old is None or converted or fill or old.name != field.name or old.type != field.type or old.object_type != field.object_type:
+        if old is not None and old.object_type != field.object_type:
+            custom_fields.index_model(old.object_type).objects.filter(field=old.name).delete()
+        custom_fields.index_rebuild(field.object_type, sorted({field.name, old.name if old else field.name}))
     return field
 
 
@@ -233,5 +238,36 @@ def customfield_delete(*, field: CustomField) -> int:
             from fortycrm.listcache import customer_data_changed
 
             customer_data_changed()
+    custom_fields.index_model(field.object_type).objects.filter(field=field.name).delete()
     field.delete()
     return len(rows)
+
+
+# --- standard fields made required or hidden (R-FLD-8) ------------------------------------------
+
+def standardfield_rule_check(*, rule: StandardFieldRule) -> None:
+    """Every rule of ``standardfield_rule_save`` without writing (the desk form calls it)."""
+    from fortycrm import standard_fields
+
+    standard_fields.rule_check(rule)
+
+
+@transaction.atomic
+def standardfield_rule_save(*, rule: StandardFieldRule) -> StandardFieldRule:
+    """Create or change a rule: only optional standard fields, no overlapping rule for the same field.
+
+    A new "required" rule holds from the next save of each record on (desk, API, import);
+    records saved before keep their empty value until they are changed.
+    """
+    standardfield_rule_check(rule=rule)
+    try:
+        with transaction.atomic():
+            rule.save()
+    except IntegrityError:
+        raise ValidationError({"field": _("There is already a rule for this field.")}) from None
+    return rule
+
+
+@transaction.atomic
+def standardfield_rule_delete(*, rule: StandardFieldRule) -> None:
+    rule.delete()

@@ -157,6 +157,14 @@ class CustomerLookups:
             self._custom_field_definitions = custom_fields.definitions("customer")
         return self._custom_field_definitions
 
+    def standard_field_rules(self) -> list:
+        """The customer standard field rules (R-FLD-8), read once per lookups object."""
+        if not hasattr(self, "_standard_field_rules"):
+            from fortycrm.standard_fields import rules
+
+            self._standard_field_rules = rules("customer")
+        return self._standard_field_rules
+
 
 _PREPARED_ELSEWHERE = ["number", "status", "logo_thumbnail", "account_manager"]
 
@@ -219,8 +227,11 @@ def customer_prepare(
         customer.full_clean(exclude=[*_PREPARED_ELSEWHERE, *exclude], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         _merge(errors, exc)
-    try:  # custom fields (R-FLD): types, choices, min/max, required, defaults
-        custom_fields.record_clean(customer, object_type="customer", kind=customer.kind, defs=lookups.custom_field_definitions())
+    try:  # custom fields (R-FLD): types, choices, min/max, required, defaults; required standard fields (R-FLD-8)
+        custom_fields.record_clean(
+            customer, object_type="customer", kind=customer.kind, defs=lookups.custom_field_definitions(),
+            standard_rules=lookups.standard_field_rules(),
+        )
     except ValidationError as exc:
         _merge(errors, exc)
     if errors:

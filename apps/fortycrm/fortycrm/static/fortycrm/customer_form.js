@@ -30,6 +30,13 @@
         if (box) box.style.display = company ? 'none' : '';
         if (company) input.value = '';
       });
+      // standard fields an admin hid for one kind (Einstellungen → Standardfelder)
+      var hidden = JSON.parse(kind.getAttribute('data-hidden-fields') || '{}');
+      var own = (company ? hidden.company : hidden.private) || [];
+      ((company ? hidden.private : hidden.company) || []).forEach(function (n) {
+        if (COMPANY_ONLY.indexOf(n) === -1 && PRIVATE_ONLY.indexOf(n) === -1) toggle(n, true);
+      });
+      own.forEach(function (n) { toggle(n, false); });
     }
   }
   document.addEventListener('DOMContentLoaded', function () {
