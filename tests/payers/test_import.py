@@ -111,3 +111,35 @@ def test_customer_export_carries_own_settings_and_reads_back():
     assert result.ok, result.errors
     effective = customer_effective_settings(customer)
     assert (effective.payment_days, str(effective.hourly_rate)) == (21, "38.50")
+
+
+def test_price_list_import_defaults_and_customer_prices_all_or_nothing():
+    customer = factories.company("Hafenkontor GmbH", status=factories.status("Kunde"))
+    good = (
+        "Kundennummer;Leistungsart;Einheit;Preis (€, netto)\n"
+        ";Unterhaltsreinigung;pro Stunde;32,50\n"
+        f"{customer.number};Unterhaltsreinigung;;29,00\n"
+        ";Winterdienst;Pauschale je Termin;1.250,00\n"
+    )
+    result = run_bytes("service_prices", good.encode())
+    assert result.ok, result.errors
+    from fortycrm.models import ServicePrice
+
+    rows = {(p.customer_id, p.service_kind): (p.unit, str(p.price)) for p in ServicePrice.objects.all()}
+    assert rows == {
+        (None, "Unterhaltsreinigung"): ("hour", "32.50"),
+        (customer.pk, "Unterhaltsreinigung"): ("hour", "29.00"),
+        (None, "Winterdienst"): ("flat", "1250.00"),
+    }
+    bad = (
+        "Kundennummer;Leistungsart;Einheit;Preis (€, netto)\n"
+        ";Glasreinigung;pro Stunde;40,00\n"
+        ";unterhaltsreinigung;pro Stunde;35,00\n"  # the default for it exists already
+        "99999;Grünpflege;;20,00\n"  # no such customer
+        ";Hausmeister;pro Woche;20,00\n"  # unknown unit
+    )
+    result = run_bytes("service_prices", bad.encode())
+    assert not result.ok
+    text = " ".join(str(e) for e in result.errors)
+    assert "schon einen Preis für „unterhaltsreinigung“" in text and "99999" in text and "„pro Woche“ ist hier nicht erlaubt" in text
+    assert not ServicePrice.objects.filter(service_kind="Glasreinigung").exists()  # all or nothing

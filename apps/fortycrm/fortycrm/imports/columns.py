@@ -309,8 +309,30 @@ CUSTOMER_COST_BEARERS = Template(
     ),
 )
 
+def _price_units():
+    from fortycrm.models.payers import PriceUnit
+
+    return tuple(PriceUnit.choices)
+
+
+SERVICE_PRICES = Template(  # R-PAY-2: the price list
+    key="service_prices",
+    title=_("Price list"),
+    columns=(
+        make_column("customer", pgettext_lazy("import column", "Customer number"), INT,
+           help=_("Empty: the default price for all customers; else the number of an existing customer."), aliases=CUSTOMER_NUMBER.aliases),
+        make_column("service_kind", pgettext_lazy("import column", "Service kind"), required=True,
+           help=_("As written in the orders, e.g. Unterhaltsreinigung."), aliases=("leistung", "leistungsart", "dienstleistung", "service")),
+        make_column("unit", pgettext_lazy("import column", "Unit"), CHOICE, choices=_price_units(),
+           help=_("Empty: per hour."), aliases=("einheit", "abrechnung", "preiseinheit")),
+        make_column("price", pgettext_lazy("import column", "Price (€, net)"), DECIMAL, required=True,
+           aliases=("preis", "preis (€)", "preis netto", "netto", "stundensatz", "pauschale", "betrag")),
+    ),
+)
+
 TEMPLATES: dict[str, Template] = {
-    t.key: t for t in (COMPANY_CUSTOMERS, PRIVATE_CUSTOMERS, CONTACTS, LOCATIONS, METERS, READINGS, COST_BEARERS, CUSTOMER_COST_BEARERS)
+    t.key: t
+    for t in (COMPANY_CUSTOMERS, PRIVATE_CUSTOMERS, CONTACTS, LOCATIONS, METERS, READINGS, COST_BEARERS, CUSTOMER_COST_BEARERS, SERVICE_PRICES)
 }
 
 

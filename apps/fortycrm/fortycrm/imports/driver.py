@@ -22,7 +22,7 @@ from fortycrm.imports.customer_importer import CustomerImporter
 from fortycrm.imports.import_log import log_finished, log_started, progress_report
 from fortycrm.imports.importer_base import Importer
 from fortycrm.imports.parsing import ConvertError, FileError, convert, count_rows, german_postcode, match_headers, number_style, open_table
-from fortycrm.imports.payer_importers import CostBearerImporter, CustomerCostBearerImporter
+from fortycrm.imports.payer_importers import CostBearerImporter, CustomerCostBearerImporter, ServicePriceImporter
 from fortycrm.imports.results import INSERT, UPDATE, ImportResult, Problem, Row
 from fortycrm.imports.row_importers import ContactImporter, LocationImporter, MeterImporter, ReadingImporter
 from fortycrm.models import ImportLog
@@ -38,6 +38,7 @@ IMPORTERS: dict[str, type[Importer]] = {
     columns.READINGS.key: ReadingImporter,
     columns.COST_BEARERS.key: CostBearerImporter,
     columns.CUSTOMER_COST_BEARERS.key: CustomerCostBearerImporter,
+    columns.SERVICE_PRICES.key: ServicePriceImporter,
 }
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from fortycrm.imports.importer_base import norm
 from fortycrm.imports.results import Row
 from fortycrm.imports.row_importers import RowImporter
-from fortycrm.models import CostBearer, CustomerCostBearer
+from fortycrm.models import CostBearer, CustomerCostBearer, ServicePrice
 from fortycrm.services import payers
 
 
@@ -75,6 +75,21 @@ class CustomerCostBearerImporter(RowImporter):
         link._change_reason = self.reason
         payers.assignment_save(link=link)
         return f"{bearer.name} ({customer.display_name})"
+
+
+class ServicePriceImporter(RowImporter):
+    """The price list (R-PAY-2): one entry per row through ``payers.service_price_save``; a
+    service kind that already has a price (for that customer or as default) is refused there."""
+
+    def save_row(self, row: Row) -> str:
+        number = row.values.get("customer")
+        customer = self.customer_by_number(number) if number is not None else None
+        price = ServicePrice(customer=customer, service_kind=row.values["service_kind"], price=row.values["price"],
+                             unit=row.values.get("unit") or ServicePrice.Unit.HOUR)
+        price._history_user = self.user
+        price._change_reason = self.reason
+        payers.service_price_save(price=price)
+        return f"{price.service_kind} ({customer.display_name if customer else _('default price')})"
 
 
 # --- R-PAY-2: optional settings columns of the customer templates ----------------------------
