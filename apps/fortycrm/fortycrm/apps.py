@@ -8,8 +8,9 @@ class FortycrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from fortycrm import access, checks, listcache, signals  # noqa: F401  (registers checks and signal handlers)
+        from fortycrm import access, checks, listcache, search, signals  # noqa: F401  (registers checks and signal handlers)
 
         access.connect()  # "staff status" follows the roles (groups)
 
         listcache.connect()  # cached API list counts follow every customer change
+        search.connect()  # the customer search terms follow customer and contact changes

@@ -5,15 +5,17 @@ from unfold.admin import ModelAdmin
 
 from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
+from fortycrm.admin.lists import FastListMixin
 from fortycrm.models import Contact
 from fortycrm.services import contacts as services
 
 
 @admin.register(Contact)
-class ContactAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
+class ContactAdmin(FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
     custom_field_object_type = "contact"
     list_display = ["__str__", "customer", "role", "priority", "phone", "email", "birthday"]
     list_select_related = ["customer"]
+    sortable_by = ["customer", "email", "birthday"]  # each has an index (issue 13)
     search_fields = ["first_name", "last_name", "email", "customer__name", "customer__short_name", "customer__last_name"]
     list_filter = ["customer__kind"]
     autocomplete_fields = ["customer"]

@@ -13,12 +13,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import action, display
+from unfold.forms import PaginationInlineFormSet
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from fortycrm import selectors
 from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin, ServiceFormsetsMixin, ServiceSavedInline, active_orders_table, color_badge
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
 from fortycrm.admin.forms import add_service_errors
+from fortycrm.admin.lists import CustomerSearchMixin, FastListMixin, TagFilter
 from fortycrm.admin.locations import CustomerLocationInline
 from fortycrm.admin.payers import CustomerCostBearerInline, CustomerSettingsInline
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
@@ -103,6 +105,8 @@ class CustomerForm(forms.ModelForm):
 
 class ContactInline(ServiceSavedInline, StackedInline):
     model = Contact
+    formset = PaginationInlineFormSet
+    per_page = 10  # a customer with 500 contacts: pages of 10 (issue 13)
     extra = 0
     fields = CONTACT_FIELDS
     ordering = ["priority", "last_name"]
@@ -128,7 +132,7 @@ class AccountManagerFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class CustomerAdmin(FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, CustomerSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     form = CustomerForm
     custom_field_object_type = "customer"
     custom_fields_section_index = 2
@@ -136,10 +140,12 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
     inlines = [ContactInline, CustomerLocationInline, CustomerCostBearerInline, CustomerSettingsInline]
     list_display = ["logo_thumb", "number_display", "name_display", "status_badge", "tag_links", "account_manager_display", "city"]
     list_display_links = ["name_display"]
-    list_filter = [("status", StatusFilter), "tags", ("account_manager", AccountManagerFilter), "kind"]
+    list_filter = [("status", StatusFilter), TagFilter, ("account_manager", AccountManagerFilter), "kind"]
     list_filter_sheet = False
     search_fields = ["name", "short_name", "first_name", "last_name", "email", "city", "postcode", "=number"]
     list_per_page = 50
+    list_count = "cached"  # exact, cached per customer-data generation (issue 13)
+    sortable_by = ["number_display", "name_display", "status_badge", "account_manager_display", "city"]  # each has an index
     readonly_fields = ["history_section", "logo_preview", "active_orders_section", "web_submission_section"]
     actions = ["set_status", "add_tag", "export_csv"]
     save_on_top = False
@@ -229,7 +235,7 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
     def name_display(self, obj: Customer):
         return obj.display_name
 
-    @display(description=_("status"), ordering="status__position")
+    @display(description=_("status"), ordering="status")  # by id: an index, no join (issue 13)
     def status_badge(self, obj: Customer):
         return color_badge(obj.status.name, obj.status.color)
 
@@ -242,7 +248,7 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
             ((url, tag.pk, tag.color, tag.name) for tag in obj.tags.all()),
         )
 
-    @display(description=_("account manager"), ordering="account_manager__last_name")
+    @display(description=_("account manager"), ordering="account_manager")  # by id: an index, no join
     def account_manager_display(self, obj: Customer):
         manager = obj.account_manager
         return (manager.get_full_name() or manager.username) if manager else "—"

@@ -25,6 +25,7 @@ from fortycrm.admin.base import (
     link,
 )
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
+from fortycrm.admin.lists import FastListMixin, SubqueryFilter
 from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
 from fortycrm.selectors import location_record_queryset, main_contact, meters_with_last_reading
 from fortycrm.services import contacts as contact_services
@@ -39,6 +40,8 @@ class CustomerLocationInline(ServiceSavedInline, TabularInline):
     """The customer record lists its locations; the full record is one click away."""
 
     model = Location
+    formset = PaginationInlineFormSet
+    per_page = 20  # a customer with 200 locations: pages of 20 (issue 13)
     extra = 0
     fields = ["name", "street", "postcode", "city", "bill_separately", "record_link"]
     readonly_fields = ["record_link"]
@@ -181,6 +184,7 @@ class LocationContactInline(ServiceSavedInline, TabularInline):
     model = Contact
     fk_name = "location"
     formset = LocationContactFormSet
+    per_page = 10  # pages of 10 (issue 13)
     extra = 0
     fields = ["salutation", "first_name", "last_name", "role", "phone", "mobile", "email", "priority"]
     ordering = ["priority", "last_name"]
@@ -204,19 +208,37 @@ class EmployeeFilter(admin.RelatedOnlyFieldListFilter):
         return bool(self.lookup_choices)  # shown (and applied) even with a single employee
 
     def field_choices(self, field, request, model_admin):
-        users = User.objects.filter(location_assignments__isnull=False).distinct().order_by("first_name", "last_name", "username")
-        return [(u.pk, u.get_full_name() or u.username) for u in users]
+        return employee_choices()
+
+
+def employee_choices() -> list[tuple[int, str]]:
+    users = User.objects.filter(location_assignments__isnull=False).distinct().order_by("first_name", "last_name", "username")
+    return [(u.pk, u.get_full_name() or u.username) for u in users]
+
+
+class LocationEmployeeFilter(SubqueryFilter):
+    """Locations an employee knows, as ``id IN (assignments)``: no join + DISTINCT of all locations."""
+
+    title = _("employee")
+    parameter_name = "assignments__user__id__exact"
+
+    def lookups(self, request, model_admin):
+        return employee_choices()
+
+    def subquery(self, value: int):
+        return Assignment.objects.filter(user_id=value).values("location_id")
 
 
 @admin.register(Location)
-class LocationAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class LocationAdmin(FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     inlines = [BuildingServiceInline, AssignmentInline, MeterInline, LocationContactInline]
     custom_field_object_type = "location"
     custom_fields_section_index = 3
     custom_fields_section_classes = ("tab",)
     list_display = ["name", "customer_link", "address", "bill_separately"]
     list_select_related = ["customer"]
-    list_filter = [("assignments__user", EmployeeFilter), "bill_separately"]
+    list_filter = [LocationEmployeeFilter, "bill_separately"]
+    sortable_by = ["name", "customer_link"]  # each has an index (issue 13)
     list_filter_sheet = False
     search_fields = ["name", "street", "postcode", "city", "customer__name", "customer__short_name", "customer__last_name"]
     autocomplete_fields = ["customer"]
@@ -242,7 +264,7 @@ class LocationAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
         return fieldsets
 
     # --- list columns ------------------------------------------------------------------------
-    @display(description=_("customer"), ordering="customer__name")
+    @display(description=_("customer"), ordering="customer")  # by id: an index, no join
     def customer_link(self, obj: Location):
         return link("admin:fortycrm_customer_change", obj.customer, obj.customer.display_name)
 

@@ -25,7 +25,8 @@ from fortycrm.imports.importer_base import Importer, norm
 from fortycrm.imports.payer_importers import CustomerSettingsColumns
 from fortycrm.imports.results import UPDATE, Row
 from fortycrm.listcache import customer_data_changed
-from fortycrm.models import Customer, CustomerStatus, Tag
+from fortycrm.models import Customer, CustomerSearchTerm, CustomerStatus, Tag
+from fortycrm.search import terms_rows_for
 from fortycrm.selectors import DUPLICATE_EMAIL, DUPLICATE_NAME_POSTCODE, customer_duplicates, duplicate_email_key, duplicate_name_key
 from fortycrm.services import numbers
 from fortycrm.services.customers import CustomerLookups, customer_prepare, customer_update
@@ -212,6 +213,8 @@ class CustomerImporter(Importer):
         through = Customer.tags.through
         through_columns = [through._meta.get_field("customer"), through._meta.get_field("tag")]
         insert_rows(through, through_columns, [[c.pk, t.pk] for c, tags in zip(customers, tags_per_row) for t in tags], returning=False)
+        terms = CustomerSearchTerm._meta  # the desk search's terms (bulk INSERTs send no signals)
+        insert_rows(CustomerSearchTerm, [terms.get_field("customer"), terms.get_field("term")], terms_rows_for(customers), returning=False)
         events_for_customers(customers, tags_per_row)
         customer_data_changed()  # the bulk INSERTs send no signals; cached list counts must follow
         for row, customer in checked:

@@ -1,7 +1,7 @@
 from fortycrm.models.base import TimeStamped
 from fortycrm.models.billing import BillingRunLog, Invoice, InvoiceLine, Order
 from fortycrm.models.contacts import Contact
-from fortycrm.models.customers import Customer, CustomerStatus, NumberSequence, Tag
+from fortycrm.models.customers import Customer, CustomerSearchTerm, CustomerStatus, NumberSequence, Tag
 from fortycrm.models.fields import CustomField
 from fortycrm.models.generations import DataGeneration
 from fortycrm.models.import_logs import ImportLog
@@ -21,6 +21,7 @@ __all__ = [
     "CostBearer",
     "Customer",
     "CustomerCostBearer",
+    "CustomerSearchTerm",
     "CustomerDefaults",
     "CustomerSettings",
     "CustomerStatus",

@@ -36,6 +36,10 @@ class Meter(TimeStamped):
         verbose_name = _("meter")
         verbose_name_plural = _("meters")
         ordering = ["location_id", "kind", "number"]
+        indexes = [
+            models.Index(fields=["location", "kind", "number", "id"], name="meter_location_order_idx"),
+            models.Index(fields=["kind", "location", "number", "id"], name="meter_kind_order_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
@@ -65,7 +69,11 @@ class MeterReading(TimeStamped):
         verbose_name = _("meter reading")
         verbose_name_plural = _("meter readings")
         ordering = ["meter_id", "-read_at", "-id"]
-        indexes = [models.Index(fields=["meter", "read_at"], name="reading_meter_time_idx")]
+        indexes = [
+            models.Index(fields=["meter", "read_at"], name="reading_meter_time_idx"),
+            models.Index(fields=["read_at", "id"], name="reading_time_idx"),
+            models.Index(fields=["is_exchange", "read_at", "id"], name="reading_exchange_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.meter}: {self.value}"
