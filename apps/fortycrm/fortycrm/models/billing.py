@@ -47,6 +47,8 @@ class Order(TimeStamped):
         indexes = [
             models.Index(fields=["start", "id"], name="order_start_idx"),
             models.Index(fields=["recurrence", "start", "id"], name="order_recurrence_start_idx"),
+            models.Index(fields=["customer", "id"], name="order_customer_sort_idx"),
+            models.Index(fields=["location", "id"], name="order_location_sort_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -102,6 +104,8 @@ class Invoice(TimeStamped):
             models.Index(fields=["is_draft", "date"], name="invoice_draft_date"),
             models.Index(fields=["is_draft", "number", "id"], name="invoice_draft_number_idx"),
             models.Index(fields=["date", "id"], name="invoice_date_idx"),
+            models.Index(fields=["number", "id"], name="invoice_number_sort_idx"),
+            models.Index(fields=["customer", "id"], name="invoice_customer_sort_idx"),
         ]
 
     def __str__(self) -> str:

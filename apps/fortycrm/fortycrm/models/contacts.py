@@ -48,6 +48,7 @@ class Contact(TimeStamped):
         indexes = [
             models.Index(fields=["customer", "priority", "last_name", "id"], name="contact_customer_order_idx"),
             models.Index(fields=["email", "id"], name="contact_email_idx"),
+            models.Index(fields=["customer", "id"], name="contact_customer_sort_idx"),
             models.Index(fields=["birthday", "id"], name="contact_birthday_idx"),
             models.Index(duplicate_text("email"), name="contact_dup_email_idx"),
         ]

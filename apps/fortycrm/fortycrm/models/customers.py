@@ -224,6 +224,10 @@ class Customer(TimeStamped):
             models.Index(fields=["city", "id"], name="customer_city_idx"),
             models.Index(fields=["kind", "created_at", "id"], name="customer_kind_created_idx"),
             models.Index(fields=["account_manager", "created_at", "id"], name="customer_manager_created_idx"),
+            models.Index(fields=["number", "id"], name="customer_number_sort_idx"),
+            models.Index(fields=["name", "id"], name="customer_name_sort_idx"),
+            models.Index(fields=["status", "id"], name="customer_status_sort_idx"),
+            models.Index(fields=["account_manager", "id"], name="customer_manager_sort_idx"),
         ]
         constraints = [
             models.CheckConstraint(

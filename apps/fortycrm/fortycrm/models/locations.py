@@ -37,6 +37,7 @@ class Location(TimeStamped):
         indexes = [
             models.Index(fields=["customer", "name", "id"], name="location_customer_order_idx"),
             models.Index(fields=["name", "id"], name="location_name_idx"),
+            models.Index(fields=["customer", "id"], name="location_customer_sort_idx"),
             models.Index(fields=["bill_separately", "customer", "name", "id"], name="location_separate_order_idx"),
         ]
 

@@ -39,6 +39,8 @@ class Meter(TimeStamped):
         indexes = [
             models.Index(fields=["location", "kind", "number", "id"], name="meter_location_order_idx"),
             models.Index(fields=["kind", "location", "number", "id"], name="meter_kind_order_idx"),
+            models.Index(fields=["location", "id"], name="meter_location_sort_idx"),
+            models.Index(fields=["number", "id"], name="meter_number_sort_idx"),
         ]
 
     def __str__(self) -> str:
@@ -72,6 +74,7 @@ class MeterReading(TimeStamped):
         indexes = [
             models.Index(fields=["meter", "read_at"], name="reading_meter_time_idx"),
             models.Index(fields=["read_at", "id"], name="reading_time_idx"),
+            models.Index(fields=["meter", "id"], name="reading_meter_sort_idx"),
             models.Index(fields=["is_exchange", "read_at", "id"], name="reading_exchange_time_idx"),
         ]
 
