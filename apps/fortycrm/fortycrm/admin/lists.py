@@ -149,6 +149,7 @@ class FastListMixin:
 
     list_count = "capped"  # or "cached" (customer lists: exact, per customer-data generation)
     show_full_result_count = False
+    list_per_page = 50  # as the customer list; half of Django's 100 rows to render and to look up
 
     def get_changelist(self, request, **kwargs):
         return FastChangeList
