@@ -5,7 +5,7 @@ from unfold.admin import ModelAdmin
 
 from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
-from fortycrm.admin.lists import FastListMixin
+from fortycrm.admin.lists import CustomerKindFilter, FastListMixin
 from fortycrm.models import Contact
 from fortycrm.services import contacts as services
 
@@ -17,7 +17,7 @@ class ContactAdmin(FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin,
     list_select_related = ["customer"]
     sortable_by = ["customer", "email", "birthday"]  # each has an index (issue 13)
     search_fields = ["first_name", "last_name", "email", "customer__name", "customer__short_name", "customer__last_name"]
-    list_filter = ["customer__kind"]
+    list_filter = [CustomerKindFilter]
     autocomplete_fields = ["customer"]
     readonly_fields = ["history_section"]
     fields = ["customer", *CONTACT_FIELDS, "history_section"]

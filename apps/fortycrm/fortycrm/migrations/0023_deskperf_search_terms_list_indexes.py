@@ -123,7 +123,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='order',
-            index=models.Index(fields=['start', 'id'], name='order_start_idx'),
+            index=models.Index(fields=['start', 'id', 'end'], name='order_start_idx'),
         ),
         migrations.AddIndex(
             model_name='order',

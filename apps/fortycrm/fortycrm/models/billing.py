@@ -45,7 +45,7 @@ class Order(TimeStamped):
         verbose_name_plural = _("orders")
         ordering = ["-start", "-id"]
         indexes = [
-            models.Index(fields=["start", "id"], name="order_start_idx"),
+            models.Index(fields=["start", "id", "end"], name="order_start_idx"),  # "end": the "active" filter from the index
             models.Index(fields=["recurrence", "start", "id"], name="order_recurrence_start_idx"),
             models.Index(fields=["customer", "id"], name="order_customer_sort_idx"),
             models.Index(fields=["location", "id"], name="order_location_sort_idx"),
