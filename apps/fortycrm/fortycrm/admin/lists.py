@@ -122,6 +122,11 @@ class FastChangeList(ChangeList):
             qs = qs.select_related(None).prefetch_related(*paths)
         return qs
 
+    def get_results(self, request):
+        super().get_results(request)
+        if not self.multi_page and not self.show_all:  # one page: read it the same way as any other
+            self.result_list = self.paginator.page(1).object_list
+
     def _is_foreign_key(self, name) -> bool:
         try:
             return self.lookup_opts.get_field(name).many_to_one
