@@ -27,7 +27,6 @@ from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db.models import F, Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -200,12 +199,12 @@ class SubqueryFilter(admin.SimpleListFilter):
             return queryset
         if value is None:
             return queryset.none()
+        from fortycrm.search import ids_in
+
         subquery = self.subquery(value)
         (column,) = subquery.query.values_select
-        # "+ 0": MariaDB would pull a subquery on a unique key up into a join that starts from the
-        # small side and sorts every matching row; an expression makes it materialise the ids once
-        # and walk the list's own index (EXPLAIN in benchmarks/desk_benchmark.py)
-        return queryset.filter(Q(pk__in=subquery.values(filter_id=F(column) + 0)))
+        # not a join: MariaDB would start from the small side and sort every matching row
+        return queryset.filter(ids_in(subquery, column))
 
 
 class CustomerKindFilter(admin.SimpleListFilter):
@@ -221,11 +220,11 @@ class CustomerKindFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         from fortycrm.models import Customer
+        from fortycrm.search import ids_in
 
         if not self.value():
             return queryset
-        ids = Customer.objects.filter(kind=self.value()).values(filter_id=F("id") + 0)
-        return queryset.filter(customer_id__in=ids)
+        return queryset.filter(ids_in(Customer.objects.filter(kind=self.value()), "id", outer="customer_id"))
 
 
 class TagFilter(SubqueryFilter):
