@@ -248,7 +248,7 @@ def upcoming_birthdays(*, today: dt.date | None = None, days: int = 14) -> list[
         if (day.month, day.day) == (2, 28):
             window |= Q(birthday__month=2, birthday__day=29)
     # a range on the birthday index (not IS NOT NULL, which SQLite answers by scanning every contact)
-    for contact in Contact.objects.filter(window, birthday__gte=dt.date(1, 1, 1)).select_related("customer"):
+    for contact in Contact.objects.filter(window, birthday__gte=dt.date(1, 1, 1)).select_related("customer").order_by():
         birthday = contact.birthday
         for year in (today.year, today.year + 1):
             try:
