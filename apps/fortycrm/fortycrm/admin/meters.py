@@ -142,6 +142,7 @@ class MeterAdmin(FastListMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
     list_display = ["number", "kind", "location_link", "customer", "unit", "comment", "last_reading"]
     list_select_related = ["location__customer"]
     list_filter = ["kind"]
+    ordering = ["location_id", "number", "id"]  # one index serves it, with or without the kind filter (issue 13)
     sortable_by = ["number", "location_link"]  # each has an index (issue 13)
     list_filter_sheet = False
     search_fields = ["number", "comment", "location__name", "location__city", "location__customer__name"]

@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='meter',
-            index=models.Index(fields=['location', 'kind', 'number', 'id'], name='meter_location_order_idx'),
+            index=models.Index(fields=['location', 'number', 'id'], name='meter_location_order_idx'),
         ),
         migrations.AddIndex(
             model_name='meter',

@@ -37,7 +37,7 @@ class Meter(TimeStamped):
         verbose_name_plural = _("meters")
         ordering = ["location_id", "kind", "number"]
         indexes = [
-            models.Index(fields=["location", "kind", "number", "id"], name="meter_location_order_idx"),
+            models.Index(fields=["location", "number", "id"], name="meter_location_order_idx"),
             models.Index(fields=["kind", "location", "number", "id"], name="meter_kind_order_idx"),
             models.Index(fields=["location", "id"], name="meter_location_sort_idx"),
             models.Index(fields=["number", "id"], name="meter_number_sort_idx"),
