@@ -8,7 +8,7 @@ class FortycrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from fortycrm import access, checks, desk_texts, history_noise, listcache, signals  # noqa: F401  (registers checks and signal handlers)
+        from fortycrm import access, checks, desk_texts, history_noise, listcache, search, signals  # noqa: F401  (registers checks and signal handlers)
 
         access.connect()  # "staff status" follows the roles (groups)
 
@@ -20,3 +20,4 @@ class FortycrmConfig(AppConfig):
         from fortycrm import custom_fields
 
         custom_fields.connect()  # the index of custom field values (cf_ filters) follows every save
+        search.connect()  # the customer search terms follow customer and contact changes

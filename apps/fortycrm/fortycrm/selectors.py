@@ -218,7 +218,21 @@ def custom_field_changes(object_type: str, old: Any, new: Any) -> list[tuple[str
 
 
 def status_counts() -> list[CustomerStatus]:
-    return list(CustomerStatus.objects.annotate(customer_count=Count("customers")).order_by("position", "name"))
+    """Statuses with their number of customers (start page); the counts are cached per
+    customer-data generation (``fortycrm.listcache``), so the page does not count 100,000 rows."""
+    from django.core.cache import cache
+
+    from fortycrm import listcache
+
+    key = listcache.count_key("status-counts", (), listcache.generation())
+    counts = cache.get(key)
+    if counts is None:
+        counts = dict(Customer.objects.order_by().values_list("status_id").annotate(n=Count("id")).values_list("status_id", "n"))
+        cache.set(key, counts, 300)
+    statuses = list(CustomerStatus.objects.order_by("position", "name"))
+    for status in statuses:
+        status.customer_count = counts.get(status.pk, 0)
+    return statuses
 
 
 def upcoming_birthdays(*, today: dt.date | None = None, days: int = 14) -> list[dict[str, Any]]:
@@ -228,7 +242,14 @@ def upcoming_birthdays(*, today: dt.date | None = None, days: int = 14) -> list[
     """
     today = today or timezone.localdate()
     found = []
-    for contact in Contact.objects.filter(birthday__isnull=False).select_related("customer"):
+    window = Q()  # only contacts whose day and month fall in the window (not every contact with a birthday)
+    for offset in range(days + 1):
+        day = today + dt.timedelta(days=offset)
+        window |= Q(birthday__month=day.month, birthday__day=day.day)
+        if (day.month, day.day) == (2, 28):
+            window |= Q(birthday__month=2, birthday__day=29)
+    # a range on the birthday index (not IS NOT NULL, which SQLite answers by scanning every contact)
+    for contact in Contact.objects.filter(window, birthday__gte=dt.date(1, 1, 1)).select_related("customer").order_by():
         birthday = contact.birthday
         for year in (today.year, today.year + 1):
             try:

@@ -17,6 +17,7 @@ from fortycrm import selectors
 from fortycrm.admin.base import SafePrefillMixin, color_badge
 from fortycrm.admin.billing_views import BillingDeskViews
 from fortycrm.admin.forms import ServiceCheckedForm
+from fortycrm.admin.lists import FastListMixin
 from fortycrm.models import Invoice, InvoiceLine, Order
 from fortycrm.models.billing import money, vat_rate_choices
 from fortycrm.services import billing as services
@@ -80,11 +81,12 @@ class OrderForm(ConvertsProspectForm):
 
 
 @admin.register(Order)
-class OrderAdmin(SafePrefillMixin, ModelAdmin):
+class OrderAdmin(FastListMixin, SafePrefillMixin, ModelAdmin):
     form = OrderForm
     list_display = ["title", "customer", "location", "recurrence", "price_display", "start", "end", "active_badge"]
     list_select_related = ["customer", "location"]
     list_filter = [ActiveFilter, "recurrence"]
+    sortable_by = ["customer", "location", "start"]  # each has an index (issue 13)
     list_filter_sheet = False
     search_fields = ["title", "customer__name", "customer__short_name", "customer__last_name", "location__name"]
     autocomplete_fields = ["customer", "location"]
@@ -168,7 +170,7 @@ class InvoiceForm(forms.ModelForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(BillingDeskViews, SafePrefillMixin, ModelAdmin):
+class InvoiceAdmin(FastListMixin, BillingDeskViews, SafePrefillMixin, ModelAdmin):
     """Drafts are edited freely; "Rechnung stellen" numbers them and makes them immutable (GoBD)."""
 
     form = InvoiceForm
@@ -176,6 +178,7 @@ class InvoiceAdmin(BillingDeskViews, SafePrefillMixin, ModelAdmin):
     list_display = ["number_display", "date", "customer", "location", "total_display", "gross_display", "state_badge"]
     list_select_related = ["customer", "location"]
     list_filter = ["is_draft"]
+    sortable_by = ["number_display", "date", "customer"]  # each has an index (issue 13)
     list_filter_sheet = False
     search_fields = ["=number", "customer__name", "customer__short_name", "customer__last_name"]
     autocomplete_fields = ["customer", "location"]

@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline
 from unfold.decorators import action, display
+from unfold.forms import PaginationInlineFormSet
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from fortycrm import selectors
@@ -29,6 +30,7 @@ from fortycrm.admin.base import (
 )
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsInlineMixin, CustomFieldsListMixin
 from fortycrm.admin.forms import add_service_errors
+from fortycrm.admin.lists import CustomerSearchMixin, FastListMixin, TagFilter
 from fortycrm.admin.locations import CustomerLocationInline
 from fortycrm.admin.payers import CustomerCostBearerInline, CustomerSettingsInline, customer_history_table
 from fortycrm.models import Contact, Customer, CustomerStatus, Tag
@@ -116,6 +118,8 @@ class CustomerForm(forms.ModelForm):
 class ContactInline(CustomFieldsInlineMixin, ServiceSavedInline, StackedInline):
     model = Contact
     custom_field_object_type = "contact"  # R-FLD: the contacts' custom fields, editable here too
+    formset = PaginationInlineFormSet
+    per_page = 10  # a customer with 500 contacts: pages of 10 (issue 13)
     extra = 0
     fields = CONTACT_FIELDS
     ordering = ["priority", "last_name"]
@@ -170,14 +174,6 @@ def export_zip(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-class TagFilter(admin.RelatedFieldListFilter):
-    """Filter by one tag; its chip above the list reads "Schlagwort: Winterdienst"."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.title = _("tag")
-
-
 class StatusFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
         return list(CustomerStatus.objects.order_by("position", "name").values_list("pk", "name"))
@@ -189,7 +185,7 @@ class AccountManagerFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class CustomerAdmin(FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, CustomerSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     form = CustomerForm
     custom_field_object_type = "customer"
     custom_fields_section_index = 2
@@ -197,10 +193,12 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
     inlines = [ContactInline, CustomerLocationInline, CustomerCostBearerInline, CustomerSettingsInline]
     list_display = ["logo_thumb", "number_display", "name_display", "status_badge", "tag_links", "account_manager_display", "city"]
     list_display_links = ["name_display"]
-    list_filter = [("status", StatusFilter), ("tags", TagFilter), ("account_manager", AccountManagerFilter), "kind"]
+    list_filter = [("status", StatusFilter), TagFilter, ("account_manager", AccountManagerFilter), "kind"]
     list_filter_sheet = False
     search_fields = ["name", "short_name", "first_name", "last_name", "email", "city", "postcode", "=number"]
     list_per_page = 50
+    list_count = "cached"  # exact, cached per customer-data generation (issue 13)
+    sortable_by = ["number_display", "name_display", "status_badge", "account_manager_display", "city"]  # each has an index
     readonly_fields = ["history_section", "logo_preview", "active_orders_section", "web_submission_section"]
     actions = ["set_status", "add_tag", "export_csv"]
     save_on_top = False
@@ -295,7 +293,7 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
     def name_display(self, obj: Customer):
         return obj.display_name
 
-    @display(description=_("status"), ordering="status__position")
+    @display(description=_("status"), ordering="status")  # by id: an index, no join (issue 13)
     def status_badge(self, obj: Customer):
         return color_badge(obj.status.name, obj.status.color)
 
@@ -308,7 +306,7 @@ class CustomerAdmin(CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMi
             ((url, tag.pk, tag.color, tag.name) for tag in obj.tags.all()),
         )
 
-    @display(description=_("account manager"), ordering="account_manager__last_name")
+    @display(description=_("account manager"), ordering="account_manager")  # by id: an index, no join
     def account_manager_display(self, obj: Customer):
         return person_name(obj.account_manager)
 

@@ -19,6 +19,7 @@ from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldAdminSelectWidget, 
 
 from fortycrm import jobs
 from fortycrm.admin.base import color_badge
+from fortycrm.admin.lists import FastListMixin
 from fortycrm.imports import files
 from fortycrm.imports.columns import TEMPLATES, get_template
 from fortycrm.imports.import_log import INTERRUPTED, import_progress, mark_interrupted, mark_interrupted_runs
@@ -76,12 +77,13 @@ def group_for_display(group: dict) -> dict:
 
 
 @admin.register(ImportLog)
-class ImportLogAdmin(ModelAdmin):
+class ImportLogAdmin(FastListMixin, ModelAdmin):
     list_display = ["created_at", "template_title", "file_name", "user_name", "mode", "state_badge", "total_rows", "created_count", "updated_count", "unchanged_count", "error_count"]
     list_display_links = ["created_at", "file_name"]
     list_filter = ["state", "template", "mode"]
     search_fields = ["file_name"]
     list_per_page = 50
+    sortable_by = ["created_at"]  # has an index (issue 13)
 
     # --- list ---------------------------------------------------------------------------
     @display(description=_("template"), ordering="template")

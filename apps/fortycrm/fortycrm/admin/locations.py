@@ -27,6 +27,7 @@ from fortycrm.admin.base import (
     link,
 )
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsInlineMixin, CustomFieldsListMixin
+from fortycrm.admin.lists import FastListMixin, SubqueryFilter
 from fortycrm.admin.meters import MeterForm
 from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
 from fortycrm.selectors import location_record_queryset, main_contact, meters_with_last_reading
@@ -63,6 +64,7 @@ class CustomerLocationInline(CustomFieldsInlineMixin, ServiceSavedInline, Tabula
     formset = CustomerLocationFormSet
 
     model = Location
+    per_page = 20  # a customer with 200 locations: pages of 20 (issue 13)
     extra = 0
     fields = ["name", "street", "postcode", "city", "bill_separately", "record_link"]
     readonly_fields = ["record_link"]
@@ -231,6 +233,7 @@ class LocationContactInline(CustomFieldsInlineMixin, ServiceSavedInline, Tabular
     model = Contact
     fk_name = "location"
     formset = LocationContactFormSet
+    per_page = 10  # pages of 10 (issue 13)
     extra = 0
     fields = ["salutation", "first_name", "last_name", "role", "phone", "mobile", "email", "priority"]
     ordering = ["priority", "last_name"]
@@ -254,19 +257,37 @@ class EmployeeFilter(admin.RelatedOnlyFieldListFilter):
         return bool(self.lookup_choices)  # shown (and applied) even with a single employee
 
     def field_choices(self, field, request, model_admin):
-        users = User.objects.filter(location_assignments__isnull=False).distinct().order_by("first_name", "last_name", "username")
-        return [(u.pk, u.get_full_name() or u.username) for u in users]
+        return employee_choices()
+
+
+def employee_choices() -> list[tuple[int, str]]:
+    users = User.objects.filter(location_assignments__isnull=False).distinct().order_by("first_name", "last_name", "username")
+    return [(u.pk, u.get_full_name() or u.username) for u in users]
+
+
+class LocationEmployeeFilter(SubqueryFilter):
+    """Locations an employee knows, as ``id IN (assignments)``: no join + DISTINCT of all locations."""
+
+    title = _("employee")
+    parameter_name = "assignments__user__id__exact"
+
+    def lookups(self, request, model_admin):
+        return employee_choices()
+
+    def subquery(self, value: int):
+        return Assignment.objects.filter(user_id=value).values("location_id")
 
 
 @admin.register(Location)
-class LocationAdmin(ProtectedDeleteMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class LocationAdmin(FastListMixin, ProtectedDeleteMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     inlines = [BuildingServiceInline, AssignmentInline, MeterInline, LocationContactInline]
     custom_field_object_type = "location"
     custom_fields_section_index = 3
     custom_fields_section_classes = ("tab",)
     list_display = ["name", "customer_link", "address", "bill_separately"]
     list_select_related = ["customer"]
-    list_filter = [("assignments__user", EmployeeFilter), "bill_separately"]
+    list_filter = [LocationEmployeeFilter, "bill_separately"]
+    sortable_by = ["name", "customer_link"]  # each has an index (issue 13)
     list_filter_sheet = False
     search_fields = ["name", "street", "postcode", "city", "customer__name", "customer__short_name", "customer__last_name"]
     autocomplete_fields = ["customer"]
@@ -305,7 +326,7 @@ class LocationAdmin(ProtectedDeleteMixin, CustomFieldsAdminMixin, CustomFieldsLi
         return fieldsets
 
     # --- list columns ------------------------------------------------------------------------
-    @display(description=_("customer"), ordering="customer__name")
+    @display(description=_("customer"), ordering="customer")  # by id: an index, no join
     def customer_link(self, obj: Location):
         return link("admin:fortycrm_customer_change", obj.customer, obj.customer.display_name)
 

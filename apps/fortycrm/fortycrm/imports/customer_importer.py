@@ -26,7 +26,8 @@ from fortycrm.imports.importer_base import Importer, norm
 from fortycrm.imports.payer_importers import CustomerSettingsColumns
 from fortycrm.imports.results import UPDATE, Row
 from fortycrm.listcache import customer_data_changed
-from fortycrm.models import Customer, CustomerStatus, Tag
+from fortycrm.models import Customer, CustomerSearchTerm, CustomerStatus, Tag
+from fortycrm.search import terms_rows_for
 from fortycrm.selectors import (
     DUPLICATE_EMAIL,
     DUPLICATE_NAME_POSTCODE,
@@ -267,6 +268,8 @@ class CustomerImporter(Importer):
         through_columns = [through._meta.get_field("customer"), through._meta.get_field("tag")]
         insert_rows(through, through_columns, [[c.pk, t.pk] for c, tags in zip(customers, tags_per_row) for t in tags], returning=False)
         custom_field_index_insert("customer", customers, defs=self.lookups.custom_field_definitions())
+        terms = CustomerSearchTerm._meta  # the desk search's terms (bulk INSERTs send no signals)
+        insert_rows(CustomerSearchTerm, [terms.get_field("customer"), terms.get_field("term")], terms_rows_for(customers), returning=False)
         events_for_customers(customers, tags_per_row)
         customer_data_changed()  # the bulk INSERTs send no signals; cached list counts must follow
         for row, customer in checked:

@@ -58,6 +58,12 @@ class Order(TimeStamped):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-start", "-id"]
+        indexes = [
+            models.Index(fields=["start", "id", "end"], name="order_start_idx"),  # "end": the "active" filter from the index
+            models.Index(fields=["recurrence", "start", "id"], name="order_recurrence_start_idx"),
+            models.Index(fields=["customer", "id"], name="order_customer_sort_idx"),
+            models.Index(fields=["location", "id"], name="order_location_sort_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gte=F("start")),
@@ -131,7 +137,13 @@ class Invoice(TimeStamped):
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         ordering = ["-number", "-id"]
-        indexes = [models.Index(fields=["is_draft", "date"], name="invoice_draft_date")]
+        indexes = [
+            models.Index(fields=["is_draft", "date"], name="invoice_draft_date"),
+            models.Index(fields=["is_draft", "number", "id"], name="invoice_draft_number_idx"),
+            models.Index(fields=["date", "id"], name="invoice_date_idx"),
+            models.Index(fields=["number", "id"], name="invoice_number_sort_idx"),
+            models.Index(fields=["customer", "id"], name="invoice_customer_sort_idx"),
+        ]
 
     def __str__(self) -> str:
         if self.number is None:

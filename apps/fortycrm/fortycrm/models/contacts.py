@@ -46,7 +46,10 @@ class Contact(TimeStamped):
         verbose_name_plural = _("contacts")
         ordering = ["customer_id", "priority", "last_name", "id"]
         indexes = [
-            models.Index(fields=["customer", "priority"], name="contact_customer_prio_idx"),
+            models.Index(fields=["customer", "priority", "last_name", "id"], name="contact_customer_order_idx"),
+            models.Index(fields=["email", "id"], name="contact_email_idx"),
+            models.Index(fields=["customer", "id"], name="contact_customer_sort_idx"),
+            models.Index(fields=["birthday", "id"], name="contact_birthday_idx"),
             models.Index(duplicate_text("email"), name="contact_dup_email_idx"),
         ]
 

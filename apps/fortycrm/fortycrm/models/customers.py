@@ -219,6 +219,15 @@ class Customer(TimeStamped):
             models.Index(duplicate_text("name"), name="customer_dup_name_idx"),
             models.Index(duplicate_text("last_name"), name="customer_dup_last_name_idx"),
             models.Index(duplicate_text("email"), name="customer_dup_email_idx"),
+            # desk lists (issue 13): default order, sortable columns, filters in list order
+            models.Index(fields=["created_at", "id"], name="customer_created_idx"),
+            models.Index(fields=["city", "id"], name="customer_city_idx"),
+            models.Index(fields=["kind", "created_at", "id"], name="customer_kind_created_idx"),
+            models.Index(fields=["account_manager", "created_at", "id"], name="customer_manager_created_idx"),
+            models.Index(fields=["number", "id"], name="customer_number_sort_idx"),
+            models.Index(fields=["name", "id"], name="customer_name_sort_idx"),
+            models.Index(fields=["status", "id"], name="customer_status_sort_idx"),
+            models.Index(fields=["account_manager", "id"], name="customer_manager_sort_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -257,3 +266,22 @@ class Customer(TimeStamped):
                 errors["country"] = _("Enter the country as a two-letter code, e.g. DE or AT.")
         if errors:
             raise ValidationError(errors)
+
+
+class CustomerSearchTerm(models.Model):
+    """One normalised word a customer is found by (``fortycrm.search``): an index, not data.
+
+    Rebuilt from the customer and its contacts whenever they change; never edited by hand.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    term = models.CharField(max_length=40)
+
+    class Meta:
+        verbose_name = _("search term")
+        verbose_name_plural = _("search terms")
+        constraints = [models.UniqueConstraint(fields=["customer", "term"], name="customer_search_term_unique")]
+        indexes = [models.Index(fields=["term", "customer"], name="customer_search_term_idx")]
+
+    def __str__(self) -> str:
+        return self.term

@@ -52,6 +52,7 @@ class ImportLog(models.Model):
         verbose_name = _("import")
         verbose_name_plural = _("imports")
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at", "id"], name="importlog_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.template}: {self.file_name}"

@@ -41,6 +41,12 @@ class Location(TimeStamped):
         verbose_name = _("location")
         verbose_name_plural = _("locations")
         ordering = ["customer_id", "name", "id"]
+        indexes = [
+            models.Index(fields=["customer", "name", "id"], name="location_customer_order_idx"),
+            models.Index(fields=["name", "id"], name="location_name_idx"),
+            models.Index(fields=["customer", "id"], name="location_customer_sort_idx"),
+            models.Index(fields=["bill_separately", "customer", "name", "id"], name="location_separate_order_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

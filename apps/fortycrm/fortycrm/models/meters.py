@@ -37,6 +37,12 @@ class Meter(TimeStamped):
         verbose_name = _("meter")
         verbose_name_plural = _("meters")
         ordering = ["location_id", "kind", "number"]
+        indexes = [
+            models.Index(fields=["location", "number", "id"], name="meter_location_order_idx"),
+            models.Index(fields=["kind", "location", "number", "id"], name="meter_kind_order_idx"),
+            models.Index(fields=["location", "id"], name="meter_location_sort_idx"),
+            models.Index(fields=["number", "id"], name="meter_number_sort_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
@@ -66,7 +72,12 @@ class MeterReading(TimeStamped):
         verbose_name = _("meter reading")
         verbose_name_plural = _("meter readings")
         ordering = ["meter_id", "-read_at", "-id"]
-        indexes = [models.Index(fields=["meter", "read_at"], name="reading_meter_time_idx")]
+        indexes = [
+            models.Index(fields=["meter", "read_at"], name="reading_meter_time_idx"),
+            models.Index(fields=["read_at", "id"], name="reading_time_idx"),
+            models.Index(fields=["meter", "id"], name="reading_meter_sort_idx"),
+            models.Index(fields=["is_exchange", "read_at", "id"], name="reading_exchange_time_idx"),
+        ]
 
     def __str__(self) -> str:
         # in the desk's language and without trailing zeros: 5 reads "5", 5000 reads "5.000" (issue 12)

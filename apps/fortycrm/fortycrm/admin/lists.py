@@ -1,0 +1,261 @@
+"""Desk lists that cost the same at 100 rows and at 100,000 (issue 13).
+
+``FastListMixin`` gives a ModelAdmin
+
+* **counts that do not scan**: ``list_count = "cached"`` caches the exact count per
+  customer-data generation (``fortycrm.listcache``, as the API does; for lists of customers);
+  ``list_count = "capped"`` counts at most ``COUNT_CAP`` rows through the index and shows
+  "more than 10,000" beyond (deeper pages raise the cap to the page asked for);
+* **pages from the index**: the page's ids are read first (an index-only ``SELECT id … LIMIT 50
+  OFFSET n``; MariaDB's cost model otherwise picks "scan and sort" for tables of a few thousand
+  wide rows), then only those 50 rows by primary key;
+* **orderings an index can serve**: a foreign key column sorts by its id (no join, no
+  sorting of every row), and the tie-breaking primary key runs in the same direction as the
+  column sorted by, so one index (column, id) answers;
+* no joins in the page query: what ``select_related`` would join (status, customer, …) is
+  fetched by one small query per relation for the page's rows (``prefetch_related``);
+* no second, unfiltered COUNT for "(N total)" (``show_full_result_count = False``).
+"""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import urlencode
+
+from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
+from django.core.cache import cache
+from django.core.exceptions import FieldDoesNotExist
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from fortycrm import listcache
+from fortycrm.validators import parse_whole_number
+
+COUNT_CAP = 10_000
+DEFERRED_OFFSET = 0  # every page: ids from the index first (a plan MariaDB cannot turn into a sort)
+COUNT_TIMEOUT = 300
+_NOT_COUNT_PARAMS = {PAGE_VAR, ORDER_VAR, "_changelist_filters"}
+
+
+class FastPaginator(Paginator):
+    """Counts cached (exact) or capped; deep pages fetched by id (see the module text)."""
+
+    template_name = "fortycrm/admin/includes/pagination_fast.html"
+
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, count_key: str | None = None,
+                 cap: int | None = None, wanted_page: int = 1):
+        super().__init__(object_list, per_page, 0, allow_empty_first_page)
+        self.count_key = count_key
+        self.cap = cap
+        self.wanted_page = max(1, wanted_page)
+        self.lower_bound: int | None = None  # set when the count is only "more than lower_bound"
+
+    def _exact_count(self) -> int:
+        return self.object_list.order_by().values("pk").count()
+
+    @cached_property
+    def count(self) -> int:
+        if self.count_key:
+            value = cache.get(self.count_key)
+            if value is None:
+                value = self._exact_count()
+                cache.set(self.count_key, value, COUNT_TIMEOUT)
+            return value
+        if self.cap:
+            limit = max(self.cap, self.wanted_page * self.per_page)
+            found = self.object_list.order_by().values("pk")[: limit + 1].count()
+            if found > limit:
+                self.lower_bound = limit
+            return found
+        return self._exact_count()
+
+    @property
+    def is_estimate(self) -> bool:
+        self.count  # noqa: B018  (sets lower_bound)
+        return self.lower_bound is not None
+
+    @cached_property
+    def num_pages(self) -> int:
+        if self.count == 0 and not self.allow_empty_first_page:
+            return 0
+        return max(1, math.ceil(self.count / self.per_page))
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if bottom >= DEFERRED_OFFSET and hasattr(self.object_list, "values_list"):
+            ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+            rows = self.object_list.filter(pk__in=ids)
+        else:
+            rows = self.object_list[bottom:top]
+        return self._get_page(rows, number, self)
+
+
+def _related_paths(tree: dict, prefix: str = ""):
+    for name, below in tree.items():
+        if below:
+            yield from _related_paths(below, f"{prefix}{name}__")
+        else:
+            yield f"{prefix}{name}"
+
+
+class FastChangeList(ChangeList):
+    def get_ordering(self, request, queryset):
+        if ORDER_VAR in self.params:  # the column sorted by, then the id: not the default order appended
+            queryset = queryset.order_by()
+        return super().get_ordering(request, queryset)
+
+    def get_queryset(self, request, exclude_parameters=None):
+        qs = super().get_queryset(request, exclude_parameters)
+        related = qs.query.select_related
+        if related:
+            # Joined rows (status, customer, …) come from one small query each instead: a join makes
+            # MariaDB start from the small table and sort every row of the large one (issue 13).
+            if isinstance(related, dict):
+                paths = list(_related_paths(related))
+            else:
+                paths = [name for name in self.list_display if self._is_foreign_key(name)]
+            qs = qs.select_related(None).prefetch_related(*paths)
+        return qs
+
+    def get_results(self, request):
+        super().get_results(request)
+        if not self.multi_page and not self.show_all:  # one page: read it the same way as any other
+            self.result_list = self.paginator.page(1).object_list
+
+    def _is_foreign_key(self, name) -> bool:
+        try:
+            return self.lookup_opts.get_field(name).many_to_one
+        except (FieldDoesNotExist, TypeError):
+            return False
+
+    def get_ordering_field(self, field_name):
+        name = super().get_ordering_field(field_name)
+        if isinstance(name, str):
+            bare = name.lstrip("-")
+            try:
+                field = self.lookup_opts.get_field(bare)
+            except FieldDoesNotExist:
+                return name
+            if field.many_to_one and bare == field.name:  # a FK sorts by its id, not by a join
+                return name.replace(bare, field.attname)
+        return name
+
+    def _get_deterministic_ordering(self, ordering):
+        given = list(ordering)
+        ordering = super()._get_deterministic_ordering(ordering)
+        if len(ordering) == len(given) + 1 and ordering[-1] == "-pk" and given:
+            last = given[-1]
+            if isinstance(last, str) and not last.startswith("-"):
+                ordering[-1] = "pk"  # (column ASC, id ASC): one index walk, no sort
+        return ordering
+
+
+class FastListMixin:
+    """ModelAdmin part for large lists (see the module text). Put it first in the bases."""
+
+    list_count = "capped"  # or "cached" (customer lists: exact, per customer-data generation)
+    show_full_result_count = False
+    list_per_page = 50  # as the customer list; half of Django's 100 rows to render and to look up
+
+    def get_changelist(self, request, **kwargs):
+        return FastChangeList
+
+    def lookup_allowed(self, lookup, value, request=None):
+        for spec in self.list_filter:
+            if isinstance(spec, type) and issubclass(spec, (SubqueryFilter, CustomerKindFilter)) and spec.parameter_name == lookup:
+                return True  # the filter reads its own parameter (a plain id)
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        if getattr(queryset, "model", None) is not self.model:
+            return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        wanted = parse_whole_number(request.GET.get(PAGE_VAR) or request.GET.get("page") or "1") or 1
+        if self.list_count == "cached":
+            params = sorted((k, tuple(request.GET.getlist(k))) for k in request.GET if k not in _NOT_COUNT_PARAMS)
+            key = listcache.count_key(f"desk:{self.model._meta.model_name}", (request.path, urlencode(params)), listcache.generation())
+            return FastPaginator(queryset, per_page, count_key=key, wanted_page=wanted)
+        return FastPaginator(queryset, per_page, cap=COUNT_CAP, wanted_page=wanted)
+
+
+class SubqueryFilter(admin.SimpleListFilter):
+    """A filter over a to-many relation as ``pk IN (subquery)``: no join, no DISTINCT.
+
+    Django's own filters over many-to-many or reverse relations join and then make the whole
+    list DISTINCT, which sorts every row; this one keeps the list's index order. Subclasses
+    name ``parameter_name`` (the same as Django's, so links keep working), ``title``,
+    ``lookups`` and ``subquery(value)`` (a ``values()`` queryset of the model's ids).
+    """
+
+    def subquery(self, value: int):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def queryset(self, request, queryset):
+        value = parse_whole_number(self.value() or "")
+        if self.value() in (None, ""):
+            return queryset
+        if value is None:
+            return queryset.none()
+        from fortycrm.search import ids_in
+
+        subquery = self.subquery(value)
+        (column,) = subquery.query.values_select
+        # not a join: MariaDB would start from the small side and sort every matching row
+        return queryset.filter(ids_in(subquery, column))
+
+
+class CustomerKindFilter(admin.SimpleListFilter):
+    """Records of company or private customers as ``customer_id IN (…)``: no join that sorts."""
+
+    title = _("kind")
+    parameter_name = "customer__kind__exact"
+
+    def lookups(self, request, model_admin):
+        from fortycrm.models.customers import CustomerKind
+
+        return CustomerKind.choices
+
+    def queryset(self, request, queryset):
+        from fortycrm.models import Customer
+        from fortycrm.search import ids_in
+
+        if not self.value():
+            return queryset
+        return queryset.filter(ids_in(Customer.objects.filter(kind=self.value()), "id", outer="customer_id"))
+
+
+class TagFilter(SubqueryFilter):
+    """Customers with a tag (same parameter as Django's filter, so tag links keep working); its
+    chip above the list reads "Schlagwort: Winterdienst"."""
+
+    title = _("tag")
+    parameter_name = "tags__id__exact"
+
+    def lookups(self, request, model_admin):
+        from fortycrm.models import Tag
+
+        return list(Tag.objects.order_by("name").values_list("pk", "name"))
+
+    def subquery(self, value: int):
+        from fortycrm.models import Customer
+
+        return Customer.tags.through.objects.filter(tag_id=value).values("customer_id")
+
+
+class CustomerSearchMixin:
+    """The customer search through the indexed search terms (``fortycrm.search``).
+
+    Words of names, e-mail, postcode, city, customer number and contact names, each word a
+    prefix, umlauts and ß folded ("muller" finds "Müller", "1003" finds 10030–10039).
+    """
+
+    def get_search_results(self, request, queryset, search_term):
+        from fortycrm.search import customer_search_q
+
+        condition = customer_search_q(search_term or "")
+        if condition is None:
+            return queryset, False
+        return queryset.filter(condition), False

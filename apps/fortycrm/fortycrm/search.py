@@ -1,0 +1,222 @@
+"""Customer search without scanning: a table of normalised search terms (issue 13, item 3).
+
+Every customer has one row per distinct *term* in :class:`~fortycrm.models.CustomerSearchTerm`:
+the words of its name, short name, first and last name, e-mail, postcode and city, its
+customer number, and the first and last names and e-mails of its contacts. A term is
+lower-cased and folded so that spelling variants meet: ``ß`` → ``ss``, accents dropped, and a
+word with ``ä``/``ö``/``ü`` is stored twice, once with ``a``/``o``/``u`` and once with
+``ae``/``oe``/``ue`` ("Müller" → ``muller`` and ``mueller``). A search splits the query the
+same way and asks, per query word, for terms that *start* with it: a range on the index
+``(term, customer)``, never a scan of the customers. All query words must match (AND).
+"1003" therefore finds the customer numbers 1003, 10030–10039, 100300… (and postcodes that
+start with 1003).
+
+The terms follow every change: customer and contact saves and deletes (signals, so the
+services, the API, a history revert and the row importers all keep them right) and the
+bulk customer import (:func:`terms_rows_for`, one multi-row INSERT per batch).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q
+
+TERM_MAX_LENGTH = 40
+MAX_QUERY_WORDS = 6
+#: customer fields whose words are search terms
+CUSTOMER_FIELDS = ("name", "short_name", "first_name", "last_name", "email", "postcode", "city", "number")
+#: contact fields whose words are search terms of the contact's customer
+CONTACT_FIELDS = ("first_name", "last_name", "email")
+
+_UMLAUTS_E = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+_SPECIAL = str.maketrans({"ß": "ss", "ẞ": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th"})
+
+
+def _strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words (letters and digits) of ``text``, ß folded, umlauts still there."""
+    text = unicodedata.normalize("NFC", str(text)).lower().translate(_SPECIAL)
+    words, current = [], []
+    for char in text:
+        if char.isalnum():
+            current.append(char)
+        elif current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+    return words
+
+
+def word_variants(word: str) -> set[str]:
+    """The stored forms of one word: without accents, and with ä/ö/ü as ae/oe/ue."""
+    plain = _strip_accents(word)[:TERM_MAX_LENGTH]
+    variants = {plain} if plain else set()
+    if any(c in word for c in "äöü"):
+        spelled = _strip_accents(word.translate(_UMLAUTS_E))[:TERM_MAX_LENGTH]
+        if spelled:
+            variants.add(spelled)
+    return variants
+
+
+def terms_of(values: Iterable) -> set[str]:
+    """The search terms of some texts (empty values are ignored)."""
+    terms: set[str] = set()
+    for value in values:
+        if value in (None, ""):
+            continue
+        for word in _words(value):
+            terms |= word_variants(word)
+    return terms
+
+
+def query_words(text: str) -> list[set[str]]:
+    """The words of a search query, each as the set of its stored forms (at most six words)."""
+    found: list[set[str]] = []
+    for word in _words(text or ""):
+        variants = word_variants(word)
+        if variants and variants not in found:
+            found.append(variants)
+    return found[:MAX_QUERY_WORDS]
+
+
+def _prefix_q(prefix: str) -> Q:
+    """Terms starting with ``prefix``, as a range the index (term, customer) answers.
+
+    MariaDB: ``LIKE 'prefix%'`` on the case-insensitive column is an index range. SQLite uses
+    an index for LIKE only on NOCASE columns, so there it is ``term >= prefix AND term < next``
+    (binary order of UTF-8 is code point order).
+    """
+    if connection.vendor == "sqlite":
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return Q(term__gte=prefix, term__lt=upper)
+    return Q(term__istartswith=prefix)
+
+
+SMALL_MATCH = 2000
+
+
+def ids_in(subquery, column: str, *, outer: str = "pk"):
+    """``outer IN (subquery's column)``, written so that the database keeps the list's index order.
+
+    MariaDB: the column as an expression (``+ 0``), so the subquery is materialised once instead
+    of pulled up into a join that starts from it and sorts every row. SQLite: a short match list
+    (at most 2,000 ids, one capped count) as IN; a long one as EXISTS probed per row in list order.
+    """
+    if connection.vendor != "sqlite":
+        return Q(**{f"{outer}__in": subquery.values(filter_id=F(column) + 0)})
+    if subquery.values(column)[: SMALL_MATCH + 1].count() <= SMALL_MATCH:
+        return Q(**{f"{outer}__in": subquery.values(column)})
+    return Exists(subquery.filter(**{column: OuterRef(outer)}))
+
+
+def customer_search_q(text: str) -> Q | None:
+    """A filter for customers matching every word of ``text`` (None: nothing to search for)."""
+    from fortycrm.models import CustomerSearchTerm
+
+    words = query_words(text)
+    if not words:
+        return None
+    condition = Q()
+    for variants in words:
+        matches = Q()
+        for variant in sorted(variants):
+            matches |= _prefix_q(variant)
+        condition &= ids_in(CustomerSearchTerm.objects.filter(matches), "customer_id")
+    return condition
+
+
+# --- keeping the terms current ----------------------------------------------------------------
+def customer_terms(values: dict, contacts: Iterable[dict]) -> set[str]:
+    """All terms of one customer from its field values and its contacts' values."""
+    terms = terms_of(values.get(f) for f in CUSTOMER_FIELDS)
+    for contact in contacts:
+        terms |= terms_of(contact.get(f) for f in CONTACT_FIELDS)
+    return terms
+
+
+def terms_refresh(customer_ids: Iterable[int]) -> bool:
+    """Rewrite the terms of these customers from the stored data; True when any term changed.
+
+    Three queries for any number of customers (plus the writes of what changed).
+    """
+    from fortycrm.models import Contact, Customer, CustomerSearchTerm
+
+    ids = sorted({pk for pk in customer_ids if pk})
+    if not ids:
+        return False
+    wanted: dict[int, set[str]] = {}
+    contacts: dict[int, list[dict]] = {}
+    for row in Contact.objects.filter(customer_id__in=ids).values("customer_id", *CONTACT_FIELDS):
+        contacts.setdefault(row["customer_id"], []).append(row)
+    for row in Customer.objects.filter(pk__in=ids).values("pk", *CUSTOMER_FIELDS):
+        wanted[row["pk"]] = customer_terms(row, contacts.get(row["pk"], ()))
+    stored: dict[int, dict[str, int]] = {}
+    for pk, customer_id, term in CustomerSearchTerm.objects.filter(customer_id__in=ids).values_list("pk", "customer_id", "term"):
+        stored.setdefault(customer_id, {})[term] = pk
+    doomed: list[int] = []
+    new: list[CustomerSearchTerm] = []
+    for customer_id in ids:
+        have = stored.get(customer_id, {})
+        want = wanted.get(customer_id, set())
+        doomed += [pk for term, pk in have.items() if term not in want]
+        new += [CustomerSearchTerm(customer_id=customer_id, term=term) for term in sorted(want - set(have))]
+    if doomed:
+        CustomerSearchTerm.objects.filter(pk__in=doomed).delete()
+    if new:
+        CustomerSearchTerm.objects.bulk_create(new, batch_size=1000)
+    return bool(doomed or new)
+
+
+def terms_rows_for(customers: Iterable) -> list[list]:
+    """``[customer_id, term]`` rows for freshly inserted customers (without contacts yet):
+    the bulk import writes them with one multi-row INSERT."""
+    rows = []
+    for customer in customers:
+        values = {f: getattr(customer, f) for f in CUSTOMER_FIELDS}
+        rows += [[customer.pk, term] for term in sorted(customer_terms(values, ()))]
+    return rows
+
+
+def _customer_saved(sender, instance, created, update_fields=None, raw=False, **kwargs) -> None:
+    if raw or (update_fields is not None and not set(update_fields) & set(CUSTOMER_FIELDS)):
+        return
+    terms_refresh([instance.pk])  # the customer's own save already moves the generation on
+
+
+def _contact_before_save(sender, instance, raw=False, **kwargs) -> None:
+    from fortycrm.models import Contact
+
+    instance._search_old_customer_id = None
+    if not raw and instance.pk and not instance._state.adding:
+        instance._search_old_customer_id = Contact.objects.filter(pk=instance.pk).values_list("customer_id", flat=True).first()
+
+
+def _contact_changed(sender, instance, raw=False, origin=None, **kwargs) -> None:
+    from fortycrm.listcache import customer_data_changed
+    from fortycrm.models import Customer
+
+    if raw:
+        return
+    if isinstance(origin, Customer) or getattr(origin, "model", None) is Customer:
+        return  # the customer itself is being deleted: its terms go with it
+    ids = {instance.customer_id, getattr(instance, "_search_old_customer_id", None)}
+    if terms_refresh(ids):
+        customer_data_changed()  # cached search counts of the customer list follow
+
+
+def connect() -> None:
+    from django.db.models.signals import post_delete, post_save, pre_save
+
+    from fortycrm.models import Contact, Customer
+
+    post_save.connect(_customer_saved, sender=Customer, dispatch_uid="fortycrm_search_customer_saved")
+    pre_save.connect(_contact_before_save, sender=Contact, dispatch_uid="fortycrm_search_contact_before")
+    post_save.connect(_contact_changed, sender=Contact, dispatch_uid="fortycrm_search_contact_saved")
+    post_delete.connect(_contact_changed, sender=Contact, dispatch_uid="fortycrm_search_contact_deleted")

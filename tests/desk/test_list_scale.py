@@ -1,0 +1,178 @@
+"""Desk lists at scale (issue 13): the search through indexed terms, and a query count per
+list that does not grow with the data. Run on SQLite and MariaDB (``DATABASE_URL=mysql://…``);
+figures at 100,000 customers come from ``benchmarks/desk_benchmark.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from decimal import Decimal
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from fortycrm.listcache import customer_data_changed
+from fortycrm.models import (
+    Contact,
+    Customer,
+    CustomerSearchTerm,
+    ImportLog,
+    Invoice,
+    Location,
+    Meter,
+    MeterReading,
+    Order,
+    Tag,
+)
+from fortycrm.search import query_words, terms_of
+from fortycrm.services.contacts import contact_delete, contact_save
+from tests import factories
+
+CUSTOMERS = "/desk/fortycrm/customer/"
+
+
+def found(client, query: str) -> set[str]:
+    """Display names on the customer list for a search (German desk)."""
+    response = client.get(CUSTOMERS, {"q": query}, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 200
+    return {c.display_name for c in response.context["cl"].result_list}
+
+
+def test_terms_fold_umlauts_and_sharp_s():
+    assert terms_of(["Müller-Lüdenscheidt GmbH"]) == {"muller", "mueller", "ludenscheidt", "luedenscheidt", "gmbh"}
+    assert terms_of(["Straße", "info@mueller.de"]) == {"strasse", "info", "mueller", "de"}
+    assert query_words("  Müller,  Straße ") == [{"muller", "mueller"}, {"strasse"}]
+
+
+def test_search_umlauts_contacts_and_number_prefix(db, admin_client):
+    mueller = factories.company("Müller Gebäudeservice GmbH", status="Kunde", number=10030)
+    street = factories.company("Café an der Straße", status="Kunde", number=10039)
+    other = factories.company("Beta GmbH", status="Kunde", number=10040, city="Köln")
+    contact = contact_save(contact=Contact(customer=other, first_name="Jörg", last_name="Weißmann"))
+
+    assert found(admin_client, "muller") == {mueller.display_name}
+    assert found(admin_client, "Mueller") == {mueller.display_name}
+    assert found(admin_client, "Müll") == {mueller.display_name}
+    assert found(admin_client, "strasse") == {street.display_name}
+    assert found(admin_client, "cafe") == {street.display_name}
+    assert found(admin_client, "1003") == {mueller.display_name, street.display_name}  # 10030–10039, not 10040
+    assert found(admin_client, "10040") == {other.display_name}
+    assert found(admin_client, "jorg weissmann") == {other.display_name}  # a contact's name finds its customer
+    assert found(admin_client, "koln beta") == {other.display_name}
+    assert found(admin_client, "beta muller") == set()  # every word must match
+
+    contact.last_name = "Schulz"
+    contact_save(contact=contact)
+    assert found(admin_client, "weissmann") == set()
+    assert found(admin_client, "schulz") == {other.display_name}
+    contact_delete(contact=contact)
+    assert found(admin_client, "schulz") == set()
+
+    mueller.name = "Neumann GmbH"
+    mueller.save()
+    assert found(admin_client, "muller") == set()
+    assert found(admin_client, "neumann") == {"Neumann GmbH"}
+
+
+def test_import_writes_search_terms(db, admin_user):
+    from fortycrm.imports.driver import import_file
+
+    csv = "Status;Name *;Ort\nKunde;Bäckerei Groß;Düsseldorf\nInteressent;Zweite AG;Essen\n".encode()
+    result = import_file(template="company_customers", file=io.BytesIO(csv), file_name="kunden.csv", user=admin_user)
+    assert result.error_count == 0, result.problems
+    baker = Customer.objects.get(name="Bäckerei Groß")
+    assert {"backerei", "baeckerei", "gross", "dusseldorf", "duesseldorf", str(baker.number)} <= set(
+        CustomerSearchTerm.objects.filter(customer=baker).values_list("term", flat=True)
+    )
+
+
+def _fill(count: int, tag: Tag, start: int) -> None:
+    """``count`` customers, each with a contact, location, meter, reading, order, invoice (bulk)."""
+    from fortycrm.search import terms_refresh
+
+    status = factories.status("Kunde")
+    now = timezone.now()
+    customers = Customer.objects.bulk_create(
+        [Customer(kind="company", name=f"Firma {start + i} GmbH", status=status, number=50000 + start + i, city="Köln") for i in range(count)]
+    )
+    Customer.tags.through.objects.bulk_create([Customer.tags.through(customer_id=c.pk, tag_id=tag.pk) for c in customers])
+    Contact.objects.bulk_create([Contact(customer=c, first_name="Jörg", last_name=f"Weber {c.pk}") for c in customers])
+    locations = Location.objects.bulk_create([Location(customer=c, name=f"Objekt {c.pk}") for c in customers])
+    meters = Meter.objects.bulk_create([Meter(location=loc, kind="gas", number=f"Z{loc.pk}", unit="m³") for loc in locations])
+    MeterReading.objects.bulk_create([MeterReading(meter=m, read_at=now - dt.timedelta(days=1), value=Decimal("5")) for m in meters])
+    Order.objects.bulk_create([Order(customer=c, location=loc, title="Reinigung", start=now.date()) for c, loc in zip(customers, locations)])
+    Invoice.objects.bulk_create([Invoice(customer=c, date=now.date(), number=70000 + c.pk, is_draft=False) for c in customers])
+    ImportLog.objects.bulk_create([ImportLog(template="company_customers", file_name=f"f{start + i}.csv") for i in range(count)])
+    terms_refresh([c.pk for c in customers])
+    customer_data_changed()
+
+
+def _queries(client, url: str) -> int:
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="de")  # warm-up: caches filled as in daily use
+    assert response.status_code == 200, url
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+def test_list_query_counts_do_not_grow_with_the_data(db, admin_client):
+    tag = Tag.objects.create(name="Winterdienst")
+    big = factories.company("Großkunde GmbH", status="Kunde")
+    lists = [
+        CUSTOMERS,
+        f"{CUSTOMERS}?tags__id__exact={tag.pk}",
+        f"{CUSTOMERS}?q=firma",
+        f"{CUSTOMERS}?q=jorg+weber",
+        f"{CUSTOMERS}?o=2",
+        "/desk/fortycrm/contact/",
+        "/desk/fortycrm/contact/?customer__kind__exact=company",
+        "/desk/fortycrm/location/",
+        "/desk/fortycrm/meter/",
+        "/desk/fortycrm/meterreading/",
+        "/desk/fortycrm/order/",
+        "/desk/fortycrm/invoice/",
+        "/desk/fortycrm/importlog/",
+        f"{CUSTOMERS}{big.pk}/change/",
+    ]
+    _fill(55, tag, 0)  # more than one page of 50 already, so both runs page the same way
+    small = {url: _queries(admin_client, url) for url in lists}
+    _fill(55, tag, 55)
+    large = {url: _queries(admin_client, url) for url in lists}
+    assert large == small
+
+
+def test_capped_count_and_deep_page_by_id(db, admin_client, monkeypatch):
+    from fortycrm.admin import lists
+    from fortycrm.admin.contacts import ContactAdmin
+
+    monkeypatch.setattr(ContactAdmin, "list_per_page", 10)
+    monkeypatch.setattr(lists, "COUNT_CAP", 20)
+    monkeypatch.setattr(lists, "DEFERRED_OFFSET", 10)
+    tag = Tag.objects.create(name="Nord")
+    _fill(45, tag, 0)
+    response = admin_client.get("/desk/fortycrm/contact/", HTTP_ACCEPT_LANGUAGE="de")
+    text = re.sub(r"\s+", " ", response.content.decode())
+    assert "mehr als 20 Ansprechpartner" in text
+    expected = list(Contact.objects.order_by("customer_id", "priority", "last_name", "id").values_list("pk", flat=True))
+    monkeypatch.setattr(lists, "COUNT_CAP", 10)
+    monkeypatch.setattr(ContactAdmin, "list_per_page", 20)
+    response = admin_client.get("/desk/fortycrm/contact/?p=2", HTTP_ACCEPT_LANGUAGE="de")
+    assert [c.pk for c in response.context["cl"].result_list] == expected[20:40]  # page 2 read by id, same order
+
+
+def test_search_and_tag_filter_with_long_match_lists(db, admin_client, monkeypatch):
+    """Many matches take the other path (SQLite: EXISTS per row; MariaDB: the same IN): same answers."""
+    from fortycrm import search
+
+    monkeypatch.setattr(search, "SMALL_MATCH", 1)
+    tag = Tag.objects.create(name="Süd")
+    a = factories.company("Müller Nord GmbH", tags=["Süd"])
+    b = factories.company("Müller Süd GmbH", tags=["Süd"])
+    factories.company("Schulz GmbH")
+    assert found(admin_client, "muller") == {a.display_name, b.display_name}
+    response = admin_client.get(CUSTOMERS, {"tags__id__exact": tag.pk})
+    assert {c.pk for c in response.context["cl"].result_list} == {a.pk, b.pk}
