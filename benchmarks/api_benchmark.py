@@ -134,7 +134,20 @@ def get(path: str, headers: dict[str, str]) -> tuple[int, bytes]:
     return response.status, response.read()
 
 
+def wrk_ensure() -> None:
+    """The load generator ``wrk`` comes from Debian's apt; installed here when missing."""
+    import shutil
+
+    if shutil.which("wrk"):
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    print("installing Debian's wrk (load generator) with apt-get …", flush=True)
+    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True)
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "wrk"], check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
 def wrk(path: str, headers: dict[str, str], duration: int, connections: int) -> dict[str, float]:
+    wrk_ensure()
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "-s", script.name]
