@@ -71,26 +71,22 @@ def _covers(rule: StandardFieldRule, kind: str | None) -> bool:
     return rule.applies_to == BOTH or kind is None or rule.applies_to == kind
 
 
+def _names(object_type: str, kind: str | None, behaviour: str, all_rules: list[StandardFieldRule] | None) -> set[str]:
+    return {
+        rule.field
+        for rule in (rules(object_type) if all_rules is None else all_rules)
+        if rule.object_type == object_type and rule.behaviour == behaviour and rule.applies_to in (BOTH, kind)
+    }
+
+
 def required_names(object_type: str, kind: str | None, *, all_rules: list[StandardFieldRule] | None = None) -> set[str]:
     """Fields required for a record of ``object_type`` (customers: of ``kind``; None: for both kinds)."""
-    found = set()
-    for rule in rules(object_type) if all_rules is None else all_rules:
-        if rule.object_type != object_type or rule.behaviour != REQUIRED:
-            continue
-        if rule.applies_to == BOTH or rule.applies_to == kind:
-            found.add(rule.field)
-    return found
+    return _names(object_type, kind, REQUIRED, all_rules)
 
 
 def hidden_names(object_type: str, kind: str | None, *, all_rules: list[StandardFieldRule] | None = None) -> set[str]:
     """Fields hidden in the desk for ``kind`` (None: hidden for every kind)."""
-    found = set()
-    for rule in rules(object_type) if all_rules is None else all_rules:
-        if rule.object_type != object_type or rule.behaviour != HIDDEN:
-            continue
-        if rule.applies_to == BOTH or rule.applies_to == kind:
-            found.add(rule.field)
-    return found
+    return _names(object_type, kind, HIDDEN, all_rules)
 
 
 def kind_rules(object_type: str, behaviour: str, *, all_rules: list[StandardFieldRule] | None = None) -> dict[str, list[str]]:
