@@ -135,12 +135,20 @@ def generate_update(source: Path, target: Path, *, change_every: int = 0, rows: 
 
 
 def wipe() -> None:
+    """Delete the imported customers and every row that points at them (tags, history, search
+    terms, custom-field index …) with plain DELETEs."""
+    from django.apps import apps
     from django.db import connection, transaction
 
     from fortycrm.models import Customer
 
+    children = [
+        model._meta.db_table
+        for model in apps.get_app_config("fortycrm").get_models(include_auto_created=True)
+        if model is not Customer and any(f.many_to_one and f.related_model is Customer for f in model._meta.fields)
+    ]
     with transaction.atomic(), connection.cursor() as cursor:
-        for table in (Customer.tags.through._meta.db_table, Customer.history.model._meta.db_table, Customer._meta.db_table):
+        for table in (*dict.fromkeys([*children, Customer.history.model._meta.db_table]), Customer._meta.db_table):
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
 
 
