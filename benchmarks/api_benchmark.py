@@ -108,17 +108,19 @@ def populate(total: int) -> None:
     print(f"data: created {total - have} customers in {elapsed:.1f} s ({(total - have) / elapsed:.0f} rows/s)")
 
 
-def start_gunicorn() -> subprocess.Popen:
+def start_gunicorn(*, port: int | None = None, ready_path: str = "/api/v1/schema/") -> subprocess.Popen:
+    """gunicorn with 2 workers on HOST:``port`` (default PORT), once ``ready_path`` answers."""
+    port = port or PORT
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings", "PYTHONPATH": os.pathsep.join([str(ROOT / "apps" / "fortycrm"), str(ROOT)])}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     proc = subprocess.Popen(
-        [gunicorn, "config.wsgi:application", "-w", "2", "-b", f"{HOST}:{PORT}", "--chdir", str(ROOT), "--log-level", "warning"],
+        [gunicorn, "config.wsgi:application", "-w", "2", "-b", f"{HOST}:{port}", "--chdir", str(ROOT), "--log-level", "warning"],
         env=env, cwd=ROOT,
     )
     for _ in range(100):
         try:
-            conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
-            conn.request("GET", "/api/v1/schema/")
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
+            conn.request("GET", ready_path)
             conn.getresponse().read()
             return proc
         except OSError:

@@ -53,15 +53,9 @@ def setup(site: str, reuse: bool) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("mysql") and not reuse:
-        import dj_database_url
-        import MySQLdb
+        from benchmarks.import_benchmark import mariadb_recreate
 
-        db = dj_database_url.parse(url)
-        conn = MySQLdb.connect(host=db["HOST"] or "127.0.0.1", port=int(db["PORT"] or 3306), user=db["USER"] or "root", passwd=db["PASSWORD"] or "")
-        cursor = conn.cursor()
-        cursor.execute(f"DROP DATABASE IF EXISTS `{db['NAME']}`")
-        cursor.execute(f"CREATE DATABASE `{db['NAME']}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        conn.close()
+        mariadb_recreate(url)
     elif not url and not reuse:
         db_file = ROOT / "sites" / site / "db.sqlite3"
         if db_file.exists():

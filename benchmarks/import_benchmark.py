@@ -62,20 +62,25 @@ def generate(path: Path, rows: int) -> None:
             )
 
 
+def mariadb_recreate(url: str) -> None:
+    """Drop and create the MariaDB database named in ``url`` (a fresh start for a benchmark)."""
+    import dj_database_url
+    import MySQLdb
+
+    db = dj_database_url.parse(url)
+    conn = MySQLdb.connect(host=db["HOST"] or "127.0.0.1", port=int(db["PORT"] or 3306), user=db["USER"] or "root", passwd=db["PASSWORD"] or "")
+    cursor = conn.cursor()
+    cursor.execute(f"DROP DATABASE IF EXISTS `{db['NAME']}`")
+    cursor.execute(f"CREATE DATABASE `{db['NAME']}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    conn.close()
+
+
 def setup_django(site: str) -> None:
     os.environ["FORTYCRM_SITE"] = site
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("mysql"):
-        import dj_database_url
-        import MySQLdb
-
-        db = dj_database_url.parse(url)
-        conn = MySQLdb.connect(host=db["HOST"] or "127.0.0.1", port=int(db["PORT"] or 3306), user=db["USER"] or "root", passwd=db["PASSWORD"] or "")
-        cursor = conn.cursor()
-        cursor.execute(f"DROP DATABASE IF EXISTS `{db['NAME']}`")
-        cursor.execute(f"CREATE DATABASE `{db['NAME']}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        conn.close()
+        mariadb_recreate(url)
     import django
 
     django.setup()

@@ -42,22 +42,9 @@ ORIGIN = "https://www.gebaeudereinigung-muster.de"
 
 
 def start_gunicorn() -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "apps" / "fortycrm"), str(ROOT)])}
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    proc = subprocess.Popen(
-        [gunicorn, "config.wsgi:application", "-w", "2", "-b", f"{HOST}:{PORT}", "--chdir", str(ROOT), "--log-level", "warning"],
-        env=env, cwd=ROOT,
-    )
-    for _ in range(100):
-        try:
-            conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
-            conn.request("GET", "/health/")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("gunicorn did not start")
+    from benchmarks.api_benchmark import start_gunicorn as gunicorn_on
+
+    return gunicorn_on(port=PORT, ready_path="/health/")
 
 
 def request(method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> tuple[int, float]:
