@@ -217,6 +217,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # the enum hook first (it writes the enum descriptions), then ours translates every text
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "fortycrm.api.schema.translate_descriptions",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SalutationEnum": "fortycrm.models.base.Salutation",
         "CustomerKindEnum": "fortycrm.models.customers.CustomerKind",

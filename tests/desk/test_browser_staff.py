@@ -72,6 +72,20 @@ def test_forms_know_the_rules_unit_birthday_and_locations(desk_page, live_server
     page.select_option("#id_kind", "company")
     assert birthday.evaluate(hidden) is True
 
+    # the standalone contact form: the birthday goes when a company customer is chosen in it
+    factories.private("Privat-Schulz")
+    page.goto(f"{live_server.url}/desk/fortycrm/contact/add/")
+    contact_birthday = page.locator('input[name="birthday"]')
+    assert contact_birthday.evaluate(hidden) is False
+    page.locator(".field-customer .select2-selection").click()
+    page.locator(".select2-search__field").fill("Nord")
+    page.locator(".select2-results__option", has_text="Nord GmbH").click()
+    expect(contact_birthday).to_be_hidden()
+    page.locator(".field-customer .select2-selection").click()
+    page.locator(".select2-search__field").fill("Schulz")
+    page.locator(".select2-results__option", has_text="Schulz").click()
+    expect(contact_birthday).to_be_visible()
+
     page.goto(f"{live_server.url}/desk/fortycrm/order/add/")
     page.locator(".field-customer .select2-selection").click()
     page.locator(".select2-search__field").fill("Nord")

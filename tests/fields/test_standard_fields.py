@@ -131,3 +131,29 @@ def test_contact_custom_fields_are_edited_in_the_customer_pages_contacts(desk):
     customer = Customer.objects.get()
     page = desk.get(f"/desk/fortycrm/customer/{customer.pk}/change/").content.decode()
     assert 'name="contacts-0-cf_pflegegrad"' in page
+
+
+def test_import_templates_mark_required_standard_columns(db):
+    assert "E-Mail *" not in files.headers(get_template("company_customers"))
+    rule("customer", "email", applies_to="company")
+    rule("location", "postcode")
+    assert "E-Mail *" in files.headers(get_template("company_customers"))
+    assert "E-Mail" in files.headers(get_template("private_customers"))  # the rule is for companies only
+    assert "E-Mail *" not in files.headers(get_template("private_customers"))
+    assert "PLZ *" in files.headers(get_template("locations"))
+    # the explanation sheet of the XLSX says "ja" for it
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(files.template_xlsx(get_template("company_customers")))).worksheets[1]
+    mandatory = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True) if row and row[0]}
+    assert mandatory["E-Mail *"] == "ja"
+
+
+def test_import_without_a_required_standard_column_is_refused_at_the_header(db):
+    rule("customer", "email", applies_to="company")
+    result = run_bytes("company_customers", b"Name;Ort\nGut GmbH;Berlin\n", "kunden.csv")
+    assert [(p.row, p.message) for p in result.errors if p.row == 1], result.errors
+    assert any("E-Mail" in p.message for p in result.errors if p.row == 1)
+    assert not Customer.objects.exists()

@@ -23,10 +23,15 @@ class ContactAdmin(FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin,
     readonly_fields = ["history_section"]
     fields = ["customer", *CONTACT_FIELDS, "history_section"]
 
+    class Media:
+        js = ["fortycrm/contact_form.js"]  # birthday only for a private customer's contact (R-CON-3)
+
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
         customer = obj.customer if obj is not None else None
         if customer is None and request.method == "GET":
+            # the add page opened for a customer; a customer chosen in the form is handled by
+            # contact_form.js, and a posted birthday for a company is refused with a message
             customer = Customer.objects.filter(pk=parse_whole_number(request.GET.get("customer", "")) or 0).first()
         if customer is not None and not customer.is_private:
             return without_birthday(fields)  # R-CON-3: not offered for a company customer's contacts

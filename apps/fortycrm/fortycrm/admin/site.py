@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import types
 
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from unfold.forms import AuthenticationForm
@@ -36,7 +37,23 @@ def _has_permission(site, request) -> bool:
     return may_use_desk(request.user)
 
 
+class DeskAutocompleteJsonView(AutocompleteJsonView):
+    """The pickers' search answers; a customer also says whether it is private, so a form can
+    leave out what only fits one kind (the contact form's birthday, R-CON-3) before saving."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        if hasattr(obj, "is_private"):
+            result["private"] = bool(obj.is_private)
+        return result
+
+
+def _autocomplete_view(site, request):
+    return DeskAutocompleteJsonView.as_view(admin_site=site)(request)
+
+
 def desk_site_setup(site) -> None:
     """Make ``site`` admit users by role (groups) instead of by "staff status"."""
     site.has_permission = types.MethodType(_has_permission, site)
+    site.autocomplete_view = types.MethodType(_autocomplete_view, site)
     site.login_form = DeskAuthenticationForm

@@ -17,6 +17,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
@@ -34,7 +35,8 @@ class CustomFieldsField(serializers.Field):
         self.object_type = object_type
         kwargs.setdefault("source", "custom_field_data")
         kwargs.setdefault("required", False)
-        kwargs.setdefault("help_text", _("Custom fields by technical name; see /api/v1/custom-fields/."))
+        # lazy: the field is built when the serializer class is defined, the text is read per request
+        kwargs.setdefault("help_text", gettext_lazy("Custom fields by technical name; see /api/v1/custom-fields/."))
         super().__init__(**kwargs)
 
     def to_representation(self, value: Any) -> dict[str, Any]:

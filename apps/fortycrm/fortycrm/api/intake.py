@@ -103,7 +103,9 @@ class DuplicateSerializer(serializers.Serializer):
     number = serializers.IntegerField(allow_null=True)
     display_name = serializers.CharField()
     status_name = serializers.CharField()
-    reason = serializers.ChoiceField(choices=[("email", "email"), ("name_postcode", "name_postcode")])
+    reason = serializers.ChoiceField(
+        choices=[("email", _("same e-mail address")), ("name_postcode", _("same name and postcode"))]
+    )
 
 
 class IntakeResultSerializer(serializers.Serializer):

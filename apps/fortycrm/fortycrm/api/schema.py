@@ -1,5 +1,6 @@
 """OpenAPI descriptions of our authentication classes (drf-spectacular extensions)."""
 
+from django.utils.translation import gettext
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
@@ -14,3 +15,27 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 
 class DeskSessionScheme(SessionScheme):
     target_class = "fortycrm.api.authentication.DeskSessionAuthentication"
+
+
+def translate_descriptions(result, generator, request, public):
+    """drf-spectacular post-processing hook: the schema's texts in the request's language.
+
+    Descriptions come from docstrings, ``OpenApiParameter``/``OpenApiResponse`` texts and model
+    help texts. Model texts are translated already; the English texts of the API code are looked
+    up in the catalogue here, so a German request (``Accept-Language: de`` or ``?lang=de``) gets
+    German descriptions and an English one the original text.
+    """
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("description", "summary") and isinstance(value, str) and value:
+                    node[key] = gettext(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(result)
+    return result

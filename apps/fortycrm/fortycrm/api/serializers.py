@@ -309,7 +309,8 @@ def customer_rows(
 
 
 class ServiceModelSerializer(serializers.ModelSerializer):
-    """``save_with(instance)`` is the service that checks the rules and saves."""
+    # ``save_with(instance)`` is the service that checks the rules and saves. (A comment, not a
+    # docstring: the OpenAPI schema would show it as the description of every subclass.)
 
     def save_with(self, instance):  # pragma: no cover - overridden
         raise NotImplementedError

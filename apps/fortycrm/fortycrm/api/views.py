@@ -82,7 +82,9 @@ class ServiceViewSet(viewsets.ModelViewSet):
     partial_update=extend_schema(responses={200: serializers.CustomerSerializer, 400: ERROR_RESPONSES[400], 409: ERROR_RESPONSES[400]}),
 )
 class CustomerViewSet(ServiceViewSet):
-    """Customers (Kunden). The list is built from ``.values()`` rows with one query for all tags."""
+    """Customers (Kunden): companies and private persons with status, number, tags and custom fields."""
+
+    # The list is built from ``.values()`` rows with one query for all tags.
 
     serializer_class = serializers.CustomerSerializer
     queryset = Customer.objects.select_related("status").prefetch_related("tags")

@@ -363,10 +363,28 @@ def custom_columns(template: Template) -> tuple[Column, ...]:
     return tuple(result)
 
 
+def with_standard_rules(template: Template) -> Template:
+    """Standard columns that an admin made required (R-FLD-8) marked mandatory (`` *``).
+
+    The rule itself is checked per record by the service; marking the column tells the office
+    before it fills the file, and a file without that column is refused at its header.
+    """
+    from fortycrm import standard_fields
+
+    object_type = CUSTOM_FIELD_OBJECTS.get(template.key)
+    if object_type is None:
+        return template
+    names = standard_fields.required_names(object_type, template.customer_kind) & set(standard_fields.CONFIGURABLE[object_type])
+    if not names:
+        return template
+    return replace(template, columns=tuple(replace(c, required=True) if c.key in names else c for c in template.columns))
+
+
 def get_template(key: str) -> Template:
-    """The template with the custom fields of its object type as extra columns."""
+    """The template with the custom fields of its object type as extra columns and the
+    admins' required standard fields marked."""
     try:
-        template = TEMPLATES[key]
+        template = with_standard_rules(TEMPLATES[key])
         return replace(template, columns=template.columns + custom_columns(template))
     except KeyError:
         from django.core.exceptions import ValidationError
