@@ -51,6 +51,27 @@ def test_utf16_tab_separated_unicode_text():
     assert table.headers == ["Name *", "Ort"] and list(table.rows) == [(2, ["Müller GmbH", "Köln"])]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_byte_order_mark(encoding):
+    data = "Name *;Ort\nMüller GmbH;Köln\nÖzdemir & Söhne;Görlitz\n".encode(encoding)
+    table = open_table(io.BytesIO(data), "x.csv")
+    assert table.headers == ["Name *", "Ort"]
+    assert list(table.rows) == [(2, ["Müller GmbH", "Köln"]), (3, ["Özdemir & Söhne", "Görlitz"])]
+
+
+@pytest.mark.django_db
+def test_random_bytes_with_every_second_byte_nul_are_still_binary():
+    import random
+
+    from tests.imports.conftest import run_bytes
+
+    rng = random.Random(7)
+    noise = bytes(rng.getrandbits(8) if i % 2 else 0 for i in range(4000))
+    result = run_bytes("company_customers", noise, "kunden.csv")
+    assert not result.ok and result.created == 0
+    assert "keine Textdatei" in result.errors[0].message, result.errors[0].message
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("31.12.2026", dt.date(2026, 12, 31)), ("1.2.2021", dt.date(2021, 2, 1)), ("2026-12-31", dt.date(2026, 12, 31)),

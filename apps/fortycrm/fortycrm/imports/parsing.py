@@ -77,8 +77,26 @@ def _is_xlsx(f: IO[bytes], file_name: str) -> bool:
     return head == XLSX_MAGIC or file_name.lower().endswith((".xlsx", ".xlsm"))
 
 
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 text saved without byte order mark (some "Unicode-Text" exports): in Latin text
+    every second byte is NUL. ``utf-16-le``/``utf-16-be`` when the first bytes look so and decode."""
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    for encoding, zeros, text in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if zeros.count(0) * 10 >= len(zeros) * 9 and text.count(0) * 10 < len(text):
+            try:
+                codecs.getincrementaldecoder(encoding)().decode(head)  # a pair cut at the end is fine
+            except UnicodeDecodeError:
+                continue
+            return encoding
+    return None
+
+
 def detect_encoding(f: IO[bytes]) -> str:
-    """UTF-8 (with/without BOM) or UTF-16 when the bytes say so, else Windows-1252."""
+    """UTF-8 (with/without BOM) or UTF-16 (with BOM, or without one when every second byte is
+    NUL) when the bytes say so, else Windows-1252."""
     f.seek(0)
     head = f.read(4)
     f.seek(0)
@@ -86,6 +104,10 @@ def detect_encoding(f: IO[bytes]) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    without_bom = _utf16_without_bom(f.read(4096))
+    f.seek(0)
+    if without_bom:
+        return without_bom
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         while chunk := f.read(1 << 20):
