@@ -180,3 +180,38 @@ def test_duplicates_checkbox_flags_only_and_commit_keeps_that_choice(desk, base_
     desk.post(reverse("admin:fortycrm_importlog_commit", args=[flagged.pk]))
     flagged.refresh_from_db()
     assert flagged.state == "done" and Customer.objects.filter(name="Hansa Reinigung GmbH").count() == 2
+
+
+def test_import_needs_the_permission_of_the_model_the_template_writes(client, django_user_model):
+    """Import rights alone are not enough: a role must also be allowed to create (insert) or
+    change (update mode) the template's records, and to view them for the empty template."""
+    from django.contrib.auth.models import Group, Permission
+
+    role = Group.objects.create(name="Zählerablesung")
+    role.permissions.add(*Permission.objects.filter(codename__in=[
+        "view_importlog", "add_importlog", "view_meterreading", "add_meterreading", "view_customer",
+    ]))
+    user = django_user_model.objects.create_user("leser", "l@example.com", "pw-leser-1234")
+    user.groups.add(role)
+    client.force_login(user)
+    add = reverse("admin:fortycrm_importlog_add")
+    page = client.get(add).content.decode()
+    assert 'value="readings"' in page and 'value="company_customers"' not in page
+    assert client.get(reverse("admin:fortycrm_importlog_template", args=["readings", "csv"])).status_code == 200
+    assert client.get(reverse("admin:fortycrm_importlog_template", args=["cost_bearers", "csv"])).status_code == 403
+
+    data = "Name *;PLZ\nNeu GmbH;11111\n".encode("cp1252")
+    upload = io.BytesIO(data)
+    upload.name = "kunden.csv"
+    response = client.post(add, {"template": "company_customers", "mode": "insert", "file": upload})
+    assert response.status_code == 200 and ImportLog.objects.count() == 0  # not offered, refused
+
+    upload = io.BytesIO("Zählernummer *;Ablesezeitpunkt *;Wert *\n".encode("cp1252"))
+    upload.name = "staende.csv"
+    response = client.post(add, {"template": "readings", "mode": "update", "file": upload})
+    assert response.status_code == 200 and ImportLog.objects.count() == 0
+    assert "nicht ändern" in response.content.decode()
+
+    # a preview someone else started for customers cannot be committed by this role
+    log = ImportLog.objects.create(template="company_customers", mode="insert", file_name="k.csv", dry_run=True, state="previewed")
+    assert client.post(reverse("admin:fortycrm_importlog_commit", args=[log.pk])).status_code == 403

@@ -4,6 +4,7 @@ error file, commit, progress bar, import log list."""
 from __future__ import annotations
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -21,7 +22,7 @@ from fortycrm import jobs
 from fortycrm.admin.base import color_badge
 from fortycrm.admin.lists import FastListMixin
 from fortycrm.imports import files
-from fortycrm.imports.columns import TEMPLATES, get_template
+from fortycrm.imports.columns import TEMPLATE_MODELS, TEMPLATES, get_template, import_permission, template_permission
 from fortycrm.imports.import_log import INTERRUPTED, import_progress, mark_interrupted, mark_interrupted_runs
 from fortycrm.imports.parsing import FileError, count_rows, match_headers, open_table
 from fortycrm.imports.parsing import display as cell_text
@@ -39,6 +40,11 @@ STATE_COLORS = {
 }
 
 
+def may_import(user, key: str) -> bool:
+    """The user may import the template in at least one mode (add or change its records)."""
+    return user is not None and any(user.has_perm(import_permission(key, mode)) for mode in ImportLog.Mode.values)
+
+
 class UploadForm(forms.Form):
     template = forms.ChoiceField(label=_("Template"), choices=(), widget=UnfoldAdminSelectWidget)
     mode = forms.ChoiceField(label=_("Mode"), choices=ImportLog.Mode.choices, initial=ImportLog.Mode.INSERT, widget=UnfoldAdminSelectWidget)
@@ -50,9 +56,23 @@ class UploadForm(forms.Form):
         help_text=_("Same name and postcode or same e-mail are then only flagged, not refused."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["template"].choices = [(t.key, t.title) for t in TEMPLATES.values()]
+        self.user = user
+        # only the templates whose records the user may create or change
+        self.fields["template"].choices = [(t.key, t.title) for t in TEMPLATES.values() if may_import(user, t.key)]
+
+    def clean(self):
+        cleaned = super().clean()
+        key, mode = cleaned.get("template"), cleaned.get("mode")
+        if key and mode and not self.user.has_perm(import_permission(key, mode)):
+            model = apps.get_model("fortycrm", TEMPLATE_MODELS[key])._meta.verbose_name_plural
+            if mode == ImportLog.Mode.UPDATE:
+                message = _("Your role may not change %(model)s, so it cannot update them by import. Ask your administrator for the permission.")
+            else:
+                message = _("Your role may not create %(model)s, so it cannot import new ones. Ask your administrator for the permission.")
+            self.add_error("mode", message % {"model": model})
+        return cleaned
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -133,6 +153,8 @@ class ImportLogAdmin(FastListMixin, ModelAdmin):
         self._check(request)
         if name not in TEMPLATES or fmt not in ("csv", "xlsx"):
             raise Http404(_("Unknown template."))
+        if not request.user.has_perm(template_permission(name, "view")):
+            raise PermissionDenied
         template = get_template(name)
         title = str(template.title).lower().replace(" ", "_")
         if fmt == "csv":
@@ -158,6 +180,8 @@ class ImportLogAdmin(FastListMixin, ModelAdmin):
     def commit_view(self, request, pk: int):
         self._check(request, "add")
         log = get_object_or_404(ImportLog, pk=pk)
+        if log.template not in TEMPLATES or not request.user.has_perm(import_permission(log.template, log.mode)):
+            raise PermissionDenied
         if log.state != ImportLog.State.PREVIEWED or not log.dry_run:
             messages.error(request, _("Only a preview without problems can be imported. Upload the corrected file again."))
             return HttpResponseRedirect(reverse("admin:fortycrm_importlog_change", args=[log.pk]))
@@ -172,7 +196,8 @@ class ImportLogAdmin(FastListMixin, ModelAdmin):
     # --- upload (the "add" page) ----------------------------------------------------------
     def add_view(self, request, form_url="", extra_context=None):
         self._check(request, "add")
-        form = UploadForm(request.POST or None, request.FILES or None, initial={"template": request.GET.get("template", "company_customers")})
+        form = UploadForm(request.POST or None, request.FILES or None, user=request.user,
+                          initial={"template": request.GET.get("template", "company_customers")})
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             log = ImportLog(
@@ -205,6 +230,7 @@ class ImportLogAdmin(FastListMixin, ModelAdmin):
                     "xlsx": reverse("admin:fortycrm_importlog_template", args=[t.key, "xlsx"]),
                 }
                 for t in TEMPLATES.values()
+                if may_import(request.user, t.key)
             ],
             "log_url": reverse("admin:fortycrm_importlog_changelist"),
             "threshold": jobs.import_job_threshold(),
@@ -237,7 +263,8 @@ class ImportLogAdmin(FastListMixin, ModelAdmin):
             "file_problems": file_problems,
             "row_problem_count": len({p["row"] for p in problems if int(p.get("row") or 0) > 1 and p.get("level") == "error"}),
             "more_problems": max(0, log.error_count - len(log.errors)),
-            "can_commit": log.state == ImportLog.State.PREVIEWED and log.dry_run and request.user.has_perm("fortycrm.add_importlog"),
+            "can_commit": log.state == ImportLog.State.PREVIEWED and log.dry_run and request.user.has_perm("fortycrm.add_importlog")
+            and log.template in TEMPLATES and request.user.has_perm(import_permission(log.template, log.mode)),
             "running": log.state in (ImportLog.State.PENDING, ImportLog.State.RUNNING),
             "progress_url": reverse("admin:fortycrm_importlog_progress", args=[log.pk]),
             "errors_url": reverse("admin:fortycrm_importlog_errors", args=[log.pk]),

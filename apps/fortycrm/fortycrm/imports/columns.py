@@ -336,6 +336,24 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
+# The model each template writes: importing a file needs its add permission (new rows) or its
+# change permission (update mode); downloading the empty template needs its view permission.
+TEMPLATE_MODELS = {
+    "company_customers": "customer", "private_customers": "customer", "contacts": "contact", "locations": "location",
+    "meters": "meter", "readings": "meterreading", "cost_bearers": "costbearer",
+    "customer_cost_bearers": "customercostbearer", "service_prices": "serviceprice",
+}
+
+
+def template_permission(key: str, action: str) -> str:
+    """``fortycrm.<action>_<model>`` for the template ``key`` (action: add, change or view)."""
+    return f"fortycrm.{action}_{TEMPLATE_MODELS[key]}"
+
+
+def import_permission(key: str, mode: str) -> str:
+    return template_permission(key, "change" if mode == "update" else "add")
+
+
 CUSTOM_FIELD_OBJECTS = {"company_customers": "customer", "private_customers": "customer", "contacts": "contact", "locations": "location"}
 
 
