@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from fortycrm.api.schema import map_texts
+
 pytestmark = pytest.mark.django_db
 
 # texts that are the same in both languages (names, not words)
@@ -16,19 +18,7 @@ SAME_IN_BOTH = {"fortycrm API"}
 
 def _texts(schema) -> set[str]:
     found: set[str] = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("description", "summary") and isinstance(value, str) and value:
-                    found.add(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(schema)
+    map_texts(schema, lambda text: found.add(text) or text)
     return found
 
 

@@ -1,4 +1,7 @@
-"""OpenAPI descriptions of our authentication classes (drf-spectacular extensions)."""
+"""OpenAPI schema: descriptions of our authentication classes (drf-spectacular extensions) and
+the hook that gives the schema in the request's language."""
+
+from collections.abc import Callable
 
 from django.utils.translation import gettext
 from drf_spectacular.authentication import SessionScheme
@@ -17,6 +20,19 @@ class DeskSessionScheme(SessionScheme):
     target_class = "fortycrm.api.authentication.DeskSessionAuthentication"
 
 
+def map_texts(node, function: Callable[[str], str]) -> None:
+    """Replace every non-empty ``description`` and ``summary`` text in a schema (in place)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("description", "summary") and isinstance(value, str) and value:
+                node[key] = function(value)
+            else:
+                map_texts(value, function)
+    elif isinstance(node, list):
+        for item in node:
+            map_texts(item, function)
+
+
 def translate_descriptions(result, generator, request, public):
     """drf-spectacular post-processing hook: the schema's texts in the request's language.
 
@@ -25,17 +41,5 @@ def translate_descriptions(result, generator, request, public):
     up in the catalogue here, so a German request (``Accept-Language: de`` or ``?lang=de``) gets
     German descriptions and an English one the original text.
     """
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("description", "summary") and isinstance(value, str) and value:
-                    node[key] = gettext(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(result)
+    map_texts(result, gettext)
     return result
