@@ -104,7 +104,9 @@ def jobs_on_redis(settings):
     yield queue, jobs, worker
     cron.register_death()
     worker.register_death()
-    _delete_keys(connection, [job.key for job in jobs.values()] + list(connection.scan_iter(f"rq:*:{QUEUE}*")))
+    leftovers = [key for job in jobs.values() for key in connection.scan_iter(f"rq:*{job.id}*")]  # job, results, dependents …
+    _delete_keys(connection, leftovers + list(connection.scan_iter(f"rq:*:{QUEUE}*")))
+    connection.srem("rq:queues", queue.key)
 
 
 @pytest.fixture
