@@ -34,9 +34,9 @@ def _media_root(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate limits and other cached state never leak between tests (Redis in CI)."""
-    from django.core.cache import cache
+    from tests.caches import clear_site_cache
 
-    cache.clear()
+    clear_site_cache()
     yield
 
 

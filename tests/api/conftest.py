@@ -1,20 +1,20 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from fortycrm.models import ApiKey
+from tests.caches import clear_site_cache
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
     from fortycrm.listcache import memo_clear
 
-    cache.clear()
+    clear_site_cache()
     memo_clear()
     yield
-    cache.clear()
+    clear_site_cache()
     memo_clear()
 
 

@@ -38,6 +38,11 @@ ENGLISH = [
     "Upload", "Download", "Active", "Inactive", "active", "inactive", "Name", "Email", "email", "Username",
     "Login", "Sign in", "Forgot", "Revoke", "expired", "revoked", "Expires", "Prefix", "Created",
     "Jobs", "Queue", "Queues", "Statistics", "Dashboard", "Empty", "Status", "Count",
+    # the job dashboard's pages (tests/desk/test_job_dashboard.py)
+    "Job", "Worker", "Started", "Running", "Ended", "Enqueue", "Enqueued", "Requeue", "Requeue All", "Empty queue",
+    "Empty Queue", "Delete All", "Stop", "Callable", "Timeout", "Scheduler", "Every", "seconds", "Result",
+    "Connection", "Configuration", "Activity", "Payload", "Birth", "State", "Successful", "Function", "Method",
+    "Trigger", "View", "Exception", "Deleted", "Unpickling", "Timestamps", "Hostname", "Cron",
 ]
 # German words that look like English ones in the list above stay allowed
 ALLOWED_EXACT = {"Name", "Status", "Login"}
