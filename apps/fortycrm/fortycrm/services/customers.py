@@ -13,6 +13,7 @@ from fortycrm import custom_fields, events, uploads
 from fortycrm.models import Customer, CustomerStatus, Tag
 from fortycrm.selectors import account_manager_problem
 from fortycrm.services import numbers
+from fortycrm.services.cleaning import clean_model
 from fortycrm.services.statuses import conversion_target, status_resolve
 from fortycrm.services.tags import tags_resolve
 from fortycrm.tagnames import tag_name_problem
@@ -223,8 +224,8 @@ def customer_prepare(
         problem = tag_name_problem(name)
         if problem:
             errors.setdefault("tags", []).append(ValidationError(problem))
-    try:
-        customer.full_clean(exclude=[*_PREPARED_ELSEWHERE, *exclude], validate_unique=False, validate_constraints=False)
+    try:  # full_clean(validate_unique=False, validate_constraints=False), planned once per model
+        clean_model(customer, exclude={*_PREPARED_ELSEWHERE, *exclude})
     except ValidationError as exc:
         _merge(errors, exc)
     try:  # custom fields (R-FLD): types, choices, min/max, required, defaults; required standard fields (R-FLD-8)
