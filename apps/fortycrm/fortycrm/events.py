@@ -251,13 +251,17 @@ def events_for_customers(customers: list[Any], tags_per_customer: list[list[Any]
     # through a reverse one-to-one relation is None without asking the database per row
     reverse = {rel.get_accessor_name() for rel in customers[0]._meta.related_objects if rel.one_to_one}
     direct = [s for s in plan.values_fields if s != "logo" and "__" not in s]
+    empty = [s for s in plan.values_fields if s not in direct and s.split("__", 1)[0] in reverse]
+    read = [s for s in plan.values_fields if s not in direct and s not in empty]  # status__name, logo
+    casefold = str.casefold
     for customer, tags in zip(customers, tags_per_customer, strict=True):
         values = customer.__dict__
         row = {source: values[source] if source in values else getattr(customer, source) for source in direct}
-        for source in plan.values_fields:
-            if source not in row:
-                row[source] = None if source.split("__", 1)[0] in reverse else _instance_value(customer, source)
-        items.append((customer, customer_json(row, sorted((t.name for t in tags), key=str.casefold), logo_url, tz)))
+        for source in read:
+            row[source] = _instance_value(customer, source)
+        for source in empty:
+            row[source] = None
+        items.append((customer, customer_json(row, sorted([t.name for t in tags], key=casefold), logo_url, tz)))
     events_record_many("customer.created", items, instances=False)
 
 

@@ -48,7 +48,10 @@ _WORD = re.compile(r"[^\W_]+")  # runs of characters for which str.isalnum() is 
 
 def _words(text: str) -> list[str]:
     """Lower-case words (letters and digits) of ``text``, ß folded, umlauts still there."""
-    return _WORD.findall(unicodedata.normalize("NFC", str(text)).lower().translate(_SPECIAL))
+    text = str(text)
+    if text.isascii():  # already NFC, and none of _SPECIAL's letters
+        return _WORD.findall(text.lower())
+    return _WORD.findall(unicodedata.normalize("NFC", text).lower().translate(_SPECIAL))
 
 
 def word_variants(word: str) -> set[str]:
@@ -183,8 +186,9 @@ def terms_rows_for(customers: Iterable) -> list[list]:
     the bulk import writes them with one multi-row INSERT."""
     rows = []
     for customer in customers:
-        values = {f: getattr(customer, f) for f in CUSTOMER_FIELDS}
-        rows += [[customer.pk, term] for term in sorted(customer_terms(values, ()))]
+        values = customer.__dict__
+        pk = customer.pk
+        rows += [(pk, term) for term in sorted(terms_of([values[f] if f in values else getattr(customer, f) for f in CUSTOMER_FIELDS]))]
     return rows
 
 

@@ -92,6 +92,7 @@ class CustomerImporter(Importer):
         self._mutable_defaults: set[str] = set()
         self._users: dict[str, Any] | None = None
         self._tags: dict[str, Tag] = {}
+        self._tag_keys: dict[str, str] = {}
         self.file_numbers: dict[int, int] = {}
         self.assigned_numbers: dict[int, int] = {}  # next free numbers given to earlier rows of the file
         self.file_names: dict[tuple, int] = {}
@@ -138,11 +139,15 @@ class CustomerImporter(Importer):
         return data
 
     def tag_objects(self, names: list[str]) -> list[Tag]:
-        missing = [n for n in names if Tag.normalize(n) not in self._tags]
+        keys = self._tag_keys  # name as written → normalized name, once per distinct spelling
+        for name in names:
+            if name not in keys:
+                keys[name] = Tag.normalize(name)
+        missing = [n for n in names if keys[n] not in self._tags]
         if missing:
             for tag in tags_resolve(missing):
                 self._tags[tag.normalized] = tag
-        return [self._tags[Tag.normalize(n)] for n in names]
+        return [self._tags[keys[n]] for n in names]
 
     def hint(self, key: str) -> str:
         if key == "account_manager":

@@ -749,7 +749,13 @@ def convert(column: Column, value: Any, style: str | None = None) -> Any:
                 raise ConvertError(problem)
         if value[:1] == "'":
             value = unprotect(value)
-    if _blank(value):
+        text = value.strip()
+        if not text:
+            return None
+        kind = column.kind
+        if kind == columns.TEXT:  # most cells: what to_text gives for a str
+            return text
+    elif value is None:
         return None
     kind = column.kind
     if kind == columns.CUSTOM:

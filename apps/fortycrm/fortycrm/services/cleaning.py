@@ -33,7 +33,7 @@ _TEXT_CLASSES = (models.CharField, models.TextField)
 class _Check:
     """One field's plan: ``text`` (the fast path for ``str`` values) or ``None`` (``field.clean``)."""
 
-    __slots__ = ("field", "name", "attname", "blank", "empty_values", "text", "choices", "max_length", "validators")
+    __slots__ = ("field", "name", "attname", "blank", "empty_values", "text", "choices", "max_length", "validators", "length_only")
 
     def __init__(self, field: Field) -> None:
         self.field = field
@@ -45,6 +45,7 @@ class _Check:
         self.choices: frozenset | None = None
         self.max_length: int | None = None
         self.validators: tuple = ()
+        self.length_only = False
         cls = type(field)
         plain_text = (
             isinstance(field, _TEXT_CLASSES)
@@ -71,12 +72,12 @@ class _Check:
                 others.append(validator)
         self.validators = tuple(others)
         self.text = True
+        # only a maximum length to check (most text fields): one comparison per value
+        self.length_only = self.choices is None and not self.validators and self.max_length is not None
 
-    def passes(self, value: str) -> bool | None:
-        """For a ``str`` value: True (valid, unchanged), None (blank and allowed: skipped) or
-        False (may be invalid: ask ``field.clean``)."""
-        if value == "":
-            return None if self.blank else False
+    def passes(self, value: str) -> bool:
+        """For a non-empty ``str`` value: True (valid, unchanged by ``to_python``) or False
+        (may be invalid: ask ``field.clean``)."""
         if self.choices is not None and value not in self.choices:
             return False
         if self.max_length is not None and len(value) > self.max_length:
@@ -104,8 +105,15 @@ def clean_fields(obj: models.Model, exclude: Iterable[str] = ()) -> None:
             continue
         if check.text and check.attname in values:  # a text field's descriptor reads __dict__
             raw = values[check.attname]
-            if type(raw) is str and check.passes(raw) is not False:
-                continue  # valid and unchanged by to_python, or blank and allowed
+            if type(raw) is str:  # to_python returns it unchanged
+                if not raw:
+                    if check.blank:
+                        continue  # blank and allowed: Django skips it too
+                elif check.length_only:
+                    if len(raw) <= check.max_length:
+                        continue
+                elif check.passes(raw):
+                    continue
         else:
             raw = getattr(obj, check.attname)
         if check.blank and raw in check.empty_values:
