@@ -41,6 +41,7 @@ POOLS: dict[str, list] = {
     "end_date": [None, dt.date(2019, 1, 1), dt.date(2030, 1, 1), "2019-12-31", "garbage"],
     "combine_invoices": [False, True, None, "ja", "true", 1],
     "custom_field_data": [{}, {"a": 1}, None, [], "x"],
+    "logo": ["", None],
 }
 
 
@@ -60,7 +61,7 @@ def _outcome(customer: Customer, clean) -> tuple:
         error = (type(exc).__name__, str(exc))
     else:
         error = None
-    values = {f.attname: getattr(customer, f.attname) for f in Customer._meta.concrete_fields if f.attname != "logo"}
+    values = {f.attname: getattr(customer, f.attname) for f in Customer._meta.concrete_fields}
     return error, values
 
 

@@ -15,6 +15,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import signals
+from django.db.models.base import ModelState
+from django.db.models.fields.files import FileDescriptor, ImageFileDescriptor
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
 from django.utils.translation import gettext as _
 
 from fortycrm.custom_fields import index_insert as custom_field_index_insert
@@ -75,6 +80,25 @@ class BatchLookups(CustomerLookups):
         return self.manager_problems[user.pk]
 
 
+_STORING_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute, FileDescriptor)
+
+
+def _plain_init_possible(model) -> bool:
+    """True when ``Model.__init__`` with every field given positionally amounts to filling the
+    instance dict: no pre_init/post_init receiver, and each field's class attribute is a
+    descriptor that stores the value unchanged (text, numbers, JSON, dates, foreign key ids,
+    files; an image field updates dimensions only when replacing an earlier file)."""
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return False
+    for field in model._meta.concrete_fields:
+        descriptor = model.__dict__.get(field.attname)
+        if descriptor is None:
+            descriptor = next((klass.__dict__[field.attname] for klass in model.__mro__ if field.attname in klass.__dict__), None)
+        if type(descriptor) not in (*_STORING_DESCRIPTORS, ImageFileDescriptor):
+            return False
+    return True
+
+
 class CustomerImporter(Importer):
     """Company or private customers; insert = prepared rows written in bulk, update = row by row through customer_update."""
 
@@ -90,6 +114,7 @@ class CustomerImporter(Importer):
         self.stored_tags: dict[int, set[str]] = {}  # update mode: the batch's customers' tags (normalized)
         self._defaults: dict[str, Any] | None = None
         self._mutable_defaults: set[str] = set()
+        self._plain_init = False
         self._users: dict[str, Any] | None = None
         self._tags: dict[str, Tag] = {}
         self._tag_keys: dict[str, str] = {}
@@ -223,10 +248,18 @@ class CustomerImporter(Importer):
         if self._defaults is None:
             self._defaults = {f.attname: f.get_default() for f in Customer._meta.concrete_fields}
             self._mutable_defaults = {name for name, value in self._defaults.items() if isinstance(value, (dict, list))}
+            self._plain_init = _plain_init_possible(Customer)
         merged = self._defaults | values
         for name in self._mutable_defaults - values.keys():
             merged[name] = Customer._meta.get_field(name).get_default()  # never share a dict between rows
-        return Customer(*merged.values())
+        if not self._plain_init:
+            return Customer(*merged.values())
+        # what Model.__init__ does with positional values when no init signal listens and every
+        # field's descriptor stores the value as given (fresh instance: no cached relation to clear)
+        customer = Customer.__new__(Customer)
+        customer._state = ModelState()
+        customer.__dict__.update(merged)
+        return customer
 
     def process_insert(self, batch: list[Row]) -> None:
         self.lookups.load_owners([r.values["number"] for r in batch if r.values.get("number") is not None])

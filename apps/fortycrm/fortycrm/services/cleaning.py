@@ -17,6 +17,7 @@ numbers, relations, files, JSON, text fields with custom cleaning) goes through
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
@@ -28,12 +29,13 @@ from django.db.models.expressions import DatabaseDefault
 from django.db.models.fields import Field
 
 _TEXT_CLASSES = (models.CharField, models.TextField)
+_SAME_TYPE: dict[type, type] = {models.BooleanField: bool, models.DateField: dt.date}
 
 
 class _Check:
     """One field's plan: ``text`` (the fast path for ``str`` values) or ``None`` (``field.clean``)."""
 
-    __slots__ = ("field", "name", "attname", "blank", "empty_values", "text", "choices", "max_length", "validators", "length_only")
+    __slots__ = ("field", "name", "attname", "blank", "empty_values", "text", "choices", "max_length", "validators", "length_only", "same_type", "file")
 
     def __init__(self, field: Field) -> None:
         self.field = field
@@ -47,6 +49,12 @@ class _Check:
         self.validators: tuple = ()
         self.length_only = False
         cls = type(field)
+        # a bool in a BooleanField, a date in a DateField: to_python returns it as it is, and
+        # with no choices and no validators nothing else can fail (not empty, not None)
+        self.same_type: type | None = None
+        if cls in _SAME_TYPE and field.editable and field.choices is None and not field.validators:
+            self.same_type = _SAME_TYPE[cls]
+        self.file = isinstance(field, models.FileField)
         plain_text = (
             isinstance(field, _TEXT_CLASSES)
             and field.editable
@@ -114,6 +122,10 @@ def clean_fields(obj: models.Model, exclude: Iterable[str] = ()) -> None:
                         continue
                 elif check.passes(raw):
                     continue
+        elif check.same_type is not None and type(values.get(check.attname)) is check.same_type:
+            continue
+        elif check.file and check.blank and values.get(check.attname, 0) in ("", None):
+            continue  # no file: getattr would give a FieldFile without name, which Django skips as blank
         else:
             raw = getattr(obj, check.attname)
         if check.blank and raw in check.empty_values:
