@@ -74,6 +74,11 @@ class BatchLookups(CustomerLookups):
     def number_owner(self, number: int) -> Customer | None:
         return self.owners.get(number)
 
+    def custom_value_memo(self) -> dict:
+        if not hasattr(self, "_custom_value_memo"):
+            self._custom_value_memo: dict = {}
+        return self._custom_value_memo
+
     def account_manager_problem(self, user) -> str | None:
         if user.pk not in self.manager_problems:
             self.manager_problems[user.pk] = super().account_manager_problem(user)

@@ -158,6 +158,11 @@ class CustomerLookups:
             self._custom_field_definitions = custom_fields.definitions("customer")
         return self._custom_field_definitions
 
+    def custom_value_memo(self) -> dict | None:
+        """Checked custom field values for ``custom_fields.data_clean`` (None: no memo). A bulk
+        import keeps one per import, for its one set of definitions."""
+        return None
+
     def standard_field_rules(self) -> list:
         """The customer standard field rules (R-FLD-8), read once per lookups object."""
         if not hasattr(self, "_standard_field_rules"):
@@ -231,7 +236,7 @@ def customer_prepare(
     try:  # custom fields (R-FLD): types, choices, min/max, required, defaults; required standard fields (R-FLD-8)
         custom_fields.record_clean(
             customer, object_type="customer", kind=customer.kind, defs=lookups.custom_field_definitions(),
-            standard_rules=lookups.standard_field_rules(),
+            standard_rules=lookups.standard_field_rules(), memo=lookups.custom_value_memo(),
         )
     except ValidationError as exc:
         _merge(errors, exc)
