@@ -44,6 +44,8 @@ from fortycrm.services import numbers
 from fortycrm.services.customers import CustomerLookups, customer_prepare, customer_update
 from fortycrm.services.tags import tags_resolve
 
+# what an empty cell stores on insert ("" for every other field)
+_EMPTY_CELL: dict[str, Any] = {"country": "DE", "combine_invoices": False, "start_date": None, "end_date": None}
 TEXT_TYPES = {"CharField", "TextField", "EmailField", "URLField", "SlugField"}
 
 
@@ -155,16 +157,15 @@ class CustomerImporter(Importer):
 
     def fields(self, row: Row) -> dict[str, Any]:
         data: dict[str, Any] = {}
+        cells, failed, update = row.values, row.failed_keys, self.mode == UPDATE
         for key in self.field_keys:
-            value = row.values.get(key)
-            if key in row.failed_keys:
+            if key in failed:
                 continue
+            value = cells.get(key)
             if value is None:
-                if self.mode == UPDATE:
+                if update:
                     continue  # empty cells leave the stored value unchanged
-                value = {"country": "DE", "combine_invoices": False}.get(key, None)
-                if value is None and key not in {"start_date", "end_date"}:
-                    value = ""
+                value = _EMPTY_CELL.get(key, "")
             data[key] = value
         return data
 
