@@ -59,7 +59,7 @@ def word_variants(word: str) -> set[str]:
     return set(_variants(word))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _variants(word: str) -> frozenset[str]:
     """``word_variants``, remembered: an import meets the same words (cities, "GmbH", street
     names) on most rows."""
