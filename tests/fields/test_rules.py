@@ -213,3 +213,39 @@ def test_history_shows_label_old_new(contract_type):
     assert ("Vertragsart", "Standard → Premium") in rows[0]["what"]
     customer_update(customer=customer, custom_field_data={"vertragsart": "premium"})
     assert len(history_of(customer)) == 2  # a save that changes nothing writes no history
+
+
+# --- the import's memo of checked values (custom_fields.data_clean(memo=...)) ----------------
+
+def test_data_clean_with_a_memo_gives_the_same_values_and_errors(all_types):
+    """The bulk import passes one memo per import: each field's value is checked once per
+    distinct value; the cleaned dict and every error are those without the memo."""
+    from fortycrm import custom_fields
+
+    samples = {
+        "schluessel_ort": ["Briefkasten", "", "x" * 300, 5],
+        "hinweise": ["lang " * 10, None],
+        "flaeche": [120, 0, 100001, "120", True, 12.0, -5],
+        "stundensatz": ["12.50", "9.99", "200.6", "abc", 15, 15.5, -0.0, "1e3"],
+        "vertragsbeginn": ["2024-05-01", "1999-12-31", "01.05.2024", "2024-02-30", 20240501],
+        "schluessel": [True, False, "ja", 1, None],
+        "vertragsart": ["premium", "Premium", "gold", ""],
+        "leistungen": [["glas", "winter"], ["gold"], "glas", []],
+        "portal": ["https://example.de", "kein portal"],
+        "rechnung_mail": ["rechnung@example.de", "kaputt"],
+        "unbekannt": [None, "x"],
+    }
+    defs = custom_fields.definitions("customer")
+    memo: dict = {}
+    rows = []
+    for i in range(60):
+        rows.append({name: values[(i * (k + 3)) % len(values)] for k, (name, values) in enumerate(samples.items()) if (i + k) % 4})
+    for data in rows * 2:  # the second pass answers from the memo
+        outcomes = []
+        for kwargs in ({}, {"memo": memo}):
+            try:
+                outcomes.append(("ok", custom_fields.data_clean("customer", dict(data), kind="company", creating=True, defs=defs, **kwargs)))
+            except ValidationError as exc:
+                outcomes.append(("error", exc.message_dict))
+        assert outcomes[0] == outcomes[1], data
+    assert memo  # it was used

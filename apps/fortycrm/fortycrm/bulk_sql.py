@@ -5,7 +5,7 @@ the event outbox (one event per imported customer)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from django.db import connections, router
@@ -24,7 +24,7 @@ def insert_columns(model) -> list:
     return [f for f in model._meta.concrete_fields if not (f.primary_key and f.get_internal_type() in AUTO_TYPES)]
 
 
-def insert_rows(model, columns: list, rows: list[list[Any]], *, returning: bool) -> list[int]:
+def insert_rows(model, columns: list, rows: Sequence[Sequence[Any]], *, returning: bool) -> list[int]:
     """INSERT rows (values already prepared for the database) in batches; the new ids in row order.
 
     ``returning`` needs ``connection.features.can_return_rows_from_bulk_insert``.
@@ -61,29 +61,32 @@ def prepared_rows(objs: list, columns: list, connection) -> list[list[Any]]:
     files); every other type is prepared once per distinct value (dates, the batch's single
     timestamp, the empty custom-field dict), not once per row.
     """
-    plans = []
-    for column in columns:
+    attnames = [column.attname for column in columns]
+    special = []  # (position, attname, "file" or the field): values that need preparing
+    for position, column in enumerate(columns):
         kind = column.get_internal_type()
-        plans.append((column.attname, "plain" if kind in PLAIN_TYPES else "file" if kind in FILE_TYPES else column))
-    memos: dict[str, dict[Any, Any]] = {column.attname: {} for column in columns}
+        if kind not in PLAIN_TYPES:
+            special.append((position, column.attname, "file" if kind in FILE_TYPES else column))
+    memos: dict[str, dict[Any, Any]] = {attname: {} for _position, attname, _plan in special}
     rows = []
     for obj in objs:
         values = obj.__dict__
-        row = []
-        for attname, plan in plans:
-            value = values.get(attname)
-            if plan == "plain":
-                row.append(value)
-            elif plan == "file":
-                row.append(getattr(value, "name", value) or "")
-            else:
-                if isinstance(value, (dict, list)) and value:
-                    row.append(plan.get_db_prep_save(value, connection))  # distinct per row: nothing to share
+        row = [values.get(attname) for attname in attnames]
+        for position, attname, plan in special:
+            value = row[position]
+            if isinstance(plan, str):  # a file field
+                row[position] = getattr(value, "name", value) or ""
+                continue
+            if isinstance(value, (dict, list)):
+                if value:
+                    row[position] = plan.get_db_prep_save(value, connection)  # distinct per row: nothing to share
                     continue
+                key: Any = ("empty", type(value))
+            else:
                 key = value if isinstance(value, Hashable) else json.dumps(value, sort_keys=True, default=str)
-                memo = memos[attname]
-                if key not in memo:
-                    memo[key] = plan.get_db_prep_save(value, connection)
-                row.append(memo[key])
+            memo = memos[attname]
+            if key not in memo:
+                memo[key] = plan.get_db_prep_save(value, connection)
+            row[position] = memo[key]
         rows.append(row)
     return rows

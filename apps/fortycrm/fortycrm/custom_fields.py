@@ -37,6 +37,8 @@ YES = {"ja", "j", "yes", "y", "x", "1", "wahr", "true"}
 NO = {"nein", "n", "no", "0", "falsch", "false"}
 _DATE_DE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_GROUPED_INT = re.compile(r"-?\d{1,3}(\.\d{3})+")
+_INT = re.compile(r"-?\d+")
 NUMERIC_TYPES = {Type.INTEGER, Type.DECIMAL, Type.DATE}
 CHOICE_TYPES = {Type.SELECT, Type.MULTISELECT}
 FILTER_TYPES = {Type.SELECT, Type.MULTISELECT, Type.BOOLEAN, Type.DATE}
@@ -190,8 +192,8 @@ def value_from_text(definition: CustomField, value: Any) -> Any:
         return None
     kind = definition.type
     if kind == Type.INTEGER:
-        cleaned = text.replace(".", "").replace(" ", "") if re.fullmatch(r"-?\d{1,3}(\.\d{3})+", text) else text
-        if not re.fullmatch(r"-?\d+", cleaned):
+        cleaned = text.replace(".", "").replace(" ", "") if _GROUPED_INT.fullmatch(text) else text
+        if not _INT.fullmatch(cleaned):
             raise _fail(definition, _("“%(value)s” is not a whole number.") % {"value": text})
         return value_from_json(definition, int(cleaned))
     if kind == Type.DECIMAL:
@@ -286,6 +288,28 @@ def value_clean(definition: CustomField, value: Any) -> Any:
     return stored
 
 
+MEMO_MAX = 20000
+_MEMO_TYPES = {str, int, bool, type(None)}
+
+
+def _value_clean_memo(definition: CustomField, value: Any, memo: dict) -> Any:
+    """``value_clean`` remembered per (field, type, value) in ``memo`` (see ``data_clean``)."""
+    if type(value) not in _MEMO_TYPES:  # lists (multiple choice), floats (-0.0 == 0.0): checked each time
+        return value_clean(definition, value)
+    key = (definition.name, type(value), value)
+    hit = memo.get(key)
+    if hit is None:
+        try:
+            hit = (True, value_clean(definition, value))
+        except ValidationError as exc:
+            hit = (False, exc.messages)
+        if len(memo) < MEMO_MAX:
+            memo[key] = hit
+    if hit[0]:
+        return hit[1]
+    raise ValidationError(hit[1])
+
+
 def data_clean(
     object_type: str,
     data: Any,
@@ -293,12 +317,17 @@ def data_clean(
     kind: str | None = None,
     creating: bool = False,
     defs: list[CustomField] | None = None,
+    memo: dict | None = None,
 ) -> dict[str, Any]:
     """Check a whole ``custom_field_data`` dict; return it cleaned (empty values dropped).
 
     Raises one ValidationError by key: ``cf_<name>`` per field, ``custom_fields`` for unknown
     names (the message lists the known ones). On ``creating`` a missing value gets the
     field's default. ``kind`` (customers) decides which fields apply.
+
+    ``memo`` (a dict kept by the caller for one set of ``defs``, e.g. per import): each
+    field's ``value_clean`` result per distinct value, so a bulk import checks the value
+    "Premium" or "12,50" once, not once per row; the result is the same either way.
     """
     defs = definitions(object_type) if defs is None else defs
     by_name = {d.name: d for d in defs}
@@ -319,7 +348,7 @@ def data_clean(
         if given is None and creating and definition.name not in data and definition.default is not None:
             given = definition.default
         try:
-            stored = value_clean(definition, given)
+            stored = _value_clean_memo(definition, given, memo) if memo is not None else value_clean(definition, given)
         except ValidationError as exc:
             errors.setdefault(field_key(definition.name), []).extend(exc.messages)
             continue
@@ -341,7 +370,8 @@ def data_clean(
 
 
 def record_clean(
-    obj, *, object_type: str, kind: str | None = None, defs: list[CustomField] | None = None, standard_rules: list | None = None
+    obj, *, object_type: str, kind: str | None = None, defs: list[CustomField] | None = None, standard_rules: list | None = None,
+    memo: dict | None = None,
 ) -> None:
     """Check ``obj.custom_field_data`` and store the cleaned dict on it (services call this).
 
@@ -353,7 +383,7 @@ def record_clean(
     errors: dict[str, list] = {}
     try:
         obj.custom_field_data = data_clean(
-            object_type, obj.custom_field_data, kind=kind, creating=obj.pk is None, defs=defs
+            object_type, obj.custom_field_data, kind=kind, creating=obj.pk is None, defs=defs, memo=memo
         )
     except ValidationError as exc:
         errors.update(exc.message_dict)
@@ -394,16 +424,25 @@ def index_text(definition: CustomField, value: Any) -> list[str]:
 def index_rows(object_type: str, records, *, defs: list[CustomField] | None = None) -> list:
     """Unsaved index rows for ``records`` (saved, with pk), from their ``custom_field_data``."""
     model = index_model(object_type)
+    return [model(record_id=pk, field=name, value=text) for pk, name, text in index_values(object_type, records, defs=defs)]
+
+
+def index_values(object_type: str, records, *, defs: list[CustomField] | None = None) -> list[tuple[int, str, str]]:
+    """``(record id, field name, value)`` of the index rows of ``records`` (see ``index_rows``)."""
     records = [r for r in records if r.custom_field_data]
     if not records:
         return []
     indexed = [d for d in (definitions(object_type) if defs is None else defs) if d.type in INDEXED_TYPES]
+    if not indexed:
+        return []
     rows = []
     for record in records:
         data = record.custom_field_data
+        pk = record.pk
         for definition in indexed:
-            for text in index_text(definition, data.get(definition.name)):
-                rows.append(model(record_id=record.pk, field=definition.name, value=text))
+            name = definition.name
+            for text in index_text(definition, data.get(name)):
+                rows.append((pk, name, text))
     return rows
 
 
@@ -484,8 +523,8 @@ def index_insert(object_type: str, records, *, defs: list[CustomField] | None = 
     """The index rows of records written in bulk (the import's multi-row INSERTs send no signals)."""
     from fortycrm.imports.bulk_insert import insert_rows
 
-    rows = index_rows(object_type, records, defs=defs)
+    rows = index_values(object_type, records, defs=defs)
     if rows:
         model = index_model(object_type)
         columns = [model._meta.get_field(name) for name in ("record", "field", "value")]
-        insert_rows(model, columns, [[r.record_id, r.field, r.value] for r in rows], returning=False)
+        insert_rows(model, columns, rows, returning=False)

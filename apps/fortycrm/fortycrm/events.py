@@ -142,37 +142,64 @@ def event_record(type: str, obj: Any = None, *, changes: Iterable[str] | None = 
     return events_record_many(type, [(obj, data)])[0]
 
 
-def events_record_many(type: str, items: list[tuple[Any, dict[str, Any]]]) -> list[Event]:
-    """Record one event per (record, data) pair with bulk inserts (the import's path)."""
+def events_record_many(type: str, items: list[tuple[Any, dict[str, Any]]], *, instances: bool = True) -> list[Event]:
+    """Record one event per (record, data) pair with bulk inserts (the import's path).
+
+    ``instances=False`` (the import): the rows are written straight from the pairs, without an
+    ``Event`` object per row, and nothing is returned.
+    """
     if type not in EVENT_TYPES and type != TEST_EVENT:
         raise ValueError(f"unknown event type {type!r}; register it with event_type_register")
     now = timezone.now()
-    events = [Event(type=type, object_id=getattr(obj, "pk", None), data=data, created_at=now) for obj, data in items]
     with transaction.atomic():
         connection = connections[router.db_for_write(Event)]
-        if connection.features.can_return_rows_from_bulk_insert:
-            from fortycrm.bulk_sql import insert_columns, insert_rows, prepared_rows
-
-            columns = insert_columns(Event)  # bulk_create's INSERT without its per-value compiler cost
-            for event, pk in zip(events, insert_rows(Event, columns, prepared_rows(events, columns, connection), returning=True), strict=True):
-                event.pk = pk
-                event._state.adding = False
-                event._state.db = connection.alias
-        else:  # the new ids are needed for the deliveries
-            for event in events:
-                event.save(force_insert=True)
+        ids = _insert_rows(type, items, now, connection) if connection.features.can_return_rows_from_bulk_insert else None
+        events: list[Event] = []
+        if ids is None or instances:
+            events = [Event(type=type, object_id=getattr(obj, "pk", None), data=data, created_at=now) for obj, data in items]
+            if ids is None:  # the new ids are needed for the deliveries
+                for event in events:
+                    event.save(force_insert=True)
+                ids = [event.pk for event in events]
+            else:
+                for event, pk in zip(events, ids, strict=True):
+                    event.pk = pk
+                    event._state.adding = False
+                    event._state.db = connection.alias
         subscriptions = _subscriptions() if type != TEST_EVENT else []
         if subscriptions:
             record_key = _record_key(type)
             deliveries = [
-                WebhookDelivery(subscription_id=sub_id, event_id=event.pk, record=f"{record_key}:{event.object_id}", next_attempt_at=now)
-                for event in events
-                for sub_id in _wanted_by(subscriptions, type, event.data)
+                WebhookDelivery(subscription_id=sub_id, event_id=pk, record=f"{record_key}:{getattr(obj, 'pk', None)}", next_attempt_at=now)
+                for pk, (obj, data) in zip(ids, items, strict=True)
+                for sub_id in _wanted_by(subscriptions, type, data)
             ]
             if deliveries:
                 WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
                 deliver_after_commit()
     return events
+
+
+_EVENT_COLUMNS = ["type", "object_id", "data", "created_at"]
+
+
+def _insert_rows(type: str, items: list[tuple[Any, dict[str, Any]]], now, connection) -> list[int] | None:
+    """INSERT the events as multi-row statements (``bulk_sql``), the values prepared as
+    ``Event``'s fields prepare them; their ids in order. None: the model has other columns
+    than this knows, let the caller save the model objects."""
+    from fortycrm.bulk_sql import insert_columns, insert_rows
+
+    columns = insert_columns(Event)
+    if [c.attname for c in columns] != _EVENT_COLUMNS:
+        return None
+    data_field = Event._meta.get_field("data")
+    created_at = Event._meta.get_field("created_at").get_db_prep_save(now, connection)
+    adapt, encoder = connection.ops.adapt_json_value, data_field.encoder
+    rows = [
+        [type, getattr(obj, "pk", None), data_field.get_db_prep_save(data, connection) if data is None else adapt(data, encoder), created_at]
+        for obj, data in items
+    ]
+    return insert_rows(Event, columns, rows, returning=True)
 
 
 def _record_key(type: str) -> str:
@@ -224,14 +251,18 @@ def events_for_customers(customers: list[Any], tags_per_customer: list[list[Any]
     # through a reverse one-to-one relation is None without asking the database per row
     reverse = {rel.get_accessor_name() for rel in customers[0]._meta.related_objects if rel.one_to_one}
     direct = [s for s in plan.values_fields if s != "logo" and "__" not in s]
+    empty = [s for s in plan.values_fields if s not in direct and s.split("__", 1)[0] in reverse]
+    read = [s for s in plan.values_fields if s not in direct and s not in empty]  # status__name, logo
+    casefold = str.casefold
     for customer, tags in zip(customers, tags_per_customer, strict=True):
         values = customer.__dict__
         row = {source: values[source] if source in values else getattr(customer, source) for source in direct}
-        for source in plan.values_fields:
-            if source not in row:
-                row[source] = None if source.split("__", 1)[0] in reverse else _instance_value(customer, source)
-        items.append((customer, customer_json(row, sorted((t.name for t in tags), key=str.casefold), logo_url, tz)))
-    events_record_many("customer.created", items)
+        for source in read:
+            row[source] = _instance_value(customer, source)
+        for source in empty:
+            row[source] = None
+        items.append((customer, customer_json(row, sorted([t.name for t in tags], key=casefold), logo_url, tz)))
+    events_record_many("customer.created", items, instances=False)
 
 
 def event_import_finished(log: Any) -> Event:

@@ -18,8 +18,10 @@ bulk customer import (:func:`terms_rows_for`, one multi-row INSERT per batch).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
@@ -36,33 +38,38 @@ _SPECIAL = str.maketrans({"ß": "ss", "ẞ": "ss", "æ": "ae", "œ": "oe", "ø":
 
 
 def _strip_accents(text: str) -> str:
+    if text.isascii():
+        return text  # nothing to decompose
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+_WORD = re.compile(r"[^\W_]+")  # runs of characters for which str.isalnum() is true (\w is isalnum or "_")
 
 
 def _words(text: str) -> list[str]:
     """Lower-case words (letters and digits) of ``text``, ß folded, umlauts still there."""
-    text = unicodedata.normalize("NFC", str(text)).lower().translate(_SPECIAL)
-    words, current = [], []
-    for char in text:
-        if char.isalnum():
-            current.append(char)
-        elif current:
-            words.append("".join(current))
-            current = []
-    if current:
-        words.append("".join(current))
-    return words
+    text = str(text)
+    if text.isascii():  # already NFC, and none of _SPECIAL's letters
+        return _WORD.findall(text.lower())
+    return _WORD.findall(unicodedata.normalize("NFC", text).lower().translate(_SPECIAL))
 
 
 def word_variants(word: str) -> set[str]:
     """The stored forms of one word: without accents, and with ä/ö/ü as ae/oe/ue."""
+    return set(_variants(word))
+
+
+@lru_cache(maxsize=16384)
+def _variants(word: str) -> frozenset[str]:
+    """``word_variants``, remembered: an import meets the same words (cities, "GmbH", street
+    names) on most rows."""
     plain = _strip_accents(word)[:TERM_MAX_LENGTH]
     variants = {plain} if plain else set()
     if any(c in word for c in "äöü"):
         spelled = _strip_accents(word.translate(_UMLAUTS_E))[:TERM_MAX_LENGTH]
         if spelled:
             variants.add(spelled)
-    return variants
+    return frozenset(variants)
 
 
 def terms_of(values: Iterable) -> set[str]:
@@ -72,7 +79,7 @@ def terms_of(values: Iterable) -> set[str]:
         if value in (None, ""):
             continue
         for word in _words(value):
-            terms |= word_variants(word)
+            terms |= _variants(word)
     return terms
 
 
@@ -179,8 +186,9 @@ def terms_rows_for(customers: Iterable) -> list[list]:
     the bulk import writes them with one multi-row INSERT."""
     rows = []
     for customer in customers:
-        values = {f: getattr(customer, f) for f in CUSTOMER_FIELDS}
-        rows += [[customer.pk, term] for term in sorted(customer_terms(values, ()))]
+        values = customer.__dict__
+        pk = customer.pk
+        rows += [(pk, term) for term in sorted(terms_of([values[f] if f in values else getattr(customer, f) for f in CUSTOMER_FIELDS]))]
     return rows
 
 

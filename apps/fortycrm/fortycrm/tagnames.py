@@ -35,8 +35,9 @@ def parse_tag_names(text: str) -> list[str]:
     seen: set[str] = set()
     names: list[str] = []
     for raw in (text or "").split(","):
-        name = tag_clean(raw)
-        if name and tag_normalize(name) not in seen:
-            seen.add(tag_normalize(name))
+        name = " ".join(raw.split())  # tag_clean
+        key = name.casefold()  # tag_normalize of a cleaned name
+        if name and key not in seen:
+            seen.add(key)
             names.append(name)
     return names

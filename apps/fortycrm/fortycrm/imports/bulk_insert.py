@@ -14,6 +14,7 @@ slower but the same rows.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -68,19 +69,20 @@ def bulk_insert_customers(customers: list[Customer], *, user=None, reason: str =
         "history_type": "+",
         "history_user_id": getattr(user, "pk", None),
     }
-    # per history column: the customer's id, a value of the customer's row, or a constant
-    plan: list[tuple[str, Any]] = []
+    # per history column: the customer's id, a value of the customer's row, or a constant;
+    # each history row is picked from [*customer row, id, *constants] by one itemgetter
+    width = len(columns)
+    constants: list[Any] = []
+    picks: list[int] = []
     for column in history_columns:
         if column.attname == "id":
-            plan.append(("id", None))
+            picks.append(width)
         elif column.attname in position:
-            plan.append(("row", position[column.attname]))
-        elif column.attname in meta:
-            plan.append(("const", meta[column.attname]))
+            picks.append(position[column.attname])
         else:
-            plan.append(("const", column.get_db_prep_save(column.get_default(), connection)))
-    history_rows = [
-        [customer.pk if kind == "id" else row[arg] if kind == "row" else arg for kind, arg in plan]
-        for customer, row in zip(customers, rows)
-    ]
+            value = meta[column.attname] if column.attname in meta else column.get_db_prep_save(column.get_default(), connection)
+            picks.append(width + 1 + len(constants))
+            constants.append(value)
+    pick = itemgetter(*picks)
+    history_rows = [pick([*row, customer.pk, *constants]) for customer, row in zip(customers, rows)]
     insert_rows(history, history_columns, history_rows, returning=False)

@@ -15,6 +15,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import signals
+from django.db.models.base import ModelState
+from django.db.models.fields.files import FileDescriptor, ImageFileDescriptor
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
 from django.utils.translation import gettext as _
 
 from fortycrm.custom_fields import index_insert as custom_field_index_insert
@@ -39,6 +44,8 @@ from fortycrm.services import numbers
 from fortycrm.services.customers import CustomerLookups, customer_prepare, customer_update
 from fortycrm.services.tags import tags_resolve
 
+# what an empty cell stores on insert ("" for every other field)
+_EMPTY_CELL: dict[str, Any] = {"country": "DE", "combine_invoices": False, "start_date": None, "end_date": None}
 TEXT_TYPES = {"CharField", "TextField", "EmailField", "URLField", "SlugField"}
 
 
@@ -69,10 +76,34 @@ class BatchLookups(CustomerLookups):
     def number_owner(self, number: int) -> Customer | None:
         return self.owners.get(number)
 
+    def custom_value_memo(self) -> dict:
+        if not hasattr(self, "_custom_value_memo"):
+            self._custom_value_memo: dict = {}
+        return self._custom_value_memo
+
     def account_manager_problem(self, user) -> str | None:
         if user.pk not in self.manager_problems:
             self.manager_problems[user.pk] = super().account_manager_problem(user)
         return self.manager_problems[user.pk]
+
+
+_STORING_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute, FileDescriptor)
+
+
+def _plain_init_possible(model) -> bool:
+    """True when ``Model.__init__`` with every field given positionally amounts to filling the
+    instance dict: no pre_init/post_init receiver, and each field's class attribute is a
+    descriptor that stores the value unchanged (text, numbers, JSON, dates, foreign key ids,
+    files; an image field updates dimensions only when replacing an earlier file)."""
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return False
+    for field in model._meta.concrete_fields:
+        descriptor = model.__dict__.get(field.attname)
+        if descriptor is None:
+            descriptor = next((klass.__dict__[field.attname] for klass in model.__mro__ if field.attname in klass.__dict__), None)
+        if type(descriptor) not in (*_STORING_DESCRIPTORS, ImageFileDescriptor):
+            return False
+    return True
 
 
 class CustomerImporter(Importer):
@@ -90,8 +121,10 @@ class CustomerImporter(Importer):
         self.stored_tags: dict[int, set[str]] = {}  # update mode: the batch's customers' tags (normalized)
         self._defaults: dict[str, Any] | None = None
         self._mutable_defaults: set[str] = set()
+        self._plain_init = False
         self._users: dict[str, Any] | None = None
         self._tags: dict[str, Tag] = {}
+        self._tag_keys: dict[str, str] = {}
         self.file_numbers: dict[int, int] = {}
         self.assigned_numbers: dict[int, int] = {}  # next free numbers given to earlier rows of the file
         self.file_names: dict[tuple, int] = {}
@@ -124,25 +157,28 @@ class CustomerImporter(Importer):
 
     def fields(self, row: Row) -> dict[str, Any]:
         data: dict[str, Any] = {}
+        cells, failed, update = row.values, row.failed_keys, self.mode == UPDATE
         for key in self.field_keys:
-            value = row.values.get(key)
-            if key in row.failed_keys:
+            if key in failed:
                 continue
+            value = cells.get(key)
             if value is None:
-                if self.mode == UPDATE:
+                if update:
                     continue  # empty cells leave the stored value unchanged
-                value = {"country": "DE", "combine_invoices": False}.get(key, None)
-                if value is None and key not in {"start_date", "end_date"}:
-                    value = ""
+                value = _EMPTY_CELL.get(key, "")
             data[key] = value
         return data
 
     def tag_objects(self, names: list[str]) -> list[Tag]:
-        missing = [n for n in names if Tag.normalize(n) not in self._tags]
+        keys = self._tag_keys  # name as written → normalized name, once per distinct spelling
+        for name in names:
+            if name not in keys:
+                keys[name] = Tag.normalize(name)
+        missing = [n for n in names if keys[n] not in self._tags]
         if missing:
             for tag in tags_resolve(missing):
                 self._tags[tag.normalized] = tag
-        return [self._tags[Tag.normalize(n)] for n in names]
+        return [self._tags[keys[n]] for n in names]
 
     def hint(self, key: str) -> str:
         if key == "account_manager":
@@ -218,10 +254,18 @@ class CustomerImporter(Importer):
         if self._defaults is None:
             self._defaults = {f.attname: f.get_default() for f in Customer._meta.concrete_fields}
             self._mutable_defaults = {name for name, value in self._defaults.items() if isinstance(value, (dict, list))}
+            self._plain_init = _plain_init_possible(Customer)
         merged = self._defaults | values
         for name in self._mutable_defaults - values.keys():
             merged[name] = Customer._meta.get_field(name).get_default()  # never share a dict between rows
-        return Customer(*merged.values())
+        if not self._plain_init:
+            return Customer(*merged.values())
+        # what Model.__init__ does with positional values when no init signal listens and every
+        # field's descriptor stores the value as given (fresh instance: no cached relation to clear)
+        customer = Customer.__new__(Customer)
+        customer._state = ModelState()
+        customer.__dict__.update(merged)
+        return customer
 
     def process_insert(self, batch: list[Row]) -> None:
         self.lookups.load_owners([r.values["number"] for r in batch if r.values.get("number") is not None])

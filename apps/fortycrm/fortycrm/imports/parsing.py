@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -760,6 +761,19 @@ def german_postcode(postcode: Any, country: Any) -> Any:
     return postcode
 
 
+_CUSTOM_FIELDS: Any = None
+
+
+def _custom_fields():
+    """``fortycrm.custom_fields``, imported on first use (it needs the models) and kept."""
+    global _CUSTOM_FIELDS
+    if _CUSTOM_FIELDS is None:
+        from fortycrm import custom_fields
+
+        _CUSTOM_FIELDS = custom_fields
+    return _CUSTOM_FIELDS
+
+
 def convert(column: Column, value: Any, style: str | None = None) -> Any:
     """Convert one cell for ``column``; None for an empty cell. Raises ConvertError.
 
@@ -771,18 +785,20 @@ def convert(column: Column, value: Any, style: str | None = None) -> Any:
                 raise ConvertError(problem)
         if value[:1] == "'":
             value = unprotect(value)
-    if _blank(value):
+        text = value.strip()
+        if not text:
+            return None
+        kind = column.kind
+        if kind == columns.TEXT:  # most cells: what to_text gives for a str
+            return text
+    elif value is None:
         return None
     kind = column.kind
     if kind == columns.CUSTOM:
-        from django.core.exceptions import ValidationError
-
-        from fortycrm import custom_fields
-        from fortycrm.models import CustomField
-
-        if isinstance(value, str) and column.definition.type == CustomField.Type.DECIMAL:
+        custom_fields = _custom_fields()
+        if isinstance(value, str) and column.definition.type == custom_fields.Type.DECIMAL:
             value = to_decimal(value, style)
-        elif isinstance(value, str) and column.definition.type == CustomField.Type.INTEGER:
+        elif isinstance(value, str) and column.definition.type == custom_fields.Type.INTEGER:
             text = value.strip()
             value = to_int(text.removeprefix("-"), style) * (-1 if text.startswith("-") else 1)
         try:

@@ -100,11 +100,15 @@ class CustomerSettingsColumns:
     def __init__(self, importer):
         self.importer = importer
         self._letterheads: dict[str, object] | None = None
+        self._keys: list[str] | None = None
 
     def values(self, row: Row) -> dict:
-        from fortycrm.imports.columns import SETTINGS_KEYS
+        if self._keys is None:
+            from fortycrm.imports.columns import SETTINGS_KEYS
 
-        values = {key: row.values.get(key) for key in SETTINGS_KEYS if key in self.importer.keys and row.values.get(key) is not None}
+            self._keys = [key for key in SETTINGS_KEYS if key in self.importer.keys]  # the file's settings columns
+        cells = row.values
+        values = {key: cells[key] for key in self._keys if cells.get(key) is not None}
         if "letterhead" in values:
             if self._letterheads is None:
                 from fortycrm.models import Letterhead

@@ -13,6 +13,7 @@ from fortycrm import custom_fields, events, uploads
 from fortycrm.models import Customer, CustomerStatus, Tag
 from fortycrm.selectors import account_manager_problem
 from fortycrm.services import numbers
+from fortycrm.services.cleaning import clean_model
 from fortycrm.services.statuses import conversion_target, status_resolve
 from fortycrm.services.tags import tags_resolve
 from fortycrm.tagnames import tag_name_problem
@@ -157,6 +158,11 @@ class CustomerLookups:
             self._custom_field_definitions = custom_fields.definitions("customer")
         return self._custom_field_definitions
 
+    def custom_value_memo(self) -> dict | None:
+        """Checked custom field values for ``custom_fields.data_clean`` (None: no memo). A bulk
+        import keeps one per import, for its one set of definitions."""
+        return None
+
     def standard_field_rules(self) -> list:
         """The customer standard field rules (R-FLD-8), read once per lookups object."""
         if not hasattr(self, "_standard_field_rules"):
@@ -223,14 +229,14 @@ def customer_prepare(
         problem = tag_name_problem(name)
         if problem:
             errors.setdefault("tags", []).append(ValidationError(problem))
-    try:
-        customer.full_clean(exclude=[*_PREPARED_ELSEWHERE, *exclude], validate_unique=False, validate_constraints=False)
+    try:  # full_clean(validate_unique=False, validate_constraints=False), planned once per model
+        clean_model(customer, exclude={*_PREPARED_ELSEWHERE, *exclude})
     except ValidationError as exc:
         _merge(errors, exc)
     try:  # custom fields (R-FLD): types, choices, min/max, required, defaults; required standard fields (R-FLD-8)
         custom_fields.record_clean(
             customer, object_type="customer", kind=customer.kind, defs=lookups.custom_field_definitions(),
-            standard_rules=lookups.standard_field_rules(),
+            standard_rules=lookups.standard_field_rules(), memo=lookups.custom_value_memo(),
         )
     except ValidationError as exc:
         _merge(errors, exc)

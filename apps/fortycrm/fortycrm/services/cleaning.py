@@ -1,0 +1,156 @@
+"""``Model.full_clean`` with its per-field work planned once per model (the services' fast path).
+
+``full_clean(obj, exclude=…, validate_unique=False, validate_constraints=False)`` runs, for
+every field, ``field.clean(value)`` — ``to_python``, ``validate`` (choices, blank, null) and
+every validator — and then the model's ``clean()``. For a text field holding a ``str``
+(most fields of a customer) ``to_python`` returns the value unchanged, so what decides is:
+the blank rule, the choices, the maximum length and the field's other validators.
+
+:func:`clean_model` checks exactly that, with the field list, choices and validators read
+once per model instead of once per row. Whenever a value might fail (too long, not a choice,
+empty where not allowed, a validator raising), it calls Django's own ``field.clean`` for that
+value, so the error raised — message, code, params — is Django's. Every other field (dates,
+numbers, relations, files, JSON, text fields with custom cleaning) goes through
+``field.clean`` as in ``Model.clean_fields``. The rules are therefore those of
+``full_clean``; ``tests/test_cleaning.py`` compares both on valid and invalid values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models.expressions import DatabaseDefault
+from django.db.models.fields import Field
+
+_TEXT_CLASSES = (models.CharField, models.TextField)
+_SAME_TYPE: dict[type, type] = {models.BooleanField: bool, models.DateField: dt.date}
+
+
+class _Check:
+    """One field's plan: ``text`` (the fast path for ``str`` values) or ``None`` (``field.clean``)."""
+
+    __slots__ = ("field", "name", "attname", "blank", "empty_values", "text", "choices", "max_length", "validators", "length_only", "same_type", "file")
+
+    def __init__(self, field: Field) -> None:
+        self.field = field
+        self.name = field.name
+        self.attname = field.attname
+        self.blank = field.blank
+        self.empty_values = field.empty_values
+        self.text = False
+        self.choices: frozenset | None = None
+        self.max_length: int | None = None
+        self.validators: tuple = ()
+        self.length_only = False
+        cls = type(field)
+        # a bool in a BooleanField, a date in a DateField: to_python returns it as it is, and
+        # with no choices and no validators nothing else can fail (not empty, not None)
+        self.same_type: type | None = None
+        if cls in _SAME_TYPE and field.editable and field.choices is None and not field.validators:
+            self.same_type = _SAME_TYPE[cls]
+        self.file = isinstance(field, models.FileField)
+        plain_text = (
+            isinstance(field, _TEXT_CLASSES)
+            and field.editable
+            and cls.to_python in (models.CharField.to_python, models.TextField.to_python)
+            and cls.clean is Field.clean
+            and cls.validate is Field.validate
+            and cls.run_validators is Field.run_validators
+        )
+        if not plain_text:
+            return
+        if field.choices is not None:
+            keys = []
+            for key, value in field.choices:
+                if isinstance(value, (list, tuple)) or not isinstance(key, str):
+                    return  # option groups or non-text keys: Django's own walk
+                keys.append(key)
+            self.choices = frozenset(keys)
+        others = []
+        for validator in field.validators:
+            if type(validator) is MaxLengthValidator and isinstance(validator.limit_value, int):
+                self.max_length = validator.limit_value if self.max_length is None else min(self.max_length, validator.limit_value)
+            else:
+                others.append(validator)
+        self.validators = tuple(others)
+        self.text = True
+        # only a maximum length to check (most text fields): one comparison per value
+        self.length_only = self.choices is None and not self.validators and self.max_length is not None
+
+    def passes(self, value: str) -> bool:
+        """For a non-empty ``str`` value: True (valid, unchanged by ``to_python``) or False
+        (may be invalid: ask ``field.clean``)."""
+        if self.choices is not None and value not in self.choices:
+            return False
+        if self.max_length is not None and len(value) > self.max_length:
+            return False
+        for validator in self.validators:
+            try:
+                validator(value)
+            except ValidationError:
+                return False
+        return True
+
+
+@cache
+def _plan(model: type[models.Model]) -> tuple[_Check, ...]:
+    return tuple(_Check(f) for f in model._meta.fields if not f.generated)
+
+
+def clean_fields(obj: models.Model, exclude: Iterable[str] = ()) -> None:
+    """``obj.clean_fields(exclude)`` with the plan of ``obj``'s model (see the module text)."""
+    exclude = exclude if isinstance(exclude, (set, frozenset)) else set(exclude)
+    values = obj.__dict__
+    errors: dict[str, Any] = {}
+    for check in _plan(type(obj)):
+        if check.name in exclude:
+            continue
+        if check.text and check.attname in values:  # a text field's descriptor reads __dict__
+            raw = values[check.attname]
+            if type(raw) is str:  # to_python returns it unchanged
+                if not raw:
+                    if check.blank:
+                        continue  # blank and allowed: Django skips it too
+                elif check.length_only:
+                    if len(raw) <= check.max_length:
+                        continue
+                elif check.passes(raw):
+                    continue
+        elif check.same_type is not None and type(values.get(check.attname)) is check.same_type:
+            continue
+        elif check.file and check.blank and values.get(check.attname, 0) in ("", None):
+            continue  # no file: getattr would give a FieldFile without name, which Django skips as blank
+        else:
+            raw = getattr(obj, check.attname)
+        if check.blank and raw in check.empty_values:
+            continue
+        if isinstance(raw, DatabaseDefault):
+            continue
+        try:
+            setattr(obj, check.attname, check.field.clean(raw, obj))
+        except ValidationError as exc:
+            errors[check.name] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+
+
+def clean_model(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:
+    """``obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)``,
+    the same checks and errors, planned once per model."""
+    errors: dict[str, Any] = {}
+    try:
+        clean_fields(obj, exclude)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        obj.clean()
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
