@@ -102,22 +102,37 @@ def _prefix_q(prefix: str) -> Q:
 SMALL_MATCH = 2000
 
 
-def ids_in(subquery, column: str, *, outer: str = "pk"):
+def ids_in(subquery, column: str, *, outer: str = "pk", memo_key: tuple | None = None, gen: str | None = None):
     """``outer IN (subquery's column)``, written so that the database keeps the list's index order.
 
     MariaDB: the column as an expression (``+ 0``), so the subquery is materialised once instead
     of pulled up into a join that starts from it and sorts every row. SQLite: a short match list
     (at most 2,000 ids, one capped count) as IN; a long one as EXISTS probed per row in list order.
+    With ``gen`` (a customer-data generation, ``fortycrm.listcache``) and ``memo_key`` the
+    capped count is remembered for that generation.
     """
     if connection.vendor != "sqlite":
         return Q(**{f"{outer}__in": subquery.values(filter_id=F(column) + 0)})
-    if subquery.values(column)[: SMALL_MATCH + 1].count() <= SMALL_MATCH:
+
+    def small() -> bool:
+        return subquery.values(column)[: SMALL_MATCH + 1].count() <= SMALL_MATCH
+
+    if gen is not None and memo_key is not None:
+        from fortycrm.listcache import memo
+
+        is_small = memo(gen, ("ids_in_small", *memo_key), small)
+    else:
+        is_small = small()
+    if is_small:
         return Q(**{f"{outer}__in": subquery.values(column)})
     return Exists(subquery.filter(**{column: OuterRef(outer)}))
 
 
-def customer_search_q(text: str) -> Q | None:
-    """A filter for customers matching every word of ``text`` (None: nothing to search for)."""
+def customer_search_q(text: str, *, gen: str | None = None) -> Q | None:
+    """A filter for customers matching every word of ``text`` (None: nothing to search for).
+
+    ``gen``: the customer-data generation, when the caller has it (the API): the size of each
+    word's match list is then read once per generation."""
     from fortycrm.models import CustomerSearchTerm
 
     words = query_words(text)
@@ -128,7 +143,7 @@ def customer_search_q(text: str) -> Q | None:
         matches = Q()
         for variant in sorted(variants):
             matches |= _prefix_q(variant)
-        condition &= ids_in(CustomerSearchTerm.objects.filter(matches), "customer_id")
+        condition &= ids_in(CustomerSearchTerm.objects.filter(matches), "customer_id", memo_key=("customer", *sorted(variants)), gen=gen)
     return condition
 
 

@@ -17,7 +17,7 @@ from fortycrm import selectors
 from fortycrm.admin.base import SafePrefillMixin, color_badge
 from fortycrm.admin.billing_views import BillingDeskViews
 from fortycrm.admin.forms import ServiceCheckedForm
-from fortycrm.admin.lists import FastListMixin
+from fortycrm.admin.lists import FastListMixin, IndexedBooleanFilter
 from fortycrm.models import Invoice, InvoiceLine, Order
 from fortycrm.models.billing import money, vat_rate_choices
 from fortycrm.services import billing as services
@@ -177,7 +177,7 @@ class InvoiceAdmin(FastListMixin, BillingDeskViews, SafePrefillMixin, ModelAdmin
     inlines = [InvoiceLineInline]
     list_display = ["number_display", "date", "customer", "location", "total_display", "gross_display", "state_badge"]
     list_select_related = ["customer", "location"]
-    list_filter = ["is_draft"]
+    list_filter = [("is_draft", IndexedBooleanFilter)]
     sortable_by = ["number_display", "date", "customer"]  # each has an index (issue 13)
     list_filter_sheet = False
     search_fields = ["=number", "customer__name", "customer__short_name", "customer__last_name"]
