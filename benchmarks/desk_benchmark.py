@@ -120,7 +120,7 @@ def build(n: int) -> None:
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
         with transaction.atomic():
-            Contact.objects.bulk_create([
+            contacts = Contact.objects.bulk_create([
                 Contact(customer_id=pk, first_name=("Hans", "Jörg", "Grete", "Uwe")[pk % 4], last_name=f"{NAMES[(pk + 3) % len(NAMES)]}",
                         email=f"kontakt{pk}@firma.example", priority=1) for pk in chunk
             ])
@@ -148,16 +148,22 @@ def build(n: int) -> None:
             ])
             Assignment.objects.bulk_create([Assignment(location=loc, user=users[k % 5], start=now.date()) for k, loc in enumerate(locations[::10])])
             search.terms_refresh(chunk)
+            search.record_terms_refresh("contact", [c.pk for c in contacts])
+            search.record_terms_refresh("location", [loc.pk for loc in locations])
+            search.record_terms_refresh("meter", [m.pk for m in meters])
     # the big customer: 500 contacts, 200 locations, 5,000 readings
     with transaction.atomic():
-        Contact.objects.bulk_create([Contact(customer=big, first_name=f"Person{k}", last_name=NAMES[k % len(NAMES)], priority=k % 5 + 1) for k in range(500)])
+        contacts = Contact.objects.bulk_create([Contact(customer=big, first_name=f"Person{k}", last_name=NAMES[k % len(NAMES)], priority=k % 5 + 1) for k in range(500)])
         locations = Location.objects.bulk_create([Location(customer=big, name=f"Filiale {k:03d}", city="Berlin") for k in range(200)])
         meters = Meter.objects.bulk_create([Meter(location=locations[0], kind="electricity", number=f"BIG{k}", unit="kWh") for k in range(10)])
         MeterReading.objects.bulk_create([
             MeterReading(meter=m, read_at=now - dt.timedelta(days=r), value=Decimal(100000 - r)) for m in meters for r in range(500)
         ])
-        Contact.objects.bulk_create([Contact(customer=big, location=locations[0], first_name="Vor", last_name=f"Ort {k}") for k in range(30)])
+        contacts += Contact.objects.bulk_create([Contact(customer=big, location=locations[0], first_name="Vor", last_name=f"Ort {k}") for k in range(30)])
         search.terms_refresh([big.pk])
+        search.record_terms_refresh("contact", [c.pk for c in contacts])
+        search.record_terms_refresh("location", [loc.pk for loc in locations])
+        search.record_terms_refresh("meter", [m.pk for m in meters])
     customer_data_changed()
     print(f"data: child rows in {time.perf_counter() - started:.1f} s")
 

@@ -23,7 +23,7 @@ import math
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, SEARCH_VAR, ChangeList
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
@@ -34,6 +34,9 @@ from fortycrm import listcache
 from fortycrm.validators import parse_whole_number
 
 COUNT_CAP = 10_000
+#: a search counts its matches up to here ("more than 1,000"): a word found in every tenth row would
+#: otherwise probe the whole table to count 10,000 of them (issue 13)
+SEARCH_COUNT_CAP = 1_000
 DEFERRED_OFFSET = 0  # every page: ids from the index first (a plan MariaDB cannot turn into a sort)
 COUNT_TIMEOUT = 300
 _NOT_COUNT_PARAMS = {PAGE_VAR, ORDER_VAR, "_changelist_filters"}
@@ -178,7 +181,8 @@ class FastListMixin:
             params = sorted((k, tuple(request.GET.getlist(k))) for k in request.GET if k not in _NOT_COUNT_PARAMS)
             key = listcache.count_key(f"desk:{self.model._meta.model_name}", (request.path, urlencode(params)), listcache.generation())
             return FastPaginator(queryset, per_page, count_key=key, wanted_page=wanted)
-        return FastPaginator(queryset, per_page, cap=COUNT_CAP, wanted_page=wanted)
+        searching = bool((request.GET.get(SEARCH_VAR) or "").strip())
+        return FastPaginator(queryset, per_page, cap=SEARCH_COUNT_CAP if searching else COUNT_CAP, wanted_page=wanted)
 
 
 class SubqueryFilter(admin.SimpleListFilter):
@@ -239,9 +243,11 @@ class RecordFilter(admin.SimpleListFilter):
     field = ""
 
     def lookups(self, request, model_admin):
-        value = parse_whole_number(self.value() or "")
-        if value is None:
+        if self.value() in (None, ""):
             return []
+        value = parse_whole_number(self.value())
+        if value is None:
+            return [(self.value(), self.value())]  # applied, and finds nothing (not the whole list)
         related = model_admin.model._meta.get_field(self.field).related_model
         record = related._default_manager.filter(pk=value).first()
         return [(str(value), str(record) if record is not None else str(value))]
@@ -311,4 +317,27 @@ class CustomerSearchMixin:
         condition = customer_search_q(search_term or "")
         if condition is None:
             return queryset, False
+        return queryset.filter(condition), False
+
+
+class TermSearchMixin:
+    """The search of a desk list through the indexed search terms (``fortycrm.search.list_search_q``):
+    each word the beginning of a word of the row or of its customer, location or meter, umlauts and ß
+    folded ("muller" finds "Müller"), answered from an index instead of ``LIKE '%…%'`` over every row.
+    ``search_kind`` names the list; ``search_number_field``: a whole number also finds that number exactly."""
+
+    search_kind = ""
+    search_number_field = ""
+
+    def get_search_results(self, request, queryset, search_term):
+        from django.db.models import Q
+
+        from fortycrm.search import list_search_q
+
+        condition = list_search_q(self.search_kind, search_term or "")
+        if condition is None:
+            return queryset, False
+        number = parse_whole_number((search_term or "").strip()) if self.search_number_field else None
+        if number is not None:
+            condition = Q(**{self.search_number_field: number}) | condition
         return queryset.filter(condition), False

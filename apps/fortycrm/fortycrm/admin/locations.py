@@ -28,7 +28,7 @@ from fortycrm.admin.base import (
     link,
 )
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsInlineMixin, CustomFieldsListMixin
-from fortycrm.admin.lists import FastListMixin, IndexedBooleanFilter, SubqueryFilter, record_filter
+from fortycrm.admin.lists import FastListMixin, IndexedBooleanFilter, SubqueryFilter, TermSearchMixin, record_filter
 from fortycrm.admin.meters import MeterForm
 from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
 from fortycrm.selectors import location_record_queryset, main_contact, meters_with_last_reading
@@ -289,7 +289,7 @@ class LocationEmployeeFilter(SubqueryFilter):
 
 
 @admin.register(Location)
-class LocationAdmin(FastListMixin, ProtectedDeleteMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class LocationAdmin(FastListMixin, ProtectedDeleteMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, TermSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     inlines = [BuildingServiceInline, AssignmentInline, MeterInline, LocationContactInline]
     custom_field_object_type = "location"
     custom_fields_section_index = 3
@@ -300,6 +300,7 @@ class LocationAdmin(FastListMixin, ProtectedDeleteMixin, CustomFieldsAdminMixin,
     sortable_by = ["name", "customer_link"]  # each has an index (issue 13)
     list_filter_sheet = False
     search_fields = ["name", "street", "postcode", "city", "customer__name", "customer__short_name", "customer__last_name"]
+    search_kind = "location"  # through the indexed search terms (issue 13)
     autocomplete_fields = ["customer"]
     readonly_fields = ["customer_panel", "active_orders_panel", "history_section"]
     list_per_page = 50

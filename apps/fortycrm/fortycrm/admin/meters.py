@@ -18,7 +18,7 @@ from unfold.forms import PaginationInlineFormSet
 from fortycrm import selectors
 from fortycrm.admin.base import HistoryAdmin, ReadonlyOnceMixin, SafePrefillMixin, ShowAllInlineMixin
 from fortycrm.admin.forms import ServiceCheckedForm
-from fortycrm.admin.lists import FastListMixin, record_filter
+from fortycrm.admin.lists import FastListMixin, TermSearchMixin, record_filter
 from fortycrm.models import Meter, MeterReading
 from fortycrm.models.staff import person_name
 from fortycrm.selectors import meters_with_last_reading, readings_with_previous
@@ -198,7 +198,7 @@ class ReadingInline(ShowAllInlineMixin, ReadonlyOnceMixin, TabularInline):
 
 
 @admin.register(Meter)
-class MeterAdmin(FastListMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
+class MeterAdmin(FastListMixin, TermSearchMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
     form = MeterForm
     inlines = [ReadingInline]
     list_display = ["number", "kind", "location_link", "customer", "unit", "comment_short", "last_reading"]
@@ -207,7 +207,8 @@ class MeterAdmin(FastListMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
     ordering = ["location_id", "number", "id"]  # one index serves it, with or without the kind filter (issue 13)
     sortable_by = ["number", "location_link"]  # each has an index (issue 13)
     list_filter_sheet = False
-    search_fields = ["number", "comment", "location__name", "location__city", "location__customer__name"]
+    search_fields = ["number", "comment", "location__name", "location__city"]
+    search_kind = "meter"  # through the indexed search terms (issue 13)
     autocomplete_fields = ["location"]
     fields = ["location", ("kind", "number"), ("unit", "comment"), ("installed_on", "removed_on")]
 
@@ -276,7 +277,7 @@ class MeterExchangeFilter(admin.SimpleListFilter):
 
 
 @admin.register(MeterReading)
-class MeterReadingAdmin(FastListMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
+class MeterReadingAdmin(FastListMixin, TermSearchMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
     """All readings with consumption since the previous one and the photo."""
 
     form = ReadingForm
@@ -287,7 +288,8 @@ class MeterReadingAdmin(FastListMixin, SafePrefillMixin, HistoryAdmin, ModelAdmi
     ordering = ["-read_at", "-id"]  # newest first over all meters: one index (read_at, id)
     sortable_by = ["read_at", "meter_link"]  # each has an index (issue 13)
     list_filter_sheet = False
-    search_fields = ["meter__number", "meter__location__name", "comment"]
+    search_fields = ["meter__number", "meter__location__name"]
+    search_kind = "reading"  # by its meter and location, through the indexed search terms (issue 13)
     # no date_hierarchy: it needs MariaDB's time zone tables; the date filter works everywhere
     autocomplete_fields = ["meter"]
     readonly_fields = ["photo_preview", "recorded_by_name", "history_section"]
