@@ -190,7 +190,7 @@ class MeterInline(ShowAllInlineMixin, ServiceSavedInline, TabularInline):
     model = Meter
     form = MeterForm
     formset = PaginationInlineFormSet
-    per_page = 5  # a location with many meters: pages of 5, and a link to all of them (issue 13)
+    per_page = 3  # a location with many meters: pages of 3, and a link to all of them (issue 13)
     show_all_list = "admin:fortycrm_meter_changelist"
     show_all_parameter = "location__id__exact"
     ordering = ["number", "id"]
@@ -241,7 +241,7 @@ class LocationContactInline(ShowAllInlineMixin, CustomFieldsInlineMixin, Service
     model = Contact
     fk_name = "location"
     formset = LocationContactFormSet
-    per_page = 5  # pages of 5, and a link to all of them (issue 13)
+    per_page = 3  # pages of 3, and a link to all of them (issue 13)
     show_all_list = "admin:fortycrm_contact_changelist"
     show_all_parameter = "location__id__exact"
     extra = 0
