@@ -166,4 +166,5 @@ def test_list_search_reads_an_index_not_every_row(db, admin_client):
         _get(admin_client, "/desk/fortycrm/contact/", q="muller")
     sql = " ".join(q["sql"] for q in captured.captured_queries if "fortycrm_contact" in q["sql"])
     assert not re.search(r"(first_name|last_name|email|name)\W*\s+LIKE", sql)  # no LIKE '%…%' over the rows
-    assert "recordsearchterm" in sql  # the terms' index (MariaDB: LIKE 'muller%' on it, a range)
+    # the terms' index answers (MariaDB: LIKE 'muller%' on it, a range); the contacts by their ids
+    assert any("recordsearchterm" in q["sql"] for q in captured.captured_queries)
