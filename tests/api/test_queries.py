@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from fortycrm.listcache import customer_data_changed, memo_clear
 from fortycrm.models import Customer, CustomerStatus, Tag
+from fortycrm.search import terms_refresh
 from fortycrm.services.tags import tag_save, tags_resolve
 from tests.caches import clear_site_cache
 
@@ -26,6 +27,7 @@ def add_customers(count: int) -> None:
     through.objects.bulk_create(
         [through(customer_id=c.pk, tag_id=t.pk) for c in created for t in (vip, nord if c.pk % 2 else sued)]
     )
+    terms_refresh([c.pk for c in created])  # the search terms, as the bulk import writes them
     customer_data_changed()  # bulk_create sends no signals; bulk writers say so themselves
 
 

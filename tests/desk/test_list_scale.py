@@ -107,6 +107,10 @@ def _fill(count: int, tag: Tag, start: int) -> None:
     Invoice.objects.bulk_create([Invoice(customer=c, date=now.date(), number=70000 + c.pk, is_draft=False) for c in customers])
     ImportLog.objects.bulk_create([ImportLog(template="company_customers", file_name=f"f{start + i}.csv") for i in range(count)])
     terms_refresh([c.pk for c in customers])
+    from fortycrm.search import record_terms_refresh
+
+    for kind, model in (("contact", Contact), ("location", Location), ("meter", Meter)):
+        record_terms_refresh(kind, model.objects.values_list("pk", flat=True))
     customer_data_changed()
 
 
@@ -130,6 +134,12 @@ def test_list_query_counts_do_not_grow_with_the_data(db, admin_client):
         f"{CUSTOMERS}?o=2",
         "/desk/fortycrm/contact/",
         "/desk/fortycrm/contact/?customer__kind__exact=company",
+        "/desk/fortycrm/contact/?q=jorg+weber",
+        "/desk/fortycrm/location/?q=objekt",
+        "/desk/fortycrm/meter/?q=z",
+        "/desk/fortycrm/meterreading/?q=objekt",
+        "/desk/fortycrm/order/?q=firma",
+        "/desk/fortycrm/invoice/?q=firma",
         "/desk/fortycrm/location/",
         "/desk/fortycrm/meter/",
         "/desk/fortycrm/meterreading/",

@@ -21,3 +21,6 @@ class FortycrmConfig(AppConfig):
 
         custom_fields.connect()  # the index of custom field values (cf_ filters) follows every save
         search.connect()  # the customer search terms follow customer and contact changes
+        from fortycrm import request_cache
+
+        request_cache.connect()  # definitions and rules read once per request (issue 13)

@@ -50,7 +50,11 @@ def field_key(name: str) -> str:
 
 
 def definitions(object_type: str) -> list[CustomField]:
-    return list(CustomField.objects.filter(object_type=object_type).order_by("position", "name"))
+    """The definitions of ``object_type`` in their order (read once per request, fortycrm.request_cache)."""
+    from fortycrm.request_cache import remembered
+
+    found = remembered(("custom_fields", object_type), lambda: list(CustomField.objects.filter(object_type=object_type).order_by("position", "name")))
+    return list(found)
 
 
 def applies(definition: CustomField, kind: str | None) -> bool:

@@ -109,22 +109,37 @@ def _prefix_q(prefix: str) -> Q:
 SMALL_MATCH = 2000
 
 
-def ids_in(subquery, column: str, *, outer: str = "pk"):
+def ids_in(subquery, column: str, *, outer: str = "pk", memo_key: tuple | None = None, gen: str | None = None):
     """``outer IN (subquery's column)``, written so that the database keeps the list's index order.
 
     MariaDB: the column as an expression (``+ 0``), so the subquery is materialised once instead
     of pulled up into a join that starts from it and sorts every row. SQLite: a short match list
     (at most 2,000 ids, one capped count) as IN; a long one as EXISTS probed per row in list order.
+    With ``gen`` (a customer-data generation, ``fortycrm.listcache``) and ``memo_key`` the
+    capped count is remembered for that generation.
     """
     if connection.vendor != "sqlite":
         return Q(**{f"{outer}__in": subquery.values(filter_id=F(column) + 0)})
-    if subquery.values(column)[: SMALL_MATCH + 1].count() <= SMALL_MATCH:
+
+    def small() -> bool:
+        return subquery.values(column)[: SMALL_MATCH + 1].count() <= SMALL_MATCH
+
+    if gen is not None and memo_key is not None:
+        from fortycrm.listcache import memo
+
+        is_small = memo(gen, ("ids_in_small", *memo_key), small)
+    else:
+        is_small = small()
+    if is_small:
         return Q(**{f"{outer}__in": subquery.values(column)})
     return Exists(subquery.filter(**{column: OuterRef(outer)}))
 
 
-def customer_search_q(text: str) -> Q | None:
-    """A filter for customers matching every word of ``text`` (None: nothing to search for)."""
+def customer_search_q(text: str, *, gen: str | None = None) -> Q | None:
+    """A filter for customers matching every word of ``text`` (None: nothing to search for).
+
+    ``gen``: the customer-data generation, when the caller has it (the API): the size of each
+    word's match list is then read once per generation."""
     from fortycrm.models import CustomerSearchTerm
 
     words = query_words(text)
@@ -135,7 +150,7 @@ def customer_search_q(text: str) -> Q | None:
         matches = Q()
         for variant in sorted(variants):
             matches |= _prefix_q(variant)
-        condition &= ids_in(CustomerSearchTerm.objects.filter(matches), "customer_id")
+        condition &= ids_in(CustomerSearchTerm.objects.filter(matches), "customer_id", memo_key=("customer", *sorted(variants)), gen=gen)
     return condition
 
 
@@ -228,3 +243,138 @@ def connect() -> None:
     pre_save.connect(_contact_before_save, sender=Contact, dispatch_uid="fortycrm_search_contact_before")
     post_save.connect(_contact_changed, sender=Contact, dispatch_uid="fortycrm_search_contact_saved")
     post_delete.connect(_contact_changed, sender=Contact, dispatch_uid="fortycrm_search_contact_deleted")
+    connect_records()
+
+
+# --- contacts, locations and meters (the desk lists' searches) ---------------------------------
+#: fields whose words a contact, location or meter is found by (``RecordSearchTerm``)
+RECORD_FIELDS = {
+    "contact": ("first_name", "last_name", "email"),
+    "location": ("name", "street", "postcode", "city"),
+    "meter": ("number", "comment"),
+}
+
+
+def _record_model(kind: str):
+    from fortycrm.models import Contact, Location, Meter
+
+    return {"contact": Contact, "location": Location, "meter": Meter}[kind]
+
+
+def record_terms_refresh(kind: str, record_ids: Iterable[int]) -> bool:
+    """Rewrite the terms of these records of ``kind`` from the stored data; True when any changed.
+
+    Two reads for any number of records (plus the writes of what changed)."""
+    from fortycrm.models import RecordSearchTerm
+
+    ids = sorted({pk for pk in record_ids if pk})
+    if not ids:
+        return False
+    fields = RECORD_FIELDS[kind]
+    wanted = {row["pk"]: terms_of(row[f] for f in fields) for row in _record_model(kind).objects.filter(pk__in=ids).values("pk", *fields)}
+    stored: dict[int, dict[str, int]] = {}
+    for pk, record_id, term in RecordSearchTerm.objects.filter(kind=kind, record_id__in=ids).values_list("pk", "record_id", "term"):
+        stored.setdefault(record_id, {})[term] = pk
+    doomed: list[int] = []
+    new: list[RecordSearchTerm] = []
+    for record_id in ids:
+        have, want = stored.get(record_id, {}), wanted.get(record_id, set())
+        doomed += [pk for term, pk in have.items() if term not in want]
+        new += [RecordSearchTerm(kind=kind, record_id=record_id, term=term) for term in sorted(want - set(have))]
+    if doomed:
+        RecordSearchTerm.objects.filter(pk__in=doomed).delete()
+    if new:
+        RecordSearchTerm.objects.bulk_create(new, batch_size=1000)
+    return bool(doomed or new)
+
+
+def _matches(variants: set[str]) -> Q:
+    matches = Q()
+    for variant in sorted(variants):
+        matches |= _prefix_q(variant)
+    return matches
+
+
+def _record_terms(kind: str, variants: set[str]):
+    from fortycrm.models import RecordSearchTerm
+
+    return RecordSearchTerm.objects.filter(kind=kind).filter(_matches(variants))
+
+
+def _customer_terms(variants: set[str]):
+    from fortycrm.models import CustomerSearchTerm
+
+    return CustomerSearchTerm.objects.filter(_matches(variants))
+
+
+#: up to this many matching ids a list search filters by the ids themselves
+LITERAL_IDS = 1000
+
+
+def _ids(subquery, column: str, *, outer: str = "pk"):
+    """``outer`` among the ``column`` values of ``subquery``, read first (one small index read):
+    up to ``LITERAL_IDS`` of them as a literal list, which every database answers by an index
+    range or an index merge of the OR'ed parts (MariaDB scans the rows for an OR of two
+    ``IN (subquery)``). More: the subquery itself (SQLite: EXISTS probed in list order; MariaDB:
+    materialised once). One query either way, so a page's query count does not depend on it."""
+    found = set(subquery.values_list(column, flat=True)[: 2 * LITERAL_IDS + 1])
+    if len(found) <= LITERAL_IDS:
+        return Q(**{f"{outer}__in": sorted(found)})
+    if connection.vendor == "sqlite":
+        return Exists(subquery.filter(**{column: OuterRef(outer)}))
+    return Q(**{f"{outer}__in": subquery.values(filter_id=F(column) + 0)})
+
+
+def _word_q(list_kind: str, variants: set[str]):
+    """Rows of a desk list (``list_kind``) one query word finds: their own terms or those of the
+    customer, location or meter they belong to; each an index range, never a scan."""
+    from fortycrm.models import Location, Meter
+
+    if list_kind in ("contact", "location"):
+        return _ids(_record_terms(list_kind, variants), "record_id") | _ids(_customer_terms(variants), "customer_id", outer="customer_id")
+    if list_kind == "meter":
+        return _ids(_record_terms("meter", variants), "record_id") | _ids(_record_terms("location", variants), "record_id", outer="location_id")
+    if list_kind == "reading":
+        meters = Meter.objects.filter(
+            _ids(_record_terms("meter", variants), "record_id") | _ids(_record_terms("location", variants), "record_id", outer="location_id")
+        )
+        return _ids(meters, "id", outer="meter_id")
+    if list_kind == "order":
+        locations = Location.objects.filter(_ids(_record_terms("location", variants), "record_id"))
+        return _ids(_customer_terms(variants), "customer_id", outer="customer_id") | _ids(locations, "id", outer="location_id")
+    if list_kind == "invoice":
+        return _ids(_customer_terms(variants), "customer_id", outer="customer_id")
+    raise ValueError(list_kind)
+
+
+def list_search_q(list_kind: str, text: str) -> Q | None:
+    """The desk search of the contacts, locations, meters, readings, orders or invoices list:
+    every word of ``text`` must start a word of the row (or of its customer, location, meter),
+    umlauts and ß folded as in the customer search. None: nothing to search for."""
+    words = query_words(text)
+    if not words:
+        return None
+    condition = Q()
+    for variants in words:
+        condition &= _word_q(list_kind, variants)
+    return condition
+
+
+def _record_saved(sender, instance, raw=False, **kwargs) -> None:
+    if not raw:
+        record_terms_refresh(sender._meta.model_name, [instance.pk])
+
+
+def _record_deleted(sender, instance, **kwargs) -> None:
+    from fortycrm.models import RecordSearchTerm
+
+    RecordSearchTerm.objects.filter(kind=sender._meta.model_name, record_id=instance.pk).delete()
+
+
+def connect_records() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    for kind in RECORD_FIELDS:
+        model = _record_model(kind)
+        post_save.connect(_record_saved, sender=model, dispatch_uid=f"fortycrm_search_{kind}_saved")
+        post_delete.connect(_record_deleted, sender=model, dispatch_uid=f"fortycrm_search_{kind}_deleted")

@@ -61,10 +61,16 @@ def field_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def rules(object_type: str | None = None) -> list[StandardFieldRule]:
-    queryset = StandardFieldRule.objects.all()
-    if object_type is not None:
-        queryset = queryset.filter(object_type=object_type)
-    return list(queryset)
+    """The rules (of ``object_type``); read once per request (fortycrm.request_cache)."""
+    from fortycrm.request_cache import remembered
+
+    def read() -> list[StandardFieldRule]:
+        queryset = StandardFieldRule.objects.all()
+        if object_type is not None:
+            queryset = queryset.filter(object_type=object_type)
+        return list(queryset)
+
+    return list(remembered(("standard_field_rules", object_type), read))
 
 
 def _covers(rule: StandardFieldRule, kind: str | None) -> bool:

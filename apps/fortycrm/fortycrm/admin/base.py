@@ -61,8 +61,68 @@ def active_orders_table(orders):
     return render_to_string("fortycrm/admin/includes/active_orders_table.html", {"orders": list(orders)})
 
 
+# --- read-only sections computed once per record and page -------------------------------
+class ReadonlyOnceMixin:
+    """The read-only display methods (history, active services, panels, row links …) run once
+    per record and page.
+
+    Unfold builds a read-only field's value each time it walks a fieldset: for the tabs, their
+    error counts, the row classes, and the rendering (up to seven times on the customer record,
+    issue 13). The methods named in ``readonly_fields`` are remembered per record instance, which
+    lives for one request only.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.readonly_fields:
+            method = getattr(type(self), name, None) if isinstance(name, str) else None
+            if callable(method) and not isinstance(method, type):
+                setattr(self, name, _once_per_record(getattr(self, name), name))
+
+
+def _once_per_record(bound, name: str):
+    import functools
+
+    @functools.wraps(bound)
+    def remembered(obj):
+        if obj is None:
+            return bound(obj)
+        values = obj.__dict__.setdefault("_fortycrm_readonly_values", {})
+        key = (id(bound.__self__), name)
+        if key not in values:
+            values[key] = bound(obj)
+        return values[key]
+
+    return remembered
+
+
+# --- long row lists on a record page ---------------------------------------------------------
+class ShowAllInlineMixin:
+    """A record's long list of rows (500 contacts, 5,000 readings; issue 13): a few rows per page
+    are editable on the record (``per_page``), and above them a link opens the whole list
+    filtered to this record ("Alle 500 in der Liste anzeigen"), where it can be searched,
+    sorted and paged. Each editable row costs rendering time, so the pages are short.
+
+    Subclasses name ``show_all_list`` (the changelist's URL name) and ``show_all_parameter``
+    (its filter parameter, a ``RecordFilter`` of that list).
+    """
+
+    template_before = "fortycrm/admin/includes/inline_show_all.html"
+    show_all_list = ""
+    show_all_parameter = ""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        from urllib.parse import urlencode
+
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.show_all_url = ""
+        if obj is not None and obj.pk and self.show_all_list:
+            formset.show_all_url = f"{reverse(self.show_all_list)}?{urlencode({self.show_all_parameter: obj.pk})}"
+        return formset
+
+
 # --- inlines saved through services ------------------------------------------------------
-class ServiceSavedInline:
+class ServiceSavedInline(ReadonlyOnceMixin):
     """An inline whose rows are saved and deleted by services, never by ``formset.save()``.
 
     Each inline names its services in ``save_row`` and ``delete_row``; the ModelAdmin's
@@ -180,10 +240,12 @@ class ProtectedDeleteMixin:
         messages.success(request, _("Successfully deleted %(count)d %(items)s.") % {"count": count, "items": items})
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
+class HistoryAdmin(ReadonlyOnceMixin, SimpleHistoryAdmin):
     """simple-history's admin; a malformed id in a history URL is "not found", never a 500."""
 
     object_history_list_template = "fortycrm/admin/history_list.html"  # no "None" as change reason
+    # unfold's templates ask for it once per form field; missing, every lookup costs a dir() of the admin
+    conditional_fields: dict = {}  # noqa: RUF012
 
     def history_view(self, request, object_id, extra_context=None):
         if self.get_object(request, unquote(object_id)) is None:

@@ -17,7 +17,7 @@ from fortycrm import selectors
 from fortycrm.admin.base import SafePrefillMixin, color_badge
 from fortycrm.admin.billing_views import BillingDeskViews
 from fortycrm.admin.forms import ServiceCheckedForm
-from fortycrm.admin.lists import FastListMixin
+from fortycrm.admin.lists import FastListMixin, IndexedBooleanFilter, TermSearchMixin
 from fortycrm.models import Invoice, InvoiceLine, Order
 from fortycrm.models.billing import money, vat_rate_choices
 from fortycrm.services import billing as services
@@ -81,14 +81,15 @@ class OrderForm(ConvertsProspectForm):
 
 
 @admin.register(Order)
-class OrderAdmin(FastListMixin, SafePrefillMixin, ModelAdmin):
+class OrderAdmin(FastListMixin, TermSearchMixin, SafePrefillMixin, ModelAdmin):
     form = OrderForm
     list_display = ["title", "customer", "location", "recurrence", "price_display", "start", "end", "active_badge"]
     list_select_related = ["customer", "location"]
     list_filter = [ActiveFilter, "recurrence"]
     sortable_by = ["customer", "location", "start"]  # each has an index (issue 13)
     list_filter_sheet = False
-    search_fields = ["title", "customer__name", "customer__short_name", "customer__last_name", "location__name"]
+    search_fields = ["customer__name", "customer__short_name", "customer__last_name", "location__name"]
+    search_kind = "order"  # by its customer and location, through the indexed search terms (issue 13)
     autocomplete_fields = ["customer", "location"]
     fields = ["customer", "location", "title", ("recurrence", "price"), ("service_kind", "hours"), ("vat_rate", "vat_exemption"), ("start", "end")]
 
@@ -170,17 +171,19 @@ class InvoiceForm(forms.ModelForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(FastListMixin, BillingDeskViews, SafePrefillMixin, ModelAdmin):
+class InvoiceAdmin(FastListMixin, TermSearchMixin, BillingDeskViews, SafePrefillMixin, ModelAdmin):
     """Drafts are edited freely; "Rechnung stellen" numbers them and makes them immutable (GoBD)."""
 
     form = InvoiceForm
     inlines = [InvoiceLineInline]
     list_display = ["number_display", "date", "customer", "location", "total_display", "gross_display", "state_badge"]
     list_select_related = ["customer", "location"]
-    list_filter = ["is_draft"]
+    list_filter = [("is_draft", IndexedBooleanFilter)]
     sortable_by = ["number_display", "date", "customer"]  # each has an index (issue 13)
     list_filter_sheet = False
     search_fields = ["=number", "customer__name", "customer__short_name", "customer__last_name"]
+    search_kind = "invoice"  # by its customer, through the indexed search terms (issue 13)
+    search_number_field = "number"
     autocomplete_fields = ["customer", "location"]
     readonly_fields = [
         "number", "issued_at", "due_date", "period_start", "period_end", "cancels", "total_display", "vat_display", "gross_display",

@@ -1,24 +1,26 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from fortycrm.admin.base import CONTACT_FIELDS, HistoryAdmin, SafePrefillMixin, without_birthday
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsListMixin
-from fortycrm.admin.lists import CustomerKindFilter, FastListMixin
+from fortycrm.admin.lists import CustomerKindFilter, FastListMixin, TermSearchMixin, record_filter
 from fortycrm.models import Contact, Customer
 from fortycrm.services import contacts as services
 from fortycrm.validators import parse_whole_number
 
 
 @admin.register(Contact)
-class ContactAdmin(FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
+class ContactAdmin(FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, TermSearchMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
     custom_field_object_type = "contact"
     list_display = ["__str__", "customer", "role", "priority", "phone", "email", "birthday"]
     list_select_related = ["customer"]
     sortable_by = ["customer", "email", "birthday"]  # each has an index (issue 13)
     search_fields = ["first_name", "last_name", "email", "customer__name", "customer__short_name", "customer__last_name"]
-    list_filter = [CustomerKindFilter]
+    search_kind = "contact"  # through the indexed search terms (issue 13)
+    list_filter = [CustomerKindFilter, record_filter("customer", _("customer")), record_filter("location", _("location"))]
     autocomplete_fields = ["customer"]
     readonly_fields = ["history_section"]
     fields = ["customer", *CONTACT_FIELDS, "history_section"]

@@ -24,6 +24,7 @@ from fortycrm.admin.base import (
     SafePrefillMixin,
     ServiceFormsetsMixin,
     ServiceSavedInline,
+    ShowAllInlineMixin,
     active_orders_table,
     color_badge,
     without_birthday,
@@ -115,11 +116,13 @@ class CustomerForm(forms.ModelForm):
         return data
 
 
-class ContactInline(CustomFieldsInlineMixin, ServiceSavedInline, StackedInline):
+class ContactInline(ShowAllInlineMixin, CustomFieldsInlineMixin, ServiceSavedInline, StackedInline):
     model = Contact
     custom_field_object_type = "contact"  # R-FLD: the contacts' custom fields, editable here too
     formset = PaginationInlineFormSet
-    per_page = 10  # a customer with 500 contacts: pages of 10 (issue 13)
+    per_page = 3  # a customer with 500 contacts: pages of 3, and a link to all of them (issue 13)
+    show_all_list = "admin:fortycrm_contact_changelist"
+    show_all_parameter = "customer__id__exact"
     extra = 0
     fields = CONTACT_FIELDS
     ordering = ["priority", "last_name"]

@@ -23,7 +23,7 @@ import math
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, SEARCH_VAR, ChangeList
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
@@ -34,6 +34,9 @@ from fortycrm import listcache
 from fortycrm.validators import parse_whole_number
 
 COUNT_CAP = 10_000
+#: a search counts its matches up to here ("more than 1,000"): a word found in every tenth row would
+#: otherwise probe the whole table to count 10,000 of them (issue 13)
+SEARCH_COUNT_CAP = 1_000
 DEFERRED_OFFSET = 0  # every page: ids from the index first (a plan MariaDB cannot turn into a sort)
 COUNT_TIMEOUT = 300
 _NOT_COUNT_PARAMS = {PAGE_VAR, ORDER_VAR, "_changelist_filters"}
@@ -166,7 +169,7 @@ class FastListMixin:
 
     def lookup_allowed(self, lookup, value, request=None):
         for spec in self.list_filter:
-            if isinstance(spec, type) and issubclass(spec, (SubqueryFilter, CustomerKindFilter)) and spec.parameter_name == lookup:
+            if isinstance(spec, type) and issubclass(spec, (SubqueryFilter, CustomerKindFilter, RecordFilter)) and spec.parameter_name == lookup:
                 return True  # the filter reads its own parameter (a plain id)
         return super().lookup_allowed(lookup, value, request)
 
@@ -178,7 +181,8 @@ class FastListMixin:
             params = sorted((k, tuple(request.GET.getlist(k))) for k in request.GET if k not in _NOT_COUNT_PARAMS)
             key = listcache.count_key(f"desk:{self.model._meta.model_name}", (request.path, urlencode(params)), listcache.generation())
             return FastPaginator(queryset, per_page, count_key=key, wanted_page=wanted)
-        return FastPaginator(queryset, per_page, cap=COUNT_CAP, wanted_page=wanted)
+        searching = bool((request.GET.get(SEARCH_VAR) or "").strip())
+        return FastPaginator(queryset, per_page, cap=SEARCH_COUNT_CAP if searching else COUNT_CAP, wanted_page=wanted)
 
 
 class SubqueryFilter(admin.SimpleListFilter):
@@ -205,6 +209,61 @@ class SubqueryFilter(admin.SimpleListFilter):
         (column,) = subquery.query.values_select
         # not a join: MariaDB would start from the small side and sort every matching row
         return queryset.filter(ids_in(subquery, column))
+
+
+class IndexedBooleanFilter(admin.BooleanFieldListFilter):
+    """Django's yes/no filter, written ``column IN (1)`` instead of the bare ``WHERE column``:
+    SQLite and MariaDB use an index ``(column, …)`` only for a comparison, so the bare form walks
+    the whole index (bill separately, drafts: a scan of 100,000 rows; issue 13)."""
+
+    def queryset(self, request, queryset):
+        from django.contrib.admin.options import IncorrectLookupParameters
+
+        values = self.used_parameters.get(self.lookup_kwarg)
+        if values in (None, "", []):
+            return super().queryset(request, queryset)
+        value = values[-1] if isinstance(values, list | tuple) else values
+        flag = {"1": True, "true": True, "0": False, "false": False}.get(str(value).lower())
+        if flag is None:
+            raise IncorrectLookupParameters(self.lookup_kwarg)
+        rest = {k: v for k, v in self.used_parameters.items() if k != self.lookup_kwarg}
+        if rest:
+            from django.contrib.admin.utils import build_q_object_from_lookup_parameters
+
+            queryset = queryset.filter(build_q_object_from_lookup_parameters(rest))
+        return queryset.filter(**{f"{self.field_path}__in": [flag]})
+
+
+class RecordFilter(admin.SimpleListFilter):
+    """The rows of one record (a customer's contacts, a meter's readings): where the record
+    page's "Alle N in der Liste anzeigen" link leads. Offered only while chosen (a chip
+    "Kunde: Müller GmbH ×"), never as a list of every record; ``field`` is the foreign key.
+    Subclasses (``record_filter``) name ``field``, ``title`` and ``parameter_name``."""
+
+    field = ""
+
+    def lookups(self, request, model_admin):
+        if self.value() in (None, ""):
+            return []
+        value = parse_whole_number(self.value())
+        if value is None:
+            return [(self.value(), self.value())]  # applied, and finds nothing (not the whole list)
+        related = model_admin.model._meta.get_field(self.field).related_model
+        record = related._default_manager.filter(pk=value).first()
+        return [(str(value), str(record) if record is not None else str(value))]
+
+    def queryset(self, request, queryset):
+        if self.value() in (None, ""):
+            return queryset
+        value = parse_whole_number(self.value())
+        if value is None:
+            return queryset.none()
+        return queryset.filter(**{f"{self.field}_id": value})  # an index (field, …) with the list's order
+
+
+def record_filter(field: str, title) -> type[RecordFilter]:
+    """A ``RecordFilter`` on the foreign key ``field`` (parameter ``<field>__id__exact``)."""
+    return type(f"{field.title()}RecordFilter", (RecordFilter,), {"field": field, "title": title, "parameter_name": f"{field}__id__exact"})
 
 
 class CustomerKindFilter(admin.SimpleListFilter):
@@ -258,4 +317,27 @@ class CustomerSearchMixin:
         condition = customer_search_q(search_term or "")
         if condition is None:
             return queryset, False
+        return queryset.filter(condition), False
+
+
+class TermSearchMixin:
+    """The search of a desk list through the indexed search terms (``fortycrm.search.list_search_q``):
+    each word the beginning of a word of the row or of its customer, location or meter, umlauts and ß
+    folded ("muller" finds "Müller"), answered from an index instead of ``LIKE '%…%'`` over every row.
+    ``search_kind`` names the list; ``search_number_field``: a whole number also finds that number exactly."""
+
+    search_kind = ""
+    search_number_field = ""
+
+    def get_search_results(self, request, queryset, search_term):
+        from django.db.models import Q
+
+        from fortycrm.search import list_search_q
+
+        condition = list_search_q(self.search_kind, search_term or "")
+        if condition is None:
+            return queryset, False
+        number = parse_whole_number((search_term or "").strip()) if self.search_number_field else None
+        if number is not None:
+            condition = Q(**{self.search_number_field: number}) | condition
         return queryset.filter(condition), False

@@ -22,12 +22,13 @@ from fortycrm.admin.base import (
     SafePrefillMixin,
     ServiceFormsetsMixin,
     ServiceSavedInline,
+    ShowAllInlineMixin,
     active_orders_table,
     color_badge,
     link,
 )
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsInlineMixin, CustomFieldsListMixin
-from fortycrm.admin.lists import FastListMixin, SubqueryFilter
+from fortycrm.admin.lists import FastListMixin, IndexedBooleanFilter, SubqueryFilter, TermSearchMixin, record_filter
 from fortycrm.admin.meters import MeterForm
 from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
 from fortycrm.selectors import location_record_queryset, main_contact, meters_with_last_reading
@@ -57,14 +58,16 @@ class CustomerLocationFormSet(PaginationInlineFormSet):
             raise ValidationError(problems)
 
 
-class CustomerLocationInline(CustomFieldsInlineMixin, ServiceSavedInline, TabularInline):
+class CustomerLocationInline(ShowAllInlineMixin, CustomFieldsInlineMixin, ServiceSavedInline, TabularInline):
     """The customer record lists its locations; the full record is one click away."""
 
     custom_field_object_type = "location"
     formset = CustomerLocationFormSet
 
     model = Location
-    per_page = 20  # a customer with 200 locations: pages of 20 (issue 13)
+    per_page = 5  # a customer with 200 locations: pages of 5, and a link to all of them (issue 13)
+    show_all_list = "admin:fortycrm_location_changelist"
+    show_all_parameter = "customer__id__exact"
     extra = 0
     fields = ["name", "street", "postcode", "city", "bill_separately", "record_link"]
     readonly_fields = ["record_link"]
@@ -183,9 +186,14 @@ def assignment_state(obj: Assignment):
     return color_badge(str(_("past")), "#6B7280")
 
 
-class MeterInline(ServiceSavedInline, TabularInline):
+class MeterInline(ShowAllInlineMixin, ServiceSavedInline, TabularInline):
     model = Meter
     form = MeterForm
+    formset = PaginationInlineFormSet
+    per_page = 3  # a location with many meters: pages of 3, and a link to all of them (issue 13)
+    show_all_list = "admin:fortycrm_meter_changelist"
+    show_all_parameter = "location__id__exact"
+    ordering = ["number", "id"]
     extra = 0
     fields = ["kind", "number", "unit", "comment", "installed_on", "removed_on", "last_reading", "readings_link"]
     readonly_fields = ["last_reading", "readings_link"]
@@ -228,12 +236,14 @@ class LocationContactFormSet(PaginationInlineFormSet):
         return form
 
 
-class LocationContactInline(CustomFieldsInlineMixin, ServiceSavedInline, TabularInline):
+class LocationContactInline(ShowAllInlineMixin, CustomFieldsInlineMixin, ServiceSavedInline, TabularInline):
     custom_field_object_type = "contact"
     model = Contact
     fk_name = "location"
     formset = LocationContactFormSet
-    per_page = 10  # pages of 10 (issue 13)
+    per_page = 3  # pages of 3, and a link to all of them (issue 13)
+    show_all_list = "admin:fortycrm_contact_changelist"
+    show_all_parameter = "location__id__exact"
     extra = 0
     fields = ["salutation", "first_name", "last_name", "role", "phone", "mobile", "email", "priority"]
     ordering = ["priority", "last_name"]
@@ -279,17 +289,18 @@ class LocationEmployeeFilter(SubqueryFilter):
 
 
 @admin.register(Location)
-class LocationAdmin(FastListMixin, ProtectedDeleteMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class LocationAdmin(FastListMixin, ProtectedDeleteMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, TermSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     inlines = [BuildingServiceInline, AssignmentInline, MeterInline, LocationContactInline]
     custom_field_object_type = "location"
     custom_fields_section_index = 3
     custom_fields_section_classes = ("tab",)
     list_display = ["name", "customer_link", "address", "bill_separately"]
     list_select_related = ["customer"]
-    list_filter = [LocationEmployeeFilter, "bill_separately"]
+    list_filter = [LocationEmployeeFilter, ("bill_separately", IndexedBooleanFilter), record_filter("customer", _("customer"))]
     sortable_by = ["name", "customer_link"]  # each has an index (issue 13)
     list_filter_sheet = False
     search_fields = ["name", "street", "postcode", "city", "customer__name", "customer__short_name", "customer__last_name"]
+    search_kind = "location"  # through the indexed search terms (issue 13)
     autocomplete_fields = ["customer"]
     readonly_fields = ["customer_panel", "active_orders_panel", "history_section"]
     list_per_page = 50

@@ -16,9 +16,9 @@ from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
 from fortycrm import selectors
-from fortycrm.admin.base import HistoryAdmin, SafePrefillMixin
+from fortycrm.admin.base import HistoryAdmin, ReadonlyOnceMixin, SafePrefillMixin, ShowAllInlineMixin
 from fortycrm.admin.forms import ServiceCheckedForm
-from fortycrm.admin.lists import FastListMixin
+from fortycrm.admin.lists import FastListMixin, TermSearchMixin, record_filter
 from fortycrm.models import Meter, MeterReading
 from fortycrm.models.staff import person_name
 from fortycrm.selectors import meters_with_last_reading, readings_with_previous
@@ -157,13 +157,15 @@ class ReadingFormSet(PaginationInlineFormSet):
             by_instance[id(reading)].add_error("value", problem)
 
 
-class ReadingInline(TabularInline):
+class ReadingInline(ShowAllInlineMixin, ReadonlyOnceMixin, TabularInline):
     """Record readings on the meter's page; newest first with the consumption since the previous one."""
 
     model = MeterReading
     form = ReadingRowForm
     formset = ReadingFormSet
-    per_page = 20  # a meter with 5,000 readings: pages of 20 (issue 13)
+    per_page = 10  # a meter with 5,000 readings: pages of 10, and a link to all of them (issue 13)
+    show_all_list = "admin:fortycrm_meterreading_changelist"
+    show_all_parameter = "meter__id__exact"
     extra = 1
     fields = ["read_at", "value", "consumption", "is_exchange", "photo", "photo_preview", "comment", "recorded_by_name"]
     hide_title = True
@@ -196,16 +198,17 @@ class ReadingInline(TabularInline):
 
 
 @admin.register(Meter)
-class MeterAdmin(FastListMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
+class MeterAdmin(FastListMixin, TermSearchMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
     form = MeterForm
     inlines = [ReadingInline]
     list_display = ["number", "kind", "location_link", "customer", "unit", "comment_short", "last_reading"]
     list_select_related = ["location__customer"]
-    list_filter = ["kind"]
+    list_filter = ["kind", record_filter("location", _("location"))]
     ordering = ["location_id", "number", "id"]  # one index serves it, with or without the kind filter (issue 13)
     sortable_by = ["number", "location_link"]  # each has an index (issue 13)
     list_filter_sheet = False
-    search_fields = ["number", "comment", "location__name", "location__city", "location__customer__name"]
+    search_fields = ["number", "comment", "location__name", "location__city"]
+    search_kind = "meter"  # through the indexed search terms (issue 13)
     autocomplete_fields = ["location"]
     fields = ["location", ("kind", "number"), ("unit", "comment"), ("installed_on", "removed_on")]
 
@@ -269,23 +272,24 @@ class MeterExchangeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
-            return queryset.filter(is_exchange=self.value() == "yes")
+            return queryset.filter(is_exchange__in=[self.value() == "yes"])  # IN: the index answers (issue 13)
         return queryset
 
 
 @admin.register(MeterReading)
-class MeterReadingAdmin(FastListMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
+class MeterReadingAdmin(FastListMixin, TermSearchMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
     """All readings with consumption since the previous one and the photo."""
 
     form = ReadingForm
     list_display = ["read_at_display", "meter_link", "location", "value_display", "consumption_display", "photo_preview", "recorded_by_name", "comment_short"]
     list_display_links = ["read_at_display"]
     list_select_related = ["meter__location", "recorded_by"]
-    list_filter = ["read_at", "meter__kind", MeterExchangeFilter]
+    list_filter = ["read_at", "meter__kind", MeterExchangeFilter, record_filter("meter", _("meter"))]
     ordering = ["-read_at", "-id"]  # newest first over all meters: one index (read_at, id)
     sortable_by = ["read_at", "meter_link"]  # each has an index (issue 13)
     list_filter_sheet = False
-    search_fields = ["meter__number", "meter__location__name", "comment"]
+    search_fields = ["meter__number", "meter__location__name"]
+    search_kind = "reading"  # by its meter and location, through the indexed search terms (issue 13)
     # no date_hierarchy: it needs MariaDB's time zone tables; the date filter works everywhere
     autocomplete_fields = ["meter"]
     readonly_fields = ["photo_preview", "recorded_by_name", "history_section"]

@@ -1,7 +1,7 @@
 from fortycrm.models.base import TimeStamped
 from fortycrm.models.billing import BillingRunLog, Invoice, InvoiceLine, Order
 from fortycrm.models.contacts import Contact
-from fortycrm.models.customers import Customer, CustomerSearchTerm, CustomerStatus, NumberSequence, Tag
+from fortycrm.models.customers import Customer, CustomerSearchTerm, CustomerStatus, NumberSequence, RecordSearchTerm, Tag
 from fortycrm.models.fields import ContactFieldValue, CustomerFieldValue, CustomField, LocationFieldValue, StandardFieldRule
 from fortycrm.models.generations import DataGeneration
 from fortycrm.models.import_logs import ImportLog
@@ -25,6 +25,7 @@ __all__ = [
     "CustomerCostBearer",
     "CustomerFieldValue",
     "CustomerSearchTerm",
+    "RecordSearchTerm",
     "CustomerDefaults",
     "CustomerSettings",
     "CustomerStatus",

@@ -285,3 +285,26 @@ class CustomerSearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class RecordSearchTerm(models.Model):
+    """One normalised word a contact, location or meter is found by (``fortycrm.search``): an
+    index for the desk lists' searches, not data. Rebuilt from the record whenever it changes."""
+
+    class Kind(models.TextChoices):
+        CONTACT = "contact", _("contact")
+        LOCATION = "location", _("location")
+        METER = "meter", _("meter")
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    record_id = models.BigIntegerField()
+    term = models.CharField(max_length=40)
+
+    class Meta:
+        verbose_name = _("search term")
+        verbose_name_plural = _("search terms")
+        constraints = [models.UniqueConstraint(fields=["kind", "record_id", "term"], name="record_search_term_unique")]
+        indexes = [models.Index(fields=["kind", "term", "record_id"], name="record_search_term_idx")]
+
+    def __str__(self) -> str:
+        return self.term

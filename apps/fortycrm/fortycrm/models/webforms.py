@@ -115,6 +115,7 @@ class WebFormSubmission(models.Model):
     class Meta:
         verbose_name = _("website form submission")
         verbose_name_plural = _("website form submissions")
+        indexes = [models.Index(fields=["notify_user", "submitted_at"], name="submission_notify_time_idx")]  # start page
 
     def __str__(self) -> str:
         return f"{self.form_name} {self.submitted_at:%Y-%m-%d %H:%M}"
