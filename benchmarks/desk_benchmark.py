@@ -136,7 +136,7 @@ def build(n: int) -> None:
                 MeterReading(meter=m, read_at=now - dt.timedelta(days=30 * r + k % 30), value=Decimal(1000 + 100 * (2 - r)), is_exchange=k % 97 == 0 and r == 0)
                 for k, m in enumerate(meters) for r in range(2)
             ])
-            Order.objects.bulk_create([
+            orders = Order.objects.bulk_create([
                 Order(customer_id=loc.customer_id, location=loc, title="Unterhaltsreinigung", recurrence=("monthly", "once")[k % 2],
                       price=Decimal("58.00"), start=(now - dt.timedelta(days=k % 400)).date())
                 for k, loc in enumerate(locations)
@@ -151,6 +151,7 @@ def build(n: int) -> None:
             search.record_terms_refresh("contact", [c.pk for c in contacts])
             search.record_terms_refresh("location", [loc.pk for loc in locations])
             search.record_terms_refresh("meter", [m.pk for m in meters])
+            search.record_terms_refresh("order", [o.pk for o in orders])
     # the big customer: 500 contacts, 200 locations, 5,000 readings
     with transaction.atomic():
         contacts = Contact.objects.bulk_create([Contact(customer=big, first_name=f"Person{k}", last_name=NAMES[k % len(NAMES)], priority=k % 5 + 1) for k in range(500)])

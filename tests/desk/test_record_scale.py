@@ -131,8 +131,9 @@ def test_list_searches_use_terms_fold_umlauts_and_prefixes(db, admin_client):
     street = location_save(location=Location(customer=other, name="Lager", street="Hauptstraße 5", city="Köln"))
     home = location_save(location=Location(customer=mueller, name="Zentrale", city="Berlin"))
     meter = Meter.objects.create(location=street, kind="gas", number="Z-88123", unit="m³")
-    reading = MeterReading.objects.create(meter=meter, read_at=timezone.now() - dt.timedelta(days=1), value=Decimal("12"))
-    order = Order.objects.create(customer=mueller, location=home, title="Reinigung", start=timezone.localdate())
+    reading = MeterReading.objects.create(meter=meter, read_at=timezone.now() - dt.timedelta(days=1), value=Decimal("12"),
+                                          comment="Zähler klemmt")
+    order = Order.objects.create(customer=mueller, location=home, title="Glasreinigung Südflügel", start=timezone.localdate())
     invoice = Invoice.objects.create(customer=other, date=timezone.localdate(), number=2026000777, is_draft=False)
 
     contacts = "/desk/fortycrm/contact/"
@@ -147,7 +148,15 @@ def test_list_searches_use_terms_fold_umlauts_and_prefixes(db, admin_client):
     assert _list_found(admin_client, "/desk/fortycrm/meter/", "z-881") == {meter.pk}  # number prefix
     assert _list_found(admin_client, "/desk/fortycrm/meter/", "lager") == {meter.pk}  # by its location
     assert _list_found(admin_client, "/desk/fortycrm/meterreading/", "Z-88123") == {reading.pk}
+    assert _list_found(admin_client, "/desk/fortycrm/meter/", "beta") == {meter.pk}  # by its location's customer
+    assert _list_found(admin_client, "/desk/fortycrm/meterreading/", "Z-88123") == {reading.pk}
+    assert _list_found(admin_client, "/desk/fortycrm/meterreading/", "zahler klemmt") == {reading.pk}  # its comment
     assert _list_found(admin_client, "/desk/fortycrm/order/", "mueller") == {order.pk}
+    assert _list_found(admin_client, "/desk/fortycrm/order/", "sudflugel") == {order.pk}  # its title
+    assert _list_found(admin_client, "/desk/fortycrm/order/", "glasreinigung zentrale") == {order.pk}
+    order.title = "Winterdienst"
+    order.save()
+    assert _list_found(admin_client, "/desk/fortycrm/order/", "sudflugel") == set()
     assert _list_found(admin_client, "/desk/fortycrm/invoice/", "2026000777") == {invoice.pk}
     assert _list_found(admin_client, "/desk/fortycrm/invoice/", "beta") == {invoice.pk}
 

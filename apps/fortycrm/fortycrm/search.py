@@ -247,18 +247,21 @@ def connect() -> None:
 
 
 # --- contacts, locations and meters (the desk lists' searches) ---------------------------------
-#: fields whose words a contact, location or meter is found by (``RecordSearchTerm``)
+#: fields whose words a contact, location, meter, order or reading is found by
+#: (``RecordSearchTerm``; the kind is the model's name)
 RECORD_FIELDS = {
     "contact": ("first_name", "last_name", "email"),
     "location": ("name", "street", "postcode", "city"),
     "meter": ("number", "comment"),
+    "order": ("title",),
+    "meterreading": ("comment",),
 }
 
 
 def _record_model(kind: str):
-    from fortycrm.models import Contact, Location, Meter
+    from fortycrm.models import Contact, Location, Meter, MeterReading, Order
 
-    return {"contact": Contact, "location": Location, "meter": Meter}[kind]
+    return {"contact": Contact, "location": Location, "meter": Meter, "order": Order, "meterreading": MeterReading}[kind]
 
 
 def record_terms_refresh(kind: str, record_ids: Iterable[int]) -> bool:
@@ -286,6 +289,18 @@ def record_terms_refresh(kind: str, record_ids: Iterable[int]) -> bool:
     if new:
         RecordSearchTerm.objects.bulk_create(new, batch_size=1000)
     return bool(doomed or new)
+
+
+def record_terms_fill(term_model, model, kind: str, fields: Iterable[str]) -> None:
+    """Write the terms of every ``model`` row of ``kind`` in batches (the data migrations, which
+    pass their historical models)."""
+    rows = []
+    for values in model.objects.order_by("pk").values_list("pk", *fields).iterator(chunk_size=2000):
+        rows += [term_model(kind=kind, record_id=values[0], term=term) for term in sorted(terms_of(values[1:]))]
+        if len(rows) >= 5000:
+            term_model.objects.bulk_create(rows, batch_size=1000)
+            rows = []
+    term_model.objects.bulk_create(rows, batch_size=1000)
 
 
 def _matches(variants: set[str]) -> Q:
@@ -332,16 +347,24 @@ def _word_q(list_kind: str, variants: set[str]):
 
     if list_kind in ("contact", "location"):
         return _ids(_record_terms(list_kind, variants), "record_id") | _ids(_customer_terms(variants), "customer_id", outer="customer_id")
-    if list_kind == "meter":
-        return _ids(_record_terms("meter", variants), "record_id") | _ids(_record_terms("location", variants), "record_id", outer="location_id")
-    if list_kind == "reading":
+    if list_kind == "meter":  # its number or comment, its location, or the location's customer
+        return (
+            _ids(_record_terms("meter", variants), "record_id")
+            | _ids(_record_terms("location", variants), "record_id", outer="location_id")
+            | _ids(Location.objects.filter(_ids(_customer_terms(variants), "customer_id", outer="customer_id")), "id", outer="location_id")
+        )
+    if list_kind == "reading":  # its comment, or its meter's number, comment or location
         meters = Meter.objects.filter(
             _ids(_record_terms("meter", variants), "record_id") | _ids(_record_terms("location", variants), "record_id", outer="location_id")
         )
-        return _ids(meters, "id", outer="meter_id")
-    if list_kind == "order":
+        return _ids(_record_terms("meterreading", variants), "record_id") | _ids(meters, "id", outer="meter_id")
+    if list_kind == "order":  # its title, its customer or its location
         locations = Location.objects.filter(_ids(_record_terms("location", variants), "record_id"))
-        return _ids(_customer_terms(variants), "customer_id", outer="customer_id") | _ids(locations, "id", outer="location_id")
+        return (
+            _ids(_record_terms("order", variants), "record_id")
+            | _ids(_customer_terms(variants), "customer_id", outer="customer_id")
+            | _ids(locations, "id", outer="location_id")
+        )
     if list_kind == "invoice":
         return _ids(_customer_terms(variants), "customer_id", outer="customer_id")
     raise ValueError(list_kind)

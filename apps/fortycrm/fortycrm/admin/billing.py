@@ -88,8 +88,8 @@ class OrderAdmin(FastListMixin, TermSearchMixin, SafePrefillMixin, ModelAdmin):
     list_filter = [ActiveFilter, "recurrence"]
     sortable_by = ["customer", "location", "start"]  # each has an index (issue 13)
     list_filter_sheet = False
-    search_fields = ["customer__name", "customer__short_name", "customer__last_name", "location__name"]
-    search_kind = "order"  # by its customer and location, through the indexed search terms (issue 13)
+    search_fields = ["title", "customer__name", "customer__short_name", "customer__last_name", "location__name"]
+    search_kind = "order"  # by its title, customer and location, through the indexed search terms (issue 13)
     autocomplete_fields = ["customer", "location"]
     fields = ["customer", "location", "title", ("recurrence", "price"), ("service_kind", "hours"), ("vat_rate", "vat_exemption"), ("start", "end")]
 

@@ -207,7 +207,7 @@ class MeterAdmin(FastListMixin, TermSearchMixin, SafePrefillMixin, HistoryAdmin,
     ordering = ["location_id", "number", "id"]  # one index serves it, with or without the kind filter (issue 13)
     sortable_by = ["number", "location_link"]  # each has an index (issue 13)
     list_filter_sheet = False
-    search_fields = ["number", "comment", "location__name", "location__city"]
+    search_fields = ["number", "comment", "location__name", "location__city", "location__customer__name"]
     search_kind = "meter"  # through the indexed search terms (issue 13)
     autocomplete_fields = ["location"]
     fields = ["location", ("kind", "number"), ("unit", "comment"), ("installed_on", "removed_on")]
@@ -288,8 +288,8 @@ class MeterReadingAdmin(FastListMixin, TermSearchMixin, SafePrefillMixin, Histor
     ordering = ["-read_at", "-id"]  # newest first over all meters: one index (read_at, id)
     sortable_by = ["read_at", "meter_link"]  # each has an index (issue 13)
     list_filter_sheet = False
-    search_fields = ["meter__number", "meter__location__name"]
-    search_kind = "reading"  # by its meter and location, through the indexed search terms (issue 13)
+    search_fields = ["meter__number", "meter__location__name", "comment"]
+    search_kind = "reading"  # by its comment, meter and location, through the indexed search terms (issue 13)
     # no date_hierarchy: it needs MariaDB's time zone tables; the date filter works everywhere
     autocomplete_fields = ["meter"]
     readonly_fields = ["photo_preview", "recorded_by_name", "history_section"]

@@ -6,18 +6,12 @@ from django.db import migrations, models
 
 def fill_record_search_terms(apps, schema_editor):
     """The search terms of the existing contacts, locations and meters (fortycrm.search)."""
-    from fortycrm.search import RECORD_FIELDS, terms_of
+    from fortycrm.search import record_terms_fill
 
     Term = apps.get_model("fortycrm", "RecordSearchTerm")
-    for kind, fields in RECORD_FIELDS.items():
-        model = apps.get_model("fortycrm", kind)
-        rows = []
-        for values in model.objects.order_by("pk").values_list("pk", *fields).iterator(chunk_size=2000):
-            rows += [Term(kind=kind, record_id=values[0], term=term) for term in sorted(terms_of(values[1:]))]
-            if len(rows) >= 5000:
-                Term.objects.bulk_create(rows, batch_size=1000)
-                rows = []
-        Term.objects.bulk_create(rows, batch_size=1000)
+    for kind, fields in {"contact": ("first_name", "last_name", "email"), "location": ("name", "street", "postcode", "city"),
+                         "meter": ("number", "comment")}.items():
+        record_terms_fill(Term, apps.get_model("fortycrm", kind), kind, fields)
 
 
 class Migration(migrations.Migration):

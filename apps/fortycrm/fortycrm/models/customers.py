@@ -288,13 +288,15 @@ class CustomerSearchTerm(models.Model):
 
 
 class RecordSearchTerm(models.Model):
-    """One normalised word a contact, location or meter is found by (``fortycrm.search``): an
+    """One normalised word a contact, location, meter, order or reading is found by (``fortycrm.search``): an
     index for the desk lists' searches, not data. Rebuilt from the record whenever it changes."""
 
     class Kind(models.TextChoices):
         CONTACT = "contact", _("contact")
         LOCATION = "location", _("location")
         METER = "meter", _("meter")
+        ORDER = "order", _("order")
+        READING = "meterreading", _("meter reading")
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     record_id = models.BigIntegerField()
