@@ -64,6 +64,9 @@ def test_a_killed_mariadb_connection_costs_no_failed_request():
         pytest.skip("runs against MariaDB: set DATABASE_URL=mysql://… (done by .ci/run)")
     import MySQLdb
 
+    # a fresh connection: one this worker opened more than CONN_MAX_AGE (60 s) ago would be
+    # closed by request_finished below, and there would be nothing left to kill
+    connection.close()
     with connection.cursor() as cursor:
         cursor.execute("SELECT CONNECTION_ID()")
         victim = cursor.fetchone()[0]
