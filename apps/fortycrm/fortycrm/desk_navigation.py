@@ -21,8 +21,6 @@ NAVIGATION_CUSTOMERS = [
     {"title": _("Start page"), "icon": "home", "link": reverse_lazy("admin:index")},
     _item(_("Customers"), "groups", "admin:fortycrm_customer_changelist", "fortycrm.view_customer"),
     _item(_("Contacts"), "contacts", "admin:fortycrm_contact_changelist", "fortycrm.view_contact"),
-]
-NAVIGATION_CUSTOMERS += [
     _item(_("Locations"), "location_city", "admin:fortycrm_location_changelist", "fortycrm.view_location"),
     _item(_("Suppliers"), "engineering", "admin:fortycrm_supplier_changelist", "fortycrm.view_supplier"),
     _item(_("Assignments"), "badge", "admin:fortycrm_assignment_changelist", "fortycrm.view_assignment"),
@@ -34,8 +32,7 @@ NAVIGATION_CUSTOMERS += [
     _item(_("Revenue"), "euro", "admin:fortycrm_invoice_revenue", "fortycrm.view_invoice"),
     # daily work, so in this group (reachable without scrolling at 900 px, issue 12)
     _item(_("Data import"), "upload_file", "admin:fortycrm_importlog_changelist", "fortycrm.view_importlog"),
-]
-NAVIGATION_CUSTOMERS += [  # R-PAY-1
+    # R-PAY-1
     _item(_("Cost bearers"), "health_and_safety", "admin:fortycrm_costbearer_changelist", "fortycrm.view_costbearer"),
 ]
 # Settings: only what the user may change (office roles only view statuses, site and customer

@@ -147,10 +147,7 @@ def customer_search_q(text: str, *, gen: str | None = None) -> Q | None:
         return None
     condition = Q()
     for variants in words:
-        matches = Q()
-        for variant in sorted(variants):
-            matches |= _prefix_q(variant)
-        condition &= ids_in(CustomerSearchTerm.objects.filter(matches), "customer_id", memo_key=("customer", *sorted(variants)), gen=gen)
+        condition &= ids_in(CustomerSearchTerm.objects.filter(_matches(variants)), "customer_id", memo_key=("customer", *sorted(variants)), gen=gen)
     return condition
 
 
