@@ -24,6 +24,8 @@ def tag_normalize(name: str) -> str:
 
 def tag_name_problem(name: str) -> str | None:
     """Why ``name`` cannot be a tag name, or None."""
+    if type(name) is str and len(name) <= TAG_NAME_MAX_LENGTH:
+        return None  # cleaning never makes a name longer
     clean = tag_clean(name)
     if len(clean) > TAG_NAME_MAX_LENGTH:
         return _("The tag “%(name)s…” is longer than %(max)d characters. Shorten it.") % {"name": clean[:30], "max": TAG_NAME_MAX_LENGTH}

@@ -49,6 +49,11 @@ _EMPTY_CELL: dict[str, Any] = {"country": "DE", "combine_invoices": False, "star
 TEXT_TYPES = {"CharField", "TextField", "EmailField", "URLField", "SlugField"}
 
 
+def _duplicate_hint() -> str:
+    """What to do about a possible duplicate (translated when one is found, not for every row)."""
+    return _("Remove the row, use the mode “update existing” with the customer number, or choose “import possible duplicates anyway”.")
+
+
 class BatchLookups(CustomerLookups):
     """``customer_prepare``'s reads, answered from memory: each status name and each account
     manager once per import, the owners of the batch's chosen numbers once per batch."""
@@ -196,12 +201,11 @@ class CustomerImporter(Importer):
 
     # --- duplicates (the criteria: selectors.customer_duplicates) -----------------------
     def check_duplicates(self, row: Row, customer: Customer, stored: list[tuple[Customer, str]]) -> None:
-        hint = _("Remove the row, use the mode “update existing” with the customer number, or choose “import possible duplicates anyway”.")
         name_column = "name" if self.kind == Customer.Kind.COMPANY else "last_name"
         key = duplicate_name_key(customer)
         if key is not None:
             if key in self.file_names:
-                self.duplicate(row, name_column, _("Possible duplicate: same name and postcode as row %(other)s.") % {"other": self.file_names[key]} + " " + hint)
+                self.duplicate(row, name_column, _("Possible duplicate: same name and postcode as row %(other)s.") % {"other": self.file_names[key]} + " " + _duplicate_hint())
             else:
                 self.file_names[key] = row.number
                 other = next((c for c, reason in stored if reason == DUPLICATE_NAME_POSTCODE), None)
@@ -209,12 +213,12 @@ class CustomerImporter(Importer):
                     self.duplicate(
                         row, name_column,
                         _("Possible duplicate: the customer “%(customer)s” (customer number %(number)s) has the same name and postcode.")
-                        % {"customer": other.display_name, "number": other.number or "–"} + " " + hint,
+                        % {"customer": other.display_name, "number": other.number or "–"} + " " + _duplicate_hint(),
                     )
         email = duplicate_email_key(customer)
         if email:
             if email in self.file_emails:
-                self.duplicate(row, "email", _("Possible duplicate: same e-mail as row %(other)s.") % {"other": self.file_emails[email]} + " " + hint)
+                self.duplicate(row, "email", _("Possible duplicate: same e-mail as row %(other)s.") % {"other": self.file_emails[email]} + " " + _duplicate_hint())
             else:
                 self.file_emails[email] = row.number
                 other = next((c for c, reason in stored if reason == DUPLICATE_EMAIL), None)
@@ -222,7 +226,7 @@ class CustomerImporter(Importer):
                     self.duplicate(
                         row, "email",
                         _("Possible duplicate: the customer “%(customer)s” (customer number %(number)s) or one of its contacts has the same e-mail.")
-                        % {"customer": other.display_name, "number": other.number or "–"} + " " + hint,
+                        % {"customer": other.display_name, "number": other.number or "–"} + " " + _duplicate_hint(),
                     )
 
     # --- the work -------------------------------------------------------------------

@@ -42,28 +42,93 @@ IMPORTERS: dict[str, type[Importer]] = {
 }
 
 
+CONVERT_MEMO_MAX = 5000  # remembered conversions per column (distinct cell texts); later new texts are converted each time
+# kinds whose cells mostly differ from row to row and convert cheaply: not remembered
+_UNREMEMBERED = {columns.TEXT, columns.EMAIL, columns.URL}
+
+
+class RowMaker:
+    """Cells → ``Row`` for one import: the columns' plan read once, and each column's
+    conversion remembered per distinct cell text (a status "Kunde", a date, a custom-field
+    choice is understood once per import, not once per row).
+
+    A remembered conversion gives the same value or the same ``ConvertError`` message as
+    ``convert``: it depends only on the column, the text and the file's number ``style``,
+    all fixed for the import. Lists (tags, multiple choices) are copied for every row.
+    Text, e-mail and web address columns skip the memo: their cells mostly differ and convert
+    cheaply (a plain text cell is only stripped: done inline; anything unusual in it goes
+    through ``convert``).
+    """
+
+    def __init__(self, by_index: dict, importer: Importer, mode: str, style: str | None = None) -> None:
+        self.importer = importer
+        self.style = style
+        # (index, key, column, plain text?, remembered?, mandatory here?)
+        self.plan = [
+            (index, column.key, column, column.kind == columns.TEXT, column.kind not in _UNREMEMBERED,
+             column.required and (mode == INSERT or column.key == "number"))
+            for index, column in by_index.items()
+        ]
+        self.width = max(by_index, default=-1) + 1
+        self.memo: dict[str, dict[str, tuple[bool, Any]]] = {column.key: {} for column in by_index.values()}
+        self.postcodes = [prefix for prefix in ("", "location_") if f"{prefix}postcode" in self.memo]
+
+    def convert(self, column, value: Any) -> Any:
+        """``convert(column, value, style)``, remembered for ``str`` cells."""
+        if type(value) is not str:
+            return convert(column, value, self.style)
+        memo = self.memo[column.key]
+        hit = memo.get(value)
+        if hit is None:
+            try:
+                hit = (True, convert(column, value, self.style))
+            except ConvertError as exc:
+                hit = (False, str(exc))
+            if len(memo) < CONVERT_MEMO_MAX:
+                memo[value] = hit
+        ok, result = hit
+        if not ok:
+            raise ConvertError(result)
+        return list(result) if type(result) is list else result
+
+    def make(self, number: int, cells: list[Any]) -> Row | None:
+        if len(cells) < self.width:
+            cells = [*cells, *[None] * (self.width - len(cells))]
+        raw: dict[str, Any] = {}
+        empty = True
+        for index, key, _column, _text, _remembered, _required in self.plan:
+            value = raw[key] = cells[index]
+            if empty and value is not None and (not isinstance(value, str) or value.strip()):
+                empty = False
+        if empty:
+            return None
+        values: dict[str, Any] = {}
+        row = Row(number=number, raw=raw, values=values)
+        for _index, key, column, text, remembered, required in self.plan:
+            value = raw[key]
+            if text and type(value) is str and value.isprintable() and value[:1] != "'":
+                value = value.strip() or None  # what convert gives a plain text cell
+            else:
+                try:
+                    value = self.convert(column, value) if remembered else convert(column, value, self.style)
+                except ConvertError as exc:
+                    values[key] = None
+                    row.failed_keys.add(key)
+                    self.importer.problem(row, key, str(exc))
+                    continue
+            values[key] = value
+            if required and (value is None or value == []):
+                row.failed_keys.add(key)
+                self.importer.problem(row, key, _("The mandatory column “%(name)s” is empty. Fill it in.") % {"name": self.importer.column_label(key)})
+        for prefix in self.postcodes:
+            if values.get(f"{prefix}postcode"):
+                values[f"{prefix}postcode"] = german_postcode(values[f"{prefix}postcode"], values.get(f"{prefix}country"))
+        return row
+
+
 def make_row(number: int, cells: list[Any], by_index: dict, importer: Importer, mode: str, style: str | None = None) -> Row | None:
-    raw: dict[str, Any] = {}
-    for index, column in by_index.items():
-        raw[column.key] = cells[index] if index < len(cells) else None
-    if all(v is None or (isinstance(v, str) and not v.strip()) for v in raw.values()):
-        return None
-    row = Row(number=number, raw=raw, values={})
-    for column in by_index.values():
-        try:
-            row.values[column.key] = convert(column, raw[column.key], style)
-        except ConvertError as exc:
-            row.values[column.key] = None
-            row.failed_keys.add(column.key)
-            importer.problem(row, column.key, str(exc))
-            continue
-        if column.required and row.values[column.key] in (None, []) and (mode == INSERT or column.key == "number"):
-            row.failed_keys.add(column.key)
-            importer.problem(row, column.key, _("The mandatory column “%(name)s” is empty. Fill it in.") % {"name": importer.column_label(column.key)})
-    for prefix in ("", "location_"):
-        if row.values.get(f"{prefix}postcode"):
-            row.values[f"{prefix}postcode"] = german_postcode(row.values[f"{prefix}postcode"], row.values.get(f"{prefix}country"))
-    return row
+    """One row without a memo (``RowMaker`` is what the import uses)."""
+    return RowMaker(by_index, importer, mode, style).make(number, cells)
 
 
 def import_file(
@@ -106,10 +171,11 @@ def import_file(
     labels = {column.key: str(table.headers[index]).strip() for index, column in match.by_index.items()}
     importer = IMPORTERS[tpl.key](template=tpl, mode=mode, user=user, allow_duplicates=allow_duplicates, result=result, labels=labels, file_name=file_name,
                                   letters=match.letters, dry_run=dry_run)
+    maker = RowMaker(match.by_index, importer, mode, style)
     with transaction.atomic():
         batch: list[Row] = []
         for number, cells in table.rows:
-            row = make_row(number, cells, match.by_index, importer, mode, style)
+            row = maker.make(number, cells)
             if row is None:
                 continue
             batch.append(row)

@@ -39,6 +39,8 @@ class Importer:
         self.keys = {c.key for c in template.columns}
         self.reason = _("Import of %(file)s") % {"file": file_name} if file_name else _("Import")
         self._customers: dict[int, Customer | ValidationError] = {}
+        # the template's custom field columns: (column key, field name)
+        self.custom_columns = [(c.key, c.definition.name) for c in template.columns if c.kind == CUSTOM]
 
     # --- problems -------------------------------------------------------------------
     def column_label(self, key: str | None) -> str:
@@ -83,9 +85,10 @@ class Importer:
     def custom_data(self, row: Row, stored: dict[str, Any] | None = None) -> dict[str, Any]:
         """The row's custom field cells (R-FLD) over ``stored`` values; an empty cell keeps the stored value."""
         data = dict(stored or {})
-        for column in self.template.columns:
-            if column.kind == CUSTOM and column.key not in row.failed_keys and row.values.get(column.key) is not None:
-                data[column.definition.name] = row.values[column.key]
+        values, failed = row.values, row.failed_keys
+        for key, name in self.custom_columns:
+            if key not in failed and values.get(key) is not None:
+                data[name] = values[key]
         return data
 
     # --- lookups --------------------------------------------------------------------

@@ -121,11 +121,11 @@ class CustomerSettingsColumns:
         return values
 
     def check(self, row: Row) -> None:
-        from fortycrm.models import CustomerSettings
-
         try:
             values = self.values(row)
             if values:
+                from fortycrm.models import CustomerSettings
+
                 own = CustomerSettings(**values)
                 payers.customer_settings_check(own, exclude=["customer"])
         except ValidationError as exc:

@@ -18,12 +18,13 @@ numbers, relations, files, JSON, text fields with custom cleaning) goes through
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator
+from django.core.validators import EmailValidator, MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.fields import Field
@@ -32,10 +33,42 @@ _TEXT_CLASSES = (models.CharField, models.TextField)
 _SAME_TYPE: dict[type, type] = {models.BooleanField: bool, models.DateField: dt.date}
 
 
+def _surely_valid(validator: Any) -> Any:
+    """A quick test for ``validator``: a function that says True only where the validator
+    certainly accepts the value (False: maybe not — then Django's validator decides, with its
+    own error), or ``validator`` itself when there is no such test.
+
+    Django's ``EmailValidator`` and ``RegexValidator`` keep their patterns in lazy objects;
+    every attribute read through them costs more than the match itself. The tests use the
+    same patterns (compiled once here) and the same steps; an e-mail address with an IP
+    literal as domain (``x@[10.0.0.1]``) is left to Django."""
+    if type(validator) is EmailValidator:
+        user_regex = re.compile(validator.user_regex.pattern, validator.user_regex.flags)
+        domain_regex = re.compile(validator.domain_regex.pattern, validator.domain_regex.flags)
+        allowlist = frozenset(validator.domain_allowlist)
+
+        def email_valid(value: str) -> bool:
+            if "@" not in value or len(value) > 320:
+                return False
+            user_part, domain_part = value.rsplit("@", 1)
+            return user_regex.match(user_part) is not None and (domain_part in allowlist or domain_regex.match(domain_part) is not None)
+
+        return email_valid
+    if type(validator) is RegexValidator:
+        regex = re.compile(validator.regex.pattern, validator.regex.flags)
+        inverse = validator.inverse_match
+
+        def regex_valid(value: str) -> bool:
+            return (regex.search(value) is not None) is not inverse
+
+        return regex_valid
+    return None
+
+
 class _Check:
     """One field's plan: ``text`` (the fast path for ``str`` values) or ``None`` (``field.clean``)."""
 
-    __slots__ = ("field", "name", "attname", "blank", "empty_values", "text", "choices", "max_length", "validators", "length_only", "same_type", "file")
+    __slots__ = ("field", "name", "attname", "blank", "empty_values", "text", "choices", "max_length", "validators", "length_only", "same_type", "file", "tests")
 
     def __init__(self, field: Field) -> None:
         self.field = field
@@ -47,6 +80,7 @@ class _Check:
         self.choices: frozenset | None = None
         self.max_length: int | None = None
         self.validators: tuple = ()
+        self.tests: tuple = ()  # quick tests standing for validators (see _surely_valid)
         self.length_only = False
         cls = type(field)
         # a bool in a BooleanField, a date in a DateField: to_python returns it as it is, and
@@ -72,16 +106,20 @@ class _Check:
                     return  # option groups or non-text keys: Django's own walk
                 keys.append(key)
             self.choices = frozenset(keys)
-        others = []
+        others: list = []
+        tests: list = []
         for validator in field.validators:
             if type(validator) is MaxLengthValidator and isinstance(validator.limit_value, int):
                 self.max_length = validator.limit_value if self.max_length is None else min(self.max_length, validator.limit_value)
+            elif (test := _surely_valid(validator)) is not None:
+                tests.append(test)
             else:
                 others.append(validator)
         self.validators = tuple(others)
+        self.tests = tuple(tests)
         self.text = True
         # only a maximum length to check (most text fields): one comparison per value
-        self.length_only = self.choices is None and not self.validators and self.max_length is not None
+        self.length_only = self.choices is None and not self.validators and not self.tests and self.max_length is not None
 
     def passes(self, value: str) -> bool:
         """For a non-empty ``str`` value: True (valid, unchanged by ``to_python``) or False
@@ -90,6 +128,9 @@ class _Check:
             return False
         if self.max_length is not None and len(value) > self.max_length:
             return False
+        for test in self.tests:
+            if not test(value):
+                return False
         for validator in self.validators:
             try:
                 validator(value)
