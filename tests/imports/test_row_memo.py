@@ -127,3 +127,31 @@ def test_an_empty_row_is_skipped_and_short_rows_count_as_empty_cells(olga):
     assert row.values == {"name": "Alpha GmbH", "city": "Köln", "postcode": "01067", "country": None}
     assert row.raw == {"name": "Alpha GmbH", "city": "Köln", "postcode": "1067", "country": None}
     assert maker.make(4, ["Beta GmbH", "Wien", "1010", "AT"]).values["postcode"] == "1010"
+
+
+def test_the_collector_runs_less_often_during_an_import_and_as_before_afterwards(olga, monkeypatch):
+    import gc
+    import io
+
+    before = gc.get_threshold()
+    seen = []
+    with driver.fewer_gc_passes():
+        seen.append(gc.get_threshold())
+        with driver.fewer_gc_passes():  # a second import in another thread of the process
+            seen.append(gc.get_threshold())
+        seen.append(gc.get_threshold())
+    assert gc.get_threshold() == before
+    assert all(t[0] == max(before[0], driver.GC_FIRST_THRESHOLD) and t[1:] == before[1:] for t in seen), seen
+    lines = "\n".join(["Name *", *[f"Firma {i}" for i in range(3)]]).encode()
+    thresholds = []
+    monkeypatch.setattr(driver, "BATCH_SIZE", 1)  # progress after every row, inside the import
+    result = driver.import_file(template="company_customers", file=io.BytesIO(lines), file_name="x.csv", user=olga, dry_run=True,
+                                progress=lambda done, total: thresholds.append(gc.get_threshold()[0]))
+    assert result.ok and gc.get_threshold() == before
+    assert thresholds[:3] == [max(before[0], driver.GC_FIRST_THRESHOLD)] * 3 and thresholds[3] == before[0]
+    gc.set_threshold(0)  # switched off: stays off
+    try:
+        with driver.fewer_gc_passes():
+            assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)
