@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -144,3 +145,22 @@ def test_quick_validator_tests_never_accept_what_django_refuses():
             assert not test(value) or django_valid, value
             if "[" not in value:  # without an IP literal the quick test is Django's whole rule
                 assert test(value) == django_valid, value
+
+
+def _nested(depth: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(depth):
+        value = {"inner": [value]}
+    return value
+
+
+EDGE_JSON = [
+    {"vertragsart": "premium", "flaeche": 12, "satz": "12.50", "schluessel": True, "leistungen": ["glas", "boden"], "leer": None},
+    {"a": 1.5, "b": float("nan"), "c": {}, "d": []}, {"a": Decimal("1.5")}, {1: "x"}, {"a": {1, 2}}, {"a": (1, 2)}, {"a": dt.date(2020, 1, 1)},
+    ["x", 1], [], {}, None, "text", 12, _nested(5), _nested(30), {"a": [{"b": object()}]},
+]
+
+
+@pytest.mark.parametrize("data", EDGE_JSON, ids=range(len(EDGE_JSON)))
+def test_custom_field_data_gives_djangos_result(data):
+    _compare({"kind": "company", "name": "Basis GmbH", "custom_field_data": data}, EXCLUDE)

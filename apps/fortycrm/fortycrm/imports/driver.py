@@ -9,6 +9,7 @@ will do, numbers included.
 from __future__ import annotations
 
 import gc
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -98,54 +99,67 @@ class RowMaker:
     def __init__(self, by_index: dict, importer: Importer, mode: str, style: str | None = None) -> None:
         self.importer = importer
         self.style = style
-        # (index, key, column, plain text?, remembered?, mandatory here?)
-        self.plan = [
-            (index, column.key, column, column.kind == columns.TEXT, column.kind not in _UNREMEMBERED,
-             column.required and (mode == INSERT or column.key == "number"))
-            for index, column in by_index.items()
-        ]
-        self.width = max(by_index, default=-1) + 1
         self.memo: dict[str, dict[str, tuple[bool, Any]]] = {column.key: {} for column in by_index.values()}
+        # per file column: (key, column, plain text?, its memo or None, mandatory here?)
+        self.steps = [
+            (column.key, column, column.kind == columns.TEXT, self.memo[column.key] if column.kind not in _UNREMEMBERED else None,
+             column.required and (mode == INSERT or column.key == "number"))
+            for column in by_index.values()
+        ]
+        self.keys = [column.key for column in by_index.values()]
+        indexes = list(by_index)
+        self.pick = (lambda cells: tuple(cells[i] for i in indexes)) if len(indexes) < 2 else operator.itemgetter(*indexes)
+        self.width = max(by_index, default=-1) + 1
         self.postcodes = [prefix for prefix in ("", "location_") if f"{prefix}postcode" in self.memo]
 
-    def convert(self, column, value: Any) -> Any:
-        """``convert(column, value, style)``, remembered for ``str`` cells."""
-        if type(value) is not str:
-            return convert(column, value, self.style)
-        memo = self.memo[column.key]
-        hit = memo.get(value)
-        if hit is None:
-            try:
-                hit = (True, convert(column, value, self.style))
-            except ConvertError as exc:
-                hit = (False, str(exc))
-            if len(memo) < CONVERT_MEMO_MAX:
-                memo[value] = hit
-        ok, result = hit
-        if not ok:
-            raise ConvertError(result)
-        return list(result) if type(result) is list else result
+    def remember(self, memo: dict[str, tuple[bool, Any]], column, value: str) -> tuple[bool, Any]:
+        """``(True, converted)`` or ``(False, message)`` for a ``str`` cell, kept in ``memo``."""
+        try:
+            hit = (True, convert(column, value, self.style))
+        except ConvertError as exc:
+            hit = (False, str(exc))
+        if len(memo) < CONVERT_MEMO_MAX:
+            memo[value] = hit
+        return hit
 
     def make(self, number: int, cells: list[Any]) -> Row | None:
         if len(cells) < self.width:
             cells = [*cells, *[None] * (self.width - len(cells))]
-        raw: dict[str, Any] = {}
-        empty = True
-        for index, key, _column, _text, _remembered, _required in self.plan:
-            value = raw[key] = cells[index]
-            if empty and value is not None and (not isinstance(value, str) or value.strip()):
-                empty = False
-        if empty:
-            return None
+        picked = self.pick(cells)
+        for value in picked:
+            if value is not None and (not isinstance(value, str) or value.strip()):
+                break
+        else:
+            return None  # every cell empty
+        raw = dict(zip(self.keys, picked))
         values: dict[str, Any] = {}
         row = Row(number=number, raw=raw, values=values)
-        for _index, key, column, text, remembered, required in self.plan:
-            value = raw[key]
-            if text and type(value) is str and value.isprintable() and value[:1] != "'":
-                value = value.strip() or None  # what convert gives a plain text cell
+        style = self.style
+        for value, (key, column, text, memo, required) in zip(picked, self.steps):
+            if type(value) is str and (text or memo is not None):
+                if text and value.isprintable() and value[:1] != "'":
+                    value = value.strip() or None  # what convert gives a plain text cell
+                elif memo is not None:
+                    hit = memo.get(value) or self.remember(memo, column, value)
+                    if not hit[0]:
+                        values[key] = None
+                        row.failed_keys.add(key)
+                        self.importer.problem(row, key, hit[1])
+                        continue
+                    value = hit[1]
+                    if type(value) is list:
+                        value = list(value)  # tags, multiple choices: never shared between rows
+                else:
+                    try:
+                        value = convert(column, value, style)
+                    except ConvertError as exc:
+                        values[key] = None
+                        row.failed_keys.add(key)
+                        self.importer.problem(row, key, str(exc))
+                        continue
             else:
                 try:
-                    value = self.convert(column, value) if remembered else convert(column, value, self.style)
+                    value = convert(column, value, style)
                 except ConvertError as exc:
                     values[key] = None
                     row.failed_keys.add(key)

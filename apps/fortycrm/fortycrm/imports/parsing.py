@@ -235,7 +235,7 @@ def _csv_table(f: IO[bytes]) -> Table:
         try:
             for record in reader:
                 number += 1
-                if any(not _blank(v) for v in record):
+                if "".join(record).strip():  # a cell is not blank (the csv module gives str cells only)
                     yield number, record
         except csv.Error as exc:
             table.error = _csv_problem(exc, number + 1)

@@ -20,10 +20,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import EmailValidator, MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models.expressions import DatabaseDefault
@@ -68,7 +69,7 @@ def _surely_valid(validator: Any) -> Any:
 class _Check:
     """One field's plan: ``text`` (the fast path for ``str`` values) or ``None`` (``field.clean``)."""
 
-    __slots__ = ("field", "name", "attname", "blank", "empty_values", "text", "choices", "max_length", "validators", "length_only", "same_type", "file", "tests")
+    __slots__ = ("field", "name", "attname", "blank", "empty_values", "text", "choices", "max_length", "validators", "length_only", "same_type", "file", "tests", "json")
 
     def __init__(self, field: Field) -> None:
         self.field = field
@@ -89,6 +90,11 @@ class _Check:
         if cls in _SAME_TYPE and field.editable and field.choices is None and not field.validators:
             self.same_type = _SAME_TYPE[cls]
         self.file = isinstance(field, models.FileField)
+        # a JSONField as Django defines it: clean() returns the value unchanged and fails only
+        # where json.dumps fails (and, when editable, where an empty value is not allowed)
+        self.json = (
+            cls is models.JSONField and field.choices is None and not field.validators and field.encoder in (None, DjangoJSONEncoder)
+        )
         plain_text = (
             isinstance(field, _TEXT_CLASSES)
             and field.editable
@@ -144,16 +150,43 @@ def _plan(model: type[models.Model]) -> tuple[_Check, ...]:
     return tuple(_Check(f) for f in model._meta.fields if not f.generated)
 
 
+_MISSING = object()
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain_json(value: Any, depth: int = 0) -> bool:
+    """True for a non-empty dict (text keys) or list built only of text, numbers, booleans,
+    None, dicts and lists (at most 20 levels deep): what ``json.dumps`` surely serialises.
+    False means "maybe not": Django's own check decides then."""
+    if type(value) is dict:
+        items = value.values()
+        if not all(type(key) is str for key in value):
+            return False
+    elif type(value) is list:
+        items = value
+    else:
+        return False
+    if (not items and depth == 0) or depth > 20:
+        return False
+    for item in items:
+        if type(item) not in _JSON_SCALARS and not _plain_json(item, depth + 1):
+            return False
+    return True
+
+
+@lru_cache(maxsize=64)
+def _steps(model: type[models.Model], exclude: frozenset[str]) -> tuple[_Check, ...]:
+    """The plan without the excluded fields (a service excludes the same few on every call)."""
+    return tuple(check for check in _plan(model) if check.name not in exclude)
+
+
 def clean_fields(obj: models.Model, exclude: Iterable[str] = ()) -> None:
     """``obj.clean_fields(exclude)`` with the plan of ``obj``'s model (see the module text)."""
-    exclude = exclude if isinstance(exclude, (set, frozenset)) else set(exclude)
     values = obj.__dict__
     errors: dict[str, Any] = {}
-    for check in _plan(type(obj)):
-        if check.name in exclude:
-            continue
-        if check.text and check.attname in values:  # a text field's descriptor reads __dict__
-            raw = values[check.attname]
+    for check in _steps(type(obj), exclude if isinstance(exclude, frozenset) else frozenset(exclude)):
+        if check.text:
+            raw = values.get(check.attname, _MISSING)  # a text field's descriptor reads __dict__
             if type(raw) is str:  # to_python returns it unchanged
                 if not raw:
                     if check.blank:
@@ -163,8 +196,12 @@ def clean_fields(obj: models.Model, exclude: Iterable[str] = ()) -> None:
                         continue
                 elif check.passes(raw):
                     continue
+            elif raw is _MISSING:
+                raw = getattr(obj, check.attname)
         elif check.same_type is not None and type(values.get(check.attname)) is check.same_type:
             continue
+        elif check.json and _plain_json(values.get(check.attname)):
+            continue  # a non-empty dict or list of JSON's own types: json.dumps takes it
         elif check.file and check.blank and values.get(check.attname, 0) in ("", None):
             continue  # no file: getattr would give a FieldFile without name, which Django skips as blank
         else:

@@ -172,7 +172,7 @@ class CustomerLookups:
         return self._standard_field_rules
 
 
-_PREPARED_ELSEWHERE = ["number", "status", "logo_thumbnail", "account_manager"]
+_PREPARED_ELSEWHERE = frozenset({"number", "status", "logo_thumbnail", "account_manager"})
 
 
 def _merge(errors: dict[str, list], exc: ValidationError) -> None:
@@ -230,7 +230,7 @@ def customer_prepare(
         if problem:
             errors.setdefault("tags", []).append(ValidationError(problem))
     try:  # full_clean(validate_unique=False, validate_constraints=False), planned once per model
-        clean_model(customer, exclude={*_PREPARED_ELSEWHERE, *exclude})
+        clean_model(customer, exclude=_PREPARED_ELSEWHERE.union(exclude) if exclude else _PREPARED_ELSEWHERE)
     except ValidationError as exc:
         _merge(errors, exc)
     try:  # custom fields (R-FLD): types, choices, min/max, required, defaults; required standard fields (R-FLD-8)
