@@ -82,7 +82,9 @@ CELLS = {
     "cf_satz": ["12,50", "9,99", "1.234,5", "1,234.5", "zehn"],
     "cf_vertragsart": ["Premium", "premium", "Gold", " Standard "],
     "cf_leistungen": ["Glasreinigung; Boden", "Fenster", "boden,glas"],
-    "name": ["'=SUMME(A1)", "a\x00b", "Müller\tGmbH", "  "],
+    "name": ["'=SUMME(A1)", "a\x00b", "Müller\tGmbH", "  ", " Müller GmbH "],
+    "email": [" info @ example.de ", "'=info@example.de", "", "a\x01@example.de", "info@example.de"],
+    "website": ["example.de", " https://example.de ", ""],
 }
 
 

@@ -81,6 +81,8 @@ def fewer_gc_passes() -> Iterator[None]:
 CONVERT_MEMO_MAX = 5000  # remembered conversions per column (distinct cell texts); later new texts are converted each time
 # kinds whose cells mostly differ from row to row and convert cheaply: not remembered
 _UNREMEMBERED = {columns.TEXT, columns.EMAIL, columns.URL}
+_TEXT, _EMAIL = 1, 2
+_INLINE = {columns.TEXT: _TEXT, columns.EMAIL: _EMAIL}  # kinds whose ordinary cells make_row converts itself
 
 
 class RowMaker:
@@ -92,17 +94,18 @@ class RowMaker:
     ``convert``: it depends only on the column, the text and the file's number ``style``,
     all fixed for the import. Lists (tags, multiple choices) are copied for every row.
     Text, e-mail and web address columns skip the memo: their cells mostly differ and convert
-    cheaply (a plain text cell is only stripped: done inline; anything unusual in it goes
-    through ``convert``).
+    cheaply (an ordinary text cell is only stripped, an e-mail cell also loses its spaces:
+    done inline; a cell with a control character or a leading apostrophe goes through
+    ``convert``).
     """
 
     def __init__(self, by_index: dict, importer: Importer, mode: str, style: str | None = None) -> None:
         self.importer = importer
         self.style = style
         self.memo: dict[str, dict[str, tuple[bool, Any]]] = {column.key: {} for column in by_index.values()}
-        # per file column: (key, column, plain text?, its memo or None, mandatory here?)
+        # per file column: (key, column, plain text or e-mail (inline), its memo or None, mandatory here?)
         self.steps = [
-            (column.key, column, column.kind == columns.TEXT, self.memo[column.key] if column.kind not in _UNREMEMBERED else None,
+            (column.key, column, _INLINE.get(column.kind, 0), self.memo[column.key] if column.kind not in _UNREMEMBERED else None,
              column.required and (mode == INSERT or column.key == "number"))
             for column in by_index.values()
         ]
@@ -138,7 +141,9 @@ class RowMaker:
         for value, (key, column, text, memo, required) in zip(picked, self.steps):
             if type(value) is str and (text or memo is not None):
                 if text and value.isprintable() and value[:1] != "'":
-                    value = value.strip() or None  # what convert gives a plain text cell
+                    value = value.strip() or None  # what convert gives a plain text cell …
+                    if text == _EMAIL and value:
+                        value = value.replace(" ", "")  # … and an e-mail cell
                 elif memo is not None:
                     hit = memo.get(value) or self.remember(memo, column, value)
                     if not hit[0]:
