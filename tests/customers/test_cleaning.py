@@ -57,7 +57,7 @@ def _outcome(customer: Customer, clean) -> tuple:
     try:
         clean(customer)
     except ValidationError as exc:
-        error = _errors(exc)
+        error = (_errors(exc), list(exc.error_dict))  # the fields in Django's order too (the import reports them so)
     except Exception as exc:  # noqa: BLE001 - a crash (e.g. clean() on None) must be the same crash
         error = (type(exc).__name__, str(exc))
     else:

@@ -175,16 +175,32 @@ def _plain_json(value: Any, depth: int = 0) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _steps(model: type[models.Model], exclude: frozenset[str]) -> tuple[_Check, ...]:
-    """The plan without the excluded fields (a service excludes the same few on every call)."""
-    return tuple(check for check in _plan(model) if check.name not in exclude)
+def _steps(model: type[models.Model], exclude: frozenset[str]) -> tuple[tuple[tuple[str, int, _Check], ...], tuple[_Check, ...]]:
+    """The plan without the excluded fields (a service excludes the same few on every call),
+    split in two: text fields that may be blank and have only a maximum length —
+    ``(attname, max_length, check)``, one comparison each — and the other checks."""
+    checks = [check for check in _plan(model) if check.name not in exclude]
+    quick = tuple((c.attname, c.max_length, c) for c in checks if c.text and c.length_only and c.blank)
+    return quick, tuple(c for c in checks if not (c.text and c.length_only and c.blank))
 
 
 def clean_fields(obj: models.Model, exclude: Iterable[str] = ()) -> None:
     """``obj.clean_fields(exclude)`` with the plan of ``obj``'s model (see the module text)."""
     values = obj.__dict__
     errors: dict[str, Any] = {}
-    for check in _steps(type(obj), exclude if isinstance(exclude, frozenset) else frozenset(exclude)):
+    quick, checks = _steps(type(obj), exclude if isinstance(exclude, frozenset) else frozenset(exclude))
+    doubtful = None
+    for attname, max_length, check in quick:
+        raw = values.get(attname)
+        if type(raw) is str and len(raw) <= max_length:
+            continue  # text within the length ("" included: blank is allowed)
+        if doubtful is None:
+            doubtful = []
+        doubtful.append(check)
+    if doubtful:  # checked below like the others, everything in the model's field order
+        order = _plan(type(obj))
+        checks = sorted((*checks, *doubtful), key=order.index)
+    for check in checks:
         if check.text:
             raw = values.get(check.attname, _MISSING)  # a text field's descriptor reads __dict__
             if type(raw) is str:  # to_python returns it unchanged
