@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "apps" / "fortycrm"))  # this checkout's app, also in a worktree
 
 from benchmarks import api_benchmark  # noqa: E402  (sets the benchmark settings)
-from benchmarks.import_benchmark import generate, make_users, run_import, setup_django, wipe  # noqa: E402
+from benchmarks.import_benchmark import CPU, generate, make_users, run_import, setup_django, wipe  # noqa: E402
 
 CF_HEADER = ["Vertragsart", "Fläche m²", "Verrechnungssatz", "Vertragsbeginn", "Schlüssel hinterlegt"]
 CONTRACTS = ["Standard", "Premium", "Rahmenvertrag"]
@@ -174,6 +174,9 @@ def main() -> None:
         print(f"1. import without custom fields: {base_seconds:6.1f} s = {args.rows / base_seconds:7,.0f} rows/s")
         print(f"1. import with 5 custom fields:  {cf_seconds:6.1f} s = {args.rows / cf_seconds:7,.0f} rows/s "
               f"(ratio {base_seconds / cf_seconds:.2f} of the baseline's speed; index rows: {CustomerFieldValue.objects.count():,})")
+        cpu_base, cpu_cf = CPU[f"insert {plain.name}"], CPU[f"insert {with_fields.name}"]
+        print(f"1. CPU seconds of this process: {cpu_base:.1f} s without, {cpu_cf:.1f} s with custom fields = "
+              f"{args.rows / cpu_cf:,.0f} rows per CPU second (load average {os.getloadavg()[0]:.2f}; the database server's time not included)")
 
         top_up(args.list_rows or args.rows)
         print("2. in-process, status=Kunde and the choice filter:")
