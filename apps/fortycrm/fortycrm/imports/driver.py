@@ -52,7 +52,7 @@ IMPORTERS: dict[str, type[Importer]] = {
 # runs, the first threshold is raised; the import's rows are freed by reference counting
 # as before, only the searches for reference cycles run less often. (A written customer is
 # such a cycle — Django's file field value points back at it — so the commit's peak memory
-# grows a little: +10–20 MB at 20,000 rows; +29 MB at 100,000 with a threshold of 10,000.)
+# grows a little: +10–20 MB at 20,000 rows, +13 MB at 100,000.)
 GC_FIRST_THRESHOLD = 5_000
 _gc_lock = threading.Lock()
 _gc_imports = 0  # imports running in this process (threads)
