@@ -71,6 +71,11 @@ def test_record_query_counts_do_not_grow_with_their_rows(db, admin_client):
         f"/desk/fortycrm/customer/{big.pk}/change/",
         f"/desk/fortycrm/location/{location.pk}/change/",
         f"/desk/fortycrm/meter/{meter.pk}/change/",
+        # the tabs, loaded when opened
+        f"/desk/fortycrm/customer/{big.pk}/tab/contacts/",
+        f"/desk/fortycrm/customer/{big.pk}/tab/locations/",
+        f"/desk/fortycrm/location/{location.pk}/tab/meters/",
+        f"/desk/fortycrm/location/{location.pk}/tab/contacts/",
     ]
     small = {url: _queries(admin_client, url) for url in pages}
     _rows(big, contacts=500, locations=200, readings=500)
@@ -85,7 +90,9 @@ def test_long_sections_page_and_link_to_the_filtered_list(db, admin_client):
     contact_save(contact=Contact(customer=other, first_name="Nicht", last_name="Dabei"))
     location, meter = _rows(big, contacts=40, locations=30, readings=50)
 
-    text = re.sub(r"\s+", " ", _get(admin_client, f"/desk/fortycrm/customer/{big.pk}/change/").content.decode())
+    record = f"/desk/fortycrm/customer/{big.pk}"
+    # the record's tabs are loaded when opened (fortycrm/admin/lazy_tabs.py): the page and its tabs
+    text = re.sub(r"\s+", " ", "".join(_get(admin_client, f"{record}/{part}/").content.decode() for part in ("change", "tab/contacts", "tab/locations")))
     assert f'href="/desk/fortycrm/contact/?customer__id__exact={big.pk}"' in text
     assert "Alle 60 in der Liste anzeigen" in text and "Alle 30 in der Liste anzeigen" in text  # 40 + 20 at the location
     response = _get(admin_client, "/desk/fortycrm/contact/", customer__id__exact=big.pk)
@@ -102,7 +109,7 @@ def test_long_sections_page_and_link_to_the_filtered_list(db, admin_client):
 
     # a short section shows no link; a malformed id lists nothing instead of failing
     small = factories.company("Klein GmbH", status="Kunde")
-    assert "in der Liste anzeigen" not in _get(admin_client, f"/desk/fortycrm/customer/{small.pk}/change/").content.decode()
+    assert "in der Liste anzeigen" not in _get(admin_client, f"/desk/fortycrm/customer/{small.pk}/tab/contacts/").content.decode()
     assert _get(admin_client, "/desk/fortycrm/contact/", customer__id__exact="abc").context["cl"].result_count == 0
 
 
