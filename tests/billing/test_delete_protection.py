@@ -14,6 +14,7 @@ from fortycrm.services.locations import location_delete
 from tests import factories
 from tests.billing.conftest import draft_with_lines, make_location
 from tests.locations.conftest import form_data
+from tests.records import with_tabs
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +80,7 @@ def test_location_on_an_issued_invoice_cannot_be_deleted(desk, customer):
     assert Location.objects.filter(pk=location.pk).exists() and Invoice.objects.count() == 1
     # the locations tab of the customer record: an error on the row, nothing saved, never a 500
     url = reverse("admin:fortycrm_customer_change", args=[customer.pk])
-    data = form_data(desk.get(url))
+    data = form_data(with_tabs(desk, desk.get(url)))  # the tab opened
     data["locations-0-DELETE"] = "on"
     response = desk.post(url, data)
     assert response.status_code == 200 and "GoBD" in response.content.decode()

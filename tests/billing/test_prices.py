@@ -14,6 +14,7 @@ from fortycrm.services.payers import customer_settings_save, service_price_save
 from tests import factories
 from tests.api.conftest import client_for, make_key  # noqa: F401
 from tests.billing.conftest import make_order
+from tests.records import with_tabs
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 27)
@@ -94,7 +95,7 @@ def test_price_list_in_the_desk(client, django_user_model):
     price("Unterhaltsreinigung", "30.00")
     price("Glasreinigung", "40.00")
     price("Glasreinigung", "35.50", customer=customer)
-    page = client.get(f"/desk/fortycrm/customer/{customer.pk}/change/").content.decode()
+    page = with_tabs(client, client.get(f"/desk/fortycrm/customer/{customer.pk}/change/")).content.decode()
     assert "fortycrm-price-list" in page and "35,50" in page and "eigener Preis" in page and "30,00" in page
     assert "40,00" not in page  # the default is overridden by the customer's own price
     assert client.get("/desk/fortycrm/serviceprice/").status_code == 200

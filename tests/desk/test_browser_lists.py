@@ -88,12 +88,14 @@ def test_readings_meters_contacts_and_haustechnik_fit_1440(desk_page, live_serve
     # a real phone number and e-mail address fit their inputs
     page.goto(f"{live_server.url}/desk/fortycrm/location/{location.pk}/change/")
     page.get_by_role("link", name="Zähler", exact=True).first.click()
+    expect(page.locator("#meters-group table")).to_be_visible()  # the tab's rows load when it opens
     _fits(page, "#meters-group table")
     page.get_by_role("link", name="Haustechnik", exact=True).first.click()
     phones = page.locator("#building_services-group .fortycrm-phones")
     expect(phones).to_contain_text("040 555 1200")
     expect(phones.locator("a.fortycrm-emergency")).to_have_attribute("href", "tel:01715551299")
     page.get_by_role("link", name="Ansprechpartner vor Ort", exact=True).first.click()
+    expect(page.locator("#contacts-group table")).to_be_visible()  # the tab's rows load when it opens
     _fits(page, "#contacts-group table")
     for name in ("phone", "mobile", "email"):
         field = page.locator(f"#id_contacts-0-{name}")

@@ -43,3 +43,41 @@ def test_many_contacts_page_on_the_record_and_open_in_the_list(desk_page, live_s
     search.press("Enter")
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
     expect(page.locator("#result_list")).to_contain_text("Weißmann")
+
+
+def test_a_tab_loaded_when_opened_is_edited_and_saved(desk_page, live_server):
+    """The record renders only the open tab (fortycrm/admin/lazy_tabs.py): opening "Ansprechpartner"
+    loads its rows into the form; a changed row and a new row are saved with it; the tab never
+    opened (Objekte) loses nothing."""
+    from fortycrm.models import Contact, Location
+    from fortycrm.services.contacts import contact_save
+    from fortycrm.services.locations import location_save
+
+    customer = factories.company("Reiter GmbH", status="Kunde")
+    contact_save(contact=Contact(customer=customer, first_name="Erika", last_name="Tabmann", priority=1))
+    location_save(location=Location(customer=customer, name="Objekt Hafen", city="Hamburg"))
+
+    page = desk_page
+    page.goto(f"{live_server.url}/desk/fortycrm/customer/{customer.pk}/change/")
+    expect(page.locator("#contacts-group input[name$='-last_name']")).to_have_count(0)  # not rendered yet
+    page.locator("#tabs-items a", has_text=re.compile(r"^\s*Ansprechpartner")).first.click()
+    last_name = page.locator("#contacts-group input[name^='contacts-0-last_name']")
+    expect(last_name).to_have_value("Tabmann")
+    last_name.fill("Tabfrau")
+    page.locator("#contacts-group a.add-row").first.click()  # a new row in the loaded tab
+    page.locator("input[name='contacts-1-first_name']").fill("Neu")
+    page.locator("input[name='contacts-1-last_name']").fill("Hinzu")
+    page.locator("#tabs-items a", has_text=re.compile(r"^\s*(Allgemein|General)")).first.click()
+    page.locator("#id_short_name").fill("Reiter")
+    page.locator("button[name='_continue'], button[name='_save']").first.click()
+    expect(page.locator(".messagelist, [role=alert], #messages, body")).to_contain_text("erfolgreich")
+
+    assert sorted(Contact.objects.filter(customer=customer).values_list("last_name", flat=True)) == ["Hinzu", "Tabfrau"]
+    assert Location.objects.filter(customer=customer, name="Objekt Hafen").count() == 1
+    customer.refresh_from_db()
+    assert customer.short_name == "Reiter"
+
+    # after saving, the record opens the tab again and shows the saved rows
+    page.goto(f"{live_server.url}/desk/fortycrm/customer/{customer.pk}/change/#contacts")
+    expect(page.locator("#contacts-group input[name$='-last_name']:not([name*='__prefix__'])").first).to_be_visible()
+    expect(page.locator("#contacts-group")).to_be_visible()

@@ -65,10 +65,12 @@ def test_forms_know_the_rules_unit_birthday_and_locations(desk_page, live_server
 
     page.goto(f"{live_server.url}/desk/fortycrm/customer/add/")
     page.select_option("#id_kind", "private")
-    page.locator("#contacts-group a.add-row").dispatch_event("click")  # a new contact row (tab not opened)
+    page.get_by_role("link", name="Ansprechpartner", exact=True).first.click()  # the tab's rows load when it opens
+    page.locator("#contacts-group a.add-row").dispatch_event("click")  # a new contact row
     birthday = page.locator('input[name="contacts-0-birthday"]')
     hidden = "el => (el.closest('.field-birthday') || el.parentElement).style.display === 'none'"
     assert birthday.evaluate(hidden) is False
+    page.get_by_role("link", name="Allgemein", exact=True).first.click()
     page.select_option("#id_kind", "company")
     assert birthday.evaluate(hidden) is True
 

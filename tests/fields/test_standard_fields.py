@@ -14,6 +14,7 @@ from tests.api.conftest import client_for, make_key
 from tests.customers.test_desk import ADD_URL, form_data
 from tests.fields.conftest import define
 from tests.imports.conftest import run_bytes
+from tests.records import with_tabs
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +130,7 @@ def test_contact_custom_fields_are_edited_in_the_customer_pages_contacts(desk):
     assert response.status_code == 302
     assert Contact.objects.get().custom_field_data == {"pflegegrad": 3}
     customer = Customer.objects.get()
-    page = desk.get(f"/desk/fortycrm/customer/{customer.pk}/change/").content.decode()
+    page = with_tabs(desk, desk.get(f"/desk/fortycrm/customer/{customer.pk}/change/")).content.decode()
     assert 'name="contacts-0-cf_pflegegrad"' in page
 
 

@@ -18,6 +18,7 @@ from fortycrm.services.meters import meter_save
 from fortycrm.services.numbers import number_suggest
 from tests import factories
 from tests.locations.conftest import ago, form_data, record
+from tests.records import with_tabs
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +84,7 @@ def test_location_record_query_count_is_constant_in_meters_and_readings(desk, pr
         assert response.status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
-    assert "190" in html(response)  # last reading of the big location's meters is shown
+    assert "190" in html(with_tabs(desk, response))  # last reading of the big location's meters is shown (tab Zähler)
 
 
 def test_location_with_assignment_ending_before_start_shows_error_and_saves_nothing(desk, location, django_user_model):
@@ -108,7 +109,7 @@ def test_location_with_assignment_ending_before_start_shows_error_and_saves_noth
 
 def test_location_record_saves_haustechnik_assignment_meter_and_contact(desk, location, supplier, django_user_model):
     worker = django_user_model.objects.create_user("putz", first_name="Paula", last_name="Putz")
-    data = form_data(desk.get(change_url(location)))
+    data = form_data(with_tabs(desk, desk.get(change_url(location))))  # every tab opened
     data.update(
         {
             "building_services-TOTAL_FORMS": "1",
@@ -137,7 +138,7 @@ def test_location_record_saves_haustechnik_assignment_meter_and_contact(desk, lo
 
 
 def test_haustechnik_supplier_picker_offers_creating_a_supplier(desk, location, supplier):
-    page = html(desk.get(change_url(location)))
+    page = html(with_tabs(desk, desk.get(change_url(location))))
     assert reverse("admin:fortycrm_supplier_add") + "?_to_field=id&amp;_popup=1" in page
     # creating it from the picker's popup goes through the same form
     response = desk.post(
@@ -169,7 +170,7 @@ def test_locations_filter_by_employee(desk, location, prospect, django_user_mode
 # --- customer record --------------------------------------------------------------------------------
 def test_customer_record_lists_locations_and_active_orders(desk, location):
     billing.order_create(order=Order(customer=location.customer, location=location, title="Winterdienst", start=dt.date.today()))
-    page = html(desk.get(change_url(location.customer)))
+    page = html(with_tabs(desk, desk.get(change_url(location.customer))))
     assert "Wohnanlage Parkstraße" in page and change_url(location) in page
     assert "Aktive Leistungen" in page and "Winterdienst" in page
 

@@ -15,6 +15,7 @@ from fortycrm.services.locations import location_save
 from fortycrm.services.meters import meter_save
 from tests import factories
 from tests.locations.conftest import form_data
+from tests.records import with_tabs
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +31,8 @@ def test_birthday_offered_only_for_contacts_of_private_customers(desk, prospect)
     from fortycrm.services.contacts import contact_save
 
     private = factories.private("Schmidt")
-    company_page = desk.get(reverse("admin:fortycrm_customer_change", args=[prospect.pk])).content.decode()
-    private_page = desk.get(reverse("admin:fortycrm_customer_change", args=[private.pk])).content.decode()
+    company_page = with_tabs(desk, desk.get(reverse("admin:fortycrm_customer_change", args=[prospect.pk]))).content.decode()
+    private_page = with_tabs(desk, desk.get(reverse("admin:fortycrm_customer_change", args=[private.pk]))).content.decode()
     assert "contacts-__prefix__-birthday" not in company_page and "contacts-__prefix__-birthday" in private_page
     contact = contact_save(contact=Contact(customer=prospect, first_name="Jan", last_name="Firma"))
     assert 'name="birthday"' not in desk.get(reverse("admin:fortycrm_contact_change", args=[contact.pk])).content.decode()

@@ -12,6 +12,7 @@ from fortycrm.models import CostBearer, CustomerDefaults
 from fortycrm.services import payers
 from tests.factories import private
 from tests.payers.helpers import assign, bearer
+from tests.records import with_tabs
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ def test_customer_record_shows_budget_and_effective_settings(desk):
     customer = private(email="erika@example.com")
     assign(customer, bearer(), budget="131", valid_from=dt.date(2025, 1, 1))
     payers.customer_settings_save(customer=customer, values={"payment_days": 30})
-    html = desk.get(f"/desk/fortycrm/customer/{customer.pk}/change/").content.decode()
+    html = with_tabs(desk, desk.get(f"/desk/fortycrm/customer/{customer.pk}/change/")).content.decode()
     assert "fortycrm-budget" in html and "131,00" in html
     assert 'data-setting="payment_days"' in html and "eigener Wert des Kunden" in html
     assert "erika@example.com" in html

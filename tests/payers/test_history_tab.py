@@ -14,6 +14,7 @@ from fortycrm.services import payers
 from tests.factories import private
 from tests.locations.conftest import desk, form_data  # noqa: F401
 from tests.payers.helpers import assign, bearer
+from tests.records import with_tabs
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +72,7 @@ def test_unchanged_saves_write_no_history(desk, customer):  # noqa: F811
     assert history_counts(customer) == before
     rows_before = len(customer_history(customer))
     # a real change through the desk is recorded once
-    data = form_data(desk.get(url))
+    data = form_data(with_tabs(desk, desk.get(url)))  # the settings tab opened
     prefix = next(k for k in data if k.endswith("-payment_days") and "settings" in k.lower())
     data[prefix] = "10"
     assert desk.post(url, data).status_code == 302

@@ -31,6 +31,7 @@ from fortycrm.admin.base import (
 )
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsInlineMixin, CustomFieldsListMixin
 from fortycrm.admin.forms import add_service_errors
+from fortycrm.admin.lazy_tabs import LazyInlineTabsMixin
 from fortycrm.admin.lists import CustomerSearchMixin, FastListMixin, TagFilter
 from fortycrm.admin.locations import CustomerLocationInline
 from fortycrm.admin.payers import CustomerCostBearerInline, CustomerSettingsInline, customer_history_table
@@ -188,7 +189,7 @@ class AccountManagerFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, CustomerSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class CustomerAdmin(LazyInlineTabsMixin, FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, CustomerSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     form = CustomerForm
     custom_field_object_type = "customer"
     custom_fields_section_index = 2

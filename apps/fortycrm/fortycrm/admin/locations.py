@@ -28,6 +28,7 @@ from fortycrm.admin.base import (
     link,
 )
 from fortycrm.admin.fields import CustomFieldsAdminMixin, CustomFieldsInlineMixin, CustomFieldsListMixin
+from fortycrm.admin.lazy_tabs import LazyInlineTabsMixin
 from fortycrm.admin.lists import FastListMixin, IndexedBooleanFilter, SubqueryFilter, TermSearchMixin, record_filter
 from fortycrm.admin.meters import MeterForm
 from fortycrm.models import Assignment, Contact, Customer, Location, LocationSupplier, Meter, Supplier
@@ -289,7 +290,7 @@ class LocationEmployeeFilter(SubqueryFilter):
 
 
 @admin.register(Location)
-class LocationAdmin(FastListMixin, ProtectedDeleteMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, TermSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class LocationAdmin(LazyInlineTabsMixin, FastListMixin, ProtectedDeleteMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, TermSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     inlines = [BuildingServiceInline, AssignmentInline, MeterInline, LocationContactInline]
     custom_field_object_type = "location"
     custom_fields_section_index = 3

@@ -45,6 +45,7 @@
       if (el) el.addEventListener('change', update);
     });
     document.addEventListener('formset:added', update);  // a new contact row
+    document.addEventListener('fortycrm:tab-loaded', update);  // the contacts tab, loaded when opened
     update();
   });
 })();

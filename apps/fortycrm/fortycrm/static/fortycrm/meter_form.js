@@ -34,8 +34,10 @@
     if (current === '' || current === previous) input.value = units[select.value] || '';
     select.setAttribute('data-previous', select.value);
   });
-  document.addEventListener('DOMContentLoaded', function () {
+  function init() {
     var first = document.querySelector('select[data-units]');
     if (first) ensureList(first);
-  });
+  }
+  document.addEventListener('DOMContentLoaded', init);
+  document.addEventListener('fortycrm:tab-loaded', init);  // the meters tab, loaded when opened
 })();
