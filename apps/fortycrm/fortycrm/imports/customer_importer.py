@@ -10,6 +10,9 @@ of the tag links. Update mode: row by row through ``customer_update``.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -104,6 +107,26 @@ def _plain_init_possible(model) -> bool:
         if type(descriptor) not in (*_STORING_DESCRIPTORS, ImageFileDescriptor):
             return False
     return True
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a batch is processed, one young-generation pass after.
+
+    A batch keeps its rows, model instances and prepared values alive until it is written, so
+    the collector's passes during the batch only walk (and promote) live objects: about a
+    quarter of the import's CPU time. Objects of the batch that are garbage are freed by their
+    reference counts; the few cycles among them go with the pass at the end.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(0)
 
 
 class CustomerImporter(Importer):
@@ -227,10 +250,11 @@ class CustomerImporter(Importer):
 
     # --- the work -------------------------------------------------------------------
     def process(self, batch: list[Row]) -> None:
-        if self.mode == UPDATE:
-            self.process_update(batch)
-        else:
-            self.process_insert(batch)
+        with gc_paused():
+            if self.mode == UPDATE:
+                self.process_update(batch)
+            else:
+                self.process_insert(batch)
 
     def number_once(self, row: Row) -> int | None:
         """The row's chosen customer number, unless an earlier row of the file has it."""
