@@ -17,6 +17,10 @@ PLAIN_TYPES = {
 AUTO_TYPES = {"AutoField", "BigAutoField", "SmallAutoField"}
 FILE_TYPES = {"FileField", "ImageField"}
 ROWS_PER_STATEMENT = 1000
+#: rows per statement for narrow rows of short values (tag links, search terms, custom-field
+#: index rows): a few hundred kB per statement, far below MariaDB's max_allowed_packet
+NARROW_ROWS_PER_STATEMENT = 16000
+MYSQL_MAX_PARAMS = 65535  # a safe bound; mysqlclient sends the values inside the statement text
 
 
 def insert_columns(model) -> list:
@@ -24,33 +28,47 @@ def insert_columns(model) -> list:
     return [f for f in model._meta.concrete_fields if not (f.primary_key and f.get_internal_type() in AUTO_TYPES)]
 
 
-def insert_rows(model, columns: list, rows: Sequence[Sequence[Any]], *, returning: bool) -> list[int]:
+def max_params(connection) -> int:
+    """How many ``%s`` values one statement may carry on this connection."""
+    if connection.vendor != "sqlite":
+        return MYSQL_MAX_PARAMS
+    if connection.Database.sqlite_version_info < (3, 32):
+        return 999
+    connection.ensure_connection()
+    getlimit = getattr(connection.connection, "getlimit", None)  # Python 3.11+
+    return getlimit(connection.Database.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else 32766
+
+
+def insert_rows(model, columns: list, rows: Sequence[Sequence[Any]], *, returning: bool, max_rows: int = ROWS_PER_STATEMENT) -> list[int]:
     """INSERT rows (values already prepared for the database) in batches; the new ids in row order.
 
-    ``returning`` needs ``connection.features.can_return_rows_from_bulk_insert``.
+    A statement carries up to ``max_rows`` rows, as many as the database's limit of values
+    per statement allows. ``returning`` needs ``connection.features.can_return_rows_from_bulk_insert``.
     """
     if not rows:
         return []
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
-    max_params = 30000
-    if connection.vendor == "sqlite" and connection.Database.sqlite_version_info < (3, 32):
-        max_params = 999
-    per_statement = max(1, min(ROWS_PER_STATEMENT, max_params // len(columns)))
     head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) VALUES "
     row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    per_statement = max(1, min(max_rows, max_params(connection) // len(columns)))
+    tail = f" RETURNING {quote(model._meta.pk.column)}" if returning else ""
     ids: list[int] = []
+    full_sql = ""
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
-            sql = head + ", ".join([row_sql] * len(chunk))
+            if len(chunk) == per_statement and full_sql:
+                sql = full_sql  # the statement text of a full chunk, built once
+            else:
+                sql = head + ", ".join([row_sql] * len(chunk)) + tail
+                if len(chunk) == per_statement:
+                    full_sql = sql
             params = [value for row in chunk for value in row]
+            cursor.execute(sql, params)
             if returning:
-                cursor.execute(f"{sql} RETURNING {quote(model._meta.pk.column)}", params)
                 # auto-increment ids grow in VALUES order within one statement
                 ids.extend(sorted(r[0] for r in cursor.fetchall()))
-            else:
-                cursor.execute(sql, params)
     return ids
 
 

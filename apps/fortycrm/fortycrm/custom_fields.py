@@ -525,10 +525,10 @@ def connect() -> None:
 
 def index_insert(object_type: str, records, *, defs: list[CustomField] | None = None) -> None:
     """The index rows of records written in bulk (the import's multi-row INSERTs send no signals)."""
-    from fortycrm.imports.bulk_insert import insert_rows
+    from fortycrm.bulk_sql import NARROW_ROWS_PER_STATEMENT, insert_rows
 
     rows = index_values(object_type, records, defs=defs)
     if rows:
         model = index_model(object_type)
         columns = [model._meta.get_field(name) for name in ("record", "field", "value")]
-        insert_rows(model, columns, rows, returning=False)
+        insert_rows(model, columns, rows, returning=False, max_rows=NARROW_ROWS_PER_STATEMENT)  # values of at most INDEX_VALUE_MAX characters
