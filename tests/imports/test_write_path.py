@@ -98,3 +98,28 @@ def test_the_event_shows_the_settings_as_the_api_does(olga):
         assert (event.data["settings"], event.data["settings_overrides"]) == (expected["settings"], expected["settings_overrides"])
     eigen = Event.objects.get(type="customer.created", data__name="Eigen GmbH").data
     assert eigen["settings"]["payment_days"] == 30 and eigen["settings_overrides"] == ["payment_days", "discount_percent", "discount_days", "invoice_email"]
+
+
+def test_insert_rows_stores_every_value_as_given():
+    """Quotes, backslashes, percent signs, umlauts and emoji arrive unchanged (MariaDB: values quoted by the driver's own literal)."""
+    columns = insert_columns(Tag)
+    names = ["O'Brien \\ Söhne", "100 % \"sicher\"", "%s und %(x)s", "Zeile\nzwei", "Grüße 🧹", "  Leerzeichen  "]
+    rows = [
+        [{"name": name, "normalized": f"n{i}"}.get(f.attname) or f.get_db_prep_save(f.get_default(), connection) for f in columns]
+        for i, name in enumerate(names)
+    ]
+    insert_rows(Tag, columns, rows, returning=False, max_rows=4)
+    assert list(Tag.objects.filter(normalized__in=[f"n{i}" for i in range(len(names))]).order_by("pk").values_list("name", flat=True)) == names
+
+
+@pytest.mark.skipif(connection.vendor != "mysql", reason="MariaDB's foreign key checks")
+def test_fresh_parents_leaves_the_sessions_foreign_key_checks_as_they_were(olga):
+    from fortycrm.models import Customer
+
+    customer = Customer.objects.create(kind="company", name="Frisch GmbH", status=CustomerStatus.objects.get(name="Kunde"))
+    columns = [CustomerSearchTerm._meta.get_field("customer"), CustomerSearchTerm._meta.get_field("term")]
+    insert_rows(CustomerSearchTerm, columns, [[customer.pk, "frischeterm"]], returning=False, fresh_parents=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@foreign_key_checks")
+        assert cursor.fetchone()[0] == 1
+    assert CustomerSearchTerm.objects.filter(customer=customer, term="frischeterm").exists()

@@ -372,10 +372,11 @@ class CustomerImporter(Importer):
         through_columns = [through._meta.get_field("customer"), through._meta.get_field("tag")]
         insert_rows(through, through_columns, [[c.pk, t.pk] for c, tags in zip(customers, tags_per_row) for t in tags], returning=False,
                     max_rows=NARROW_ROWS_PER_STATEMENT)
-        custom_field_index_insert("customer", customers, defs=self.lookups.custom_field_definitions())
+        # the index rows and search terms point only at the customers just inserted (fresh_parents)
+        custom_field_index_insert("customer", customers, defs=self.lookups.custom_field_definitions(), fresh=True)
         terms = CustomerSearchTerm._meta  # the desk search's terms (bulk INSERTs send no signals)
         insert_rows(CustomerSearchTerm, [terms.get_field("customer"), terms.get_field("term")], terms_rows_for(customers), returning=False,
-                    max_rows=NARROW_ROWS_PER_STATEMENT)
+                    max_rows=NARROW_ROWS_PER_STATEMENT, fresh_parents=True)
         own_settings = [customer.pk for row, customer in checked if self.settings.save(row, customer)]
         events_for_customers(customers, tags_per_row, own_settings=own_settings)
         customer_data_changed()  # the bulk INSERTs send no signals; cached list counts must follow
