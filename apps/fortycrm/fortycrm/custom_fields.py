@@ -523,12 +523,14 @@ def connect() -> None:
         post_save.connect(_saved, sender=model, dispatch_uid=f"fortycrm_cf_index_{model.__name__}")
 
 
-def index_insert(object_type: str, records, *, defs: list[CustomField] | None = None) -> None:
-    """The index rows of records written in bulk (the import's multi-row INSERTs send no signals)."""
-    from fortycrm.imports.bulk_insert import insert_rows
+def index_insert(object_type: str, records, *, defs: list[CustomField] | None = None, fresh: bool = False) -> None:
+    """The index rows of records written in bulk (the import's multi-row INSERTs send no signals).
+
+    ``fresh``: the records were inserted in the current transaction (``bulk_sql.insert_rows``'s ``fresh_parents``)."""
+    from fortycrm.bulk_sql import NARROW_ROWS_PER_STATEMENT, insert_rows
 
     rows = index_values(object_type, records, defs=defs)
     if rows:
         model = index_model(object_type)
         columns = [model._meta.get_field(name) for name in ("record", "field", "value")]
-        insert_rows(model, columns, rows, returning=False)
+        insert_rows(model, columns, rows, returning=False, max_rows=NARROW_ROWS_PER_STATEMENT, fresh_parents=fresh)  # values of at most INDEX_VALUE_MAX characters

@@ -236,12 +236,36 @@ def deliver_after_commit() -> None:
 # --- the import -------------------------------------------------------------------------
 
 
-def events_for_customers(customers: list[Any], tags_per_customer: list[list[Any]]) -> None:
+def _settings_answers(customers: list[Any], own_settings: list[int]):
+    """Per customer the API's ``settings`` and ``settings_overrides`` (R-PAY-2), as
+    ``customer_effective_settings`` gives them: the defaults (with the customer's e-mail as
+    invoice e-mail) for customers without own settings, resolved from the stored own
+    settings (one query) for ``own_settings`` (ids)."""
+    from fortycrm.api.payers import settings_json
+    from fortycrm.models import CustomerSettings
+    from fortycrm.payer_selectors import _resolve, customer_defaults
+
+    defaults = customer_defaults()
+    own = {s.customer_id: s for s in CustomerSettings.objects.select_related("letterhead").filter(customer_id__in=own_settings)} if own_settings else {}
+    shared = settings_json(_resolve(None, defaults, ""))["settings"]  # the same for all but the invoice e-mail
+    for customer in customers:
+        mine = own.get(customer.pk)
+        if mine is None:
+            yield {**shared, "invoice_email": customer.email or ""}, []
+        else:
+            answer = settings_json(_resolve(mine, defaults, customer.email))
+            yield answer["settings"], answer["settings_overrides"]
+
+
+def events_for_customers(customers: list[Any], tags_per_customer: list[list[Any]], *, own_settings: list[int] = ()) -> None:
     """``customer.created`` for customers the import inserted in bulk: one event per record,
-    built from the objects in memory (no query per row), written with bulk inserts."""
+    built from the objects in memory (no query per row), written with bulk inserts.
+
+    ``own_settings``: the ids of the customers with own settings (saved before this call)."""
     from fortycrm.api.serializers import _instance_value, _logo_url_for, customer_answer_plan, customer_json
 
     plan = customer_answer_plan()
+    with_settings = any(kind == "settings" for _name, kind, _key in plan.getters)
     logo_url = _logo_url_for(None)
     tz = timezone.get_current_timezone()  # once: reading it per row costs more than the row's JSON
     items = []
@@ -254,6 +278,7 @@ def events_for_customers(customers: list[Any], tags_per_customer: list[list[Any]
     empty = [s for s in plan.values_fields if s not in direct and s.split("__", 1)[0] in reverse]
     read = [s for s in plan.values_fields if s not in direct and s not in empty]  # status__name, logo
     casefold = str.casefold
+    settings = _settings_answers(customers, list(own_settings)) if with_settings else None
     for customer, tags in zip(customers, tags_per_customer, strict=True):
         values = customer.__dict__
         row = {source: values[source] if source in values else getattr(customer, source) for source in direct}
@@ -261,7 +286,10 @@ def events_for_customers(customers: list[Any], tags_per_customer: list[list[Any]
             row[source] = _instance_value(customer, source)
         for source in empty:
             row[source] = None
-        items.append((customer, customer_json(row, sorted([t.name for t in tags], key=casefold), logo_url, tz)))
+        data = customer_json(row, sorted([t.name for t in tags], key=casefold), logo_url, tz)
+        if settings is not None:
+            data["settings"], data["settings_overrides"] = next(settings)
+        items.append((customer, data))
     events_record_many("customer.created", items, instances=False)
 
 

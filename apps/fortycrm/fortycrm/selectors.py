@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -67,6 +69,38 @@ def duplicate_email_key(customer: Customer) -> str:
     return _dup_text(customer.email)
 
 
+_PREFILTER_COLLATIONS: dict[tuple[str, str], dict[tuple[str, str], bool]] = {}
+
+
+def _collation_prefilter(connection, table: str, column: str) -> bool:
+    """True when the column's plain index can find the candidates of ``LOWER(TRIM(column)) = key``.
+
+    MariaDB/MySQL cannot index the expression; a case-insensitive PAD SPACE collation (the
+    project's ``utf8mb4_unicode_ci``, ``*_general_ci``, ``uca1400_*_ci``) compares a column
+    like its lower-cased value without trailing spaces, so ``column = key OR column LIKE ' %'``
+    (leading spaces) finds at least every row whose ``LOWER(TRIM(column))`` is ``key`` — through
+    the index, where the expression reads the whole table on every call. The rows are then
+    compared exactly, as before. Other collations (binary, NO PAD) keep the expression.
+    Read once per process and database from ``information_schema``.
+    """
+    if connection.vendor != "mysql":
+        return False
+    key = (connection.alias, connection.settings_dict["NAME"])
+    known = _PREFILTER_COLLATIONS.get(key)
+    if known is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT TABLE_NAME, COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (%s, %s)",
+                [Customer._meta.db_table, Contact._meta.db_table],
+            )
+            known = {
+                (t, c): bool(coll) and coll.lower().endswith("_ci") and "nopad" not in coll.lower() and "0900" not in coll.lower()
+                for t, c, coll in cursor.fetchall()
+            }
+        _PREFILTER_COLLATIONS[key] = known
+    return known.get((table, column), False)
+
+
 def customer_duplicates(customers: list[Customer]) -> list[list[tuple[Customer, str]]]:
     """Stored customers that may be the same as each of ``customers`` (possible duplicates).
 
@@ -83,62 +117,90 @@ def customer_duplicates(customers: list[Customer]) -> list[list[tuple[Customer, 
     documents for ``iexact``, letters outside ASCII compare case-sensitively in stored values.)
     Returns, per customer in order, a list of (other customer with status, reason) ordered
     by id, each other customer once (``email`` first); a customer never matches itself.
-    Two queries, whatever the number of customers.
+
+    One query finds the candidates' compared values (plain SQL: a ``UNION ALL`` per criterion,
+    each answered by an index — the expression indexes ``duplicate_text`` on SQLite, the
+    column's index on MariaDB, see ``_collation_prefilter``); a second one loads the customers
+    that really match, only when there are any. The compared values are the database's
+    ``LOWER(TRIM(…))`` as before, compared exactly in Python.
     """
-
-    from fortycrm.models.customers import duplicate_text
-
     if not customers:
         return []
     name_keys = [duplicate_name_key(c) for c in customers]
     email_keys = [duplicate_email_key(c) for c in customers]
-    companies = {k[1] for k in name_keys if k and k[0] == Customer.Kind.COMPANY}
-    people = {k[1] for k in name_keys if k and k[0] == Customer.Kind.PRIVATE}
-    emails = {e for e in email_keys if e}
-    contact_emails: dict[int, set[str]] = {}
+    companies = sorted({k[1] for k in name_keys if k and k[0] == Customer.Kind.COMPANY})
+    people = sorted({k[1] for k in name_keys if k and k[0] == Customer.Kind.PRIVATE})
+    emails = sorted({e for e in email_keys if e})
+    if not (companies or people or emails):
+        return [[] for _customer in customers]
+    connection = connections[router.db_for_read(Customer)]
+    quote = connection.ops.quote_name
+    customer_table, contact_table = Customer._meta.db_table, Contact._meta.db_table
+
+    def dup(alias: str, column: str) -> str:
+        return f"LOWER(TRIM({alias}.{quote(column)}))"
+
+    def matches(alias: str, table: str, column: str, values: list[str], params: list) -> str:
+        marks = ", ".join(["%s"] * len(values))
+        if _collation_prefilter(connection, table, column):
+            params += [*values, " %"]
+            return f"({alias}.{quote(column)} IN ({marks}) OR {alias}.{quote(column)} LIKE %s)"
+        params += values
+        return f"{dup(alias, column)} IN ({marks})"
+
+    values = ", ".join([f"c.{quote('id')}", f"c.{quote('kind')}", *(dup("c", f) for f in ("name", "last_name", "first_name", "postcode", "email"))])
+    head = f"SELECT {values}, %s FROM {quote(customer_table)} c WHERE "
+    parts: list[str] = []
+    params: list[Any] = []
+    # no condition on the kind: the planners would take the kind's index (every row of a kind)
+    # over the name's; a row of the other kind has another key below and matches nothing
+    for column, wanted in (("name", companies), ("last_name", people)):
+        if wanted:
+            params.append("")
+            parts.append(head + matches("c", customer_table, column, wanted, params))
     if emails:
-        contacts = Contact.objects.annotate(dup_email=duplicate_text("email")).filter(dup_email__in=emails)
-        for customer_id, email in contacts.values_list("customer_id", "dup_email"):
-            contact_emails.setdefault(customer_id, set()).add(email)
-    wanted = Q(pk__in=list(contact_emails)) if contact_emails else Q(pk__in=[])
-    if companies:
-        wanted |= Q(kind=Customer.Kind.COMPANY, dup_name__in=companies)
-    if people:
-        wanted |= Q(kind=Customer.Kind.PRIVATE, dup_last__in=people)
-    if emails:
-        wanted |= Q(dup_email__in=emails)
-    by_name: dict[tuple, list[Customer]] = {}
-    by_email: dict[str, list[Customer]] = {}
-    candidates = Customer.objects.annotate(
-        dup_name=duplicate_text("name"),
-        dup_last=duplicate_text("last_name"),
-        dup_first=duplicate_text("first_name"),
-        dup_postcode=duplicate_text("postcode"),
-        dup_email=duplicate_text("email"),
-    ).filter(wanted).select_related("status").order_by("pk")
-    for other in candidates:
-        if other.kind == Customer.Kind.COMPANY:
-            key: tuple = (other.kind, other.dup_name, other.dup_postcode)
-        else:
-            key = (other.kind, other.dup_last, other.dup_first, other.dup_postcode)
-        by_name.setdefault(key, []).append(other)
-        for email in {other.dup_email, *contact_emails.get(other.pk, ())} - {""}:
-            by_email.setdefault(email, []).append(other)
-    found = []
+        params.append("")
+        parts.append(head + matches("c", customer_table, "email", emails, params))
+        parts.append(
+            f"SELECT {values}, {dup('ct', 'email')} FROM {quote(contact_table)} ct "
+            f"INNER JOIN {quote(customer_table)} c ON c.{quote('id')} = ct.{quote('customer_id')} WHERE "
+            + matches("ct", contact_table, "email", emails, params)
+        )
+    by_name: dict[tuple, list[int]] = {}
+    by_email: dict[str, list[int]] = {}
+    seen: dict[int, set[str]] = {}  # candidate id → its e-mails (own and contacts')
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    for pk, kind, name, last, first, postcode, email, contact_email in sorted(rows, key=itemgetter(0)):
+        if pk not in seen:
+            seen[pk] = {email}
+            key: tuple = (kind, name, postcode) if kind == Customer.Kind.COMPANY else (kind, last, first, postcode)
+            by_name.setdefault(key, []).append(pk)
+        if contact_email:
+            seen[pk].add(contact_email)
+    for pk, found_emails in seen.items():
+        for email in found_emails - {""}:
+            by_email.setdefault(email, []).append(pk)
+    found: list[list[tuple[int, str]]] = []
     for customer, name_key, email_key in zip(customers, name_keys, email_keys):
         same_email = by_email.get(email_key, ()) if email_key else ()
         same_name = by_name.get(name_key, ()) if name_key else ()
         if not (same_email or same_name):
             found.append([])
             continue
-        reasons: dict[int, tuple[Customer, str]] = {}
-        for other in same_email:
-            reasons.setdefault(other.pk, (other, DUPLICATE_EMAIL))
-        for other in same_name:
-            reasons.setdefault(other.pk, (other, DUPLICATE_NAME_POSTCODE))
+        reasons: dict[int, str] = {}
+        for pk in same_email:
+            reasons.setdefault(pk, DUPLICATE_EMAIL)
+        for pk in same_name:
+            reasons.setdefault(pk, DUPLICATE_NAME_POSTCODE)
         reasons.pop(customer.pk, None)
-        found.append([reasons[pk] for pk in sorted(reasons)])
-    return found
+        found.append([(pk, reasons[pk]) for pk in sorted(reasons)])
+    wanted_ids = {pk for pairs in found for pk, _reason in pairs}
+    if not wanted_ids:
+        return [[] for _pairs in found]
+    others = Customer.objects.select_related("status").in_bulk(sorted(wanted_ids))
+    return [[(others[pk], reason) for pk, reason in pairs if pk in others] for pairs in found]
 
 
 def customer_list_queryset() -> QuerySet[Customer]:

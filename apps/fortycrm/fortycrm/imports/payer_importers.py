@@ -131,10 +131,12 @@ class CustomerSettingsColumns:
         except ValidationError as exc:
             self.importer.validation_error(row, exc)
 
-    def save(self, row: Row, customer) -> None:
+    def save(self, row: Row, customer) -> bool:
+        """Save the row's own settings of ``customer``; True when it has any."""
         values = self.values(row)
         if values:
             payers.customer_settings_save(customer=customer, values=values)
+        return bool(values)
 
 
 def export_setting(customer, key: str):

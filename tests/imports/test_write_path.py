@@ -1,0 +1,125 @@
+"""The bulk write of the customer import (insert mode) stores what the desk's customer_create stores."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from fortycrm.bulk_sql import insert_columns, insert_rows
+from fortycrm.models import CustomerFieldValue, CustomerSearchTerm, CustomerStatus, Event, Tag, WebhookDelivery, WebhookSubscription
+from fortycrm.services.customers import customer_create
+from tests.fields.conftest import CONTRACT_CHOICES, define
+from tests.imports.conftest import run_bytes
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "Name *;Kurzname;PLZ;Ort;E-Mail;Kundenbetreuer;Schlagwörter;Status;Vertragsart;Fläche m²\n"
+
+
+def test_events_terms_and_index_rows_match_the_desk_service(olga):
+    define(name="vertragsart", label="Vertragsart", type="select", choices=CONTRACT_CHOICES, list_filter=True)
+    define(name="flaeche", label="Fläche m²", type="integer", min_value=1)
+    WebhookSubscription.objects.create(url="https://crm.example.de/hook", events=["customer.created"], secret="geheim")
+    data = HEADER + "Gebäude Öztürk & Söhne GmbH;Öztürk;50667;Köln;Info@Oeztuerk.example;olga;Glas, Büro;Kunde;Premium;120\n"
+    result = run_bytes("company_customers", data.encode("cp1252"), allow_duplicates=True)
+    assert result.ok, result.errors
+    imported = Event.objects.get(type="customer.created")
+    desk = customer_create(
+        kind="company", name="Gebäude Öztürk & Söhne GmbH", short_name="Öztürk", postcode="50667", city="Köln", email="Info@Oeztuerk.example",
+        account_manager=olga, tags=["Glas", "Büro"], status="Kunde", custom_field_data={"vertragsart": "premium", "flaeche": 120}, actor=olga,
+    )
+    desk_event = Event.objects.filter(type="customer.created").exclude(pk=imported.pk).get()
+    differ = {"id", "number", "created_at", "updated_at"}
+    assert {k: v for k, v in imported.data.items() if k not in differ} == {k: v for k, v in desk_event.data.items() if k not in differ}
+    assert imported.object_id == imported.data["id"] and desk_event.object_id == desk.pk
+    # each event has its delivery for the subscription
+    assert sorted(WebhookDelivery.objects.values_list("event_id", flat=True)) == sorted([imported.pk, desk_event.pk])
+
+    def terms(pk: int) -> list[str]:
+        return sorted(CustomerSearchTerm.objects.filter(customer_id=pk).values_list("term", flat=True))
+
+    def index(pk: int) -> list[tuple[str, str]]:
+        return sorted(CustomerFieldValue.objects.filter(record_id=pk).values_list("field", "value"))
+
+    number_terms = {str(imported.data["number"]), str(desk.number)}
+    assert {t for t in terms(imported.object_id) if t not in number_terms} == {t for t in terms(desk.pk) if t not in number_terms}
+    assert "oeztuerk" in terms(imported.object_id) and "gebaeude" in terms(imported.object_id)
+    assert index(imported.object_id) == index(desk.pk) and ("vertragsart", "premium") in index(desk.pk)
+
+
+def test_insert_rows_splits_into_statements_and_returns_the_ids_in_order():
+    columns = insert_columns(Tag)
+    names = [f"Schlagwort {i:02d}" for i in range(11)]
+    rows = [
+        [{"name": name, "normalized": Tag.normalize(name)}.get(f.attname) or f.get_db_prep_save(f.get_default(), connection) for f in columns]
+        for name in names
+    ]
+    ids = insert_rows(Tag, columns, rows, returning=connection.features.can_return_rows_from_bulk_insert, max_rows=4)
+    stored = list(Tag.objects.filter(name__in=names).order_by("pk").values_list("pk", "name"))
+    assert [name for _pk, name in stored] == names
+    if connection.features.can_return_rows_from_bulk_insert:
+        assert ids == [pk for pk, _name in stored]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's page cache")
+def test_the_import_raises_the_sqlite_page_cache_until_its_commit(olga, django_capture_on_commit_callbacks):
+    from fortycrm.imports.customer_importer import IMPORT_PAGE_CACHE_KIB
+
+    def cache_size() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size = -2000")  # SQLite's default (an earlier test's import may have raised it)
+    before = cache_size()
+    CustomerStatus.objects.get(name="Kunde")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = run_bytes("company_customers", (HEADER + "Seite GmbH;;;;;;;Kunde;;\n").encode("cp1252"))
+        assert result.ok, result.errors
+        assert cache_size() == -IMPORT_PAGE_CACHE_KIB
+    for callback in callbacks:
+        callback()
+    assert cache_size() == before
+
+
+def test_the_event_shows_the_settings_as_the_api_does(olga):
+    """R-PAY-2: own settings from the file's columns, the defaults for the others (invoice e-mail: the customer's)."""
+    from fortycrm.api.payers import settings_json
+    from fortycrm.models import Customer
+    from fortycrm.payer_selectors import customer_effective_settings
+
+    data = "Name *;E-Mail;Zahlungsziel;Skonto;Skontotage;Rechnungs-E-Mail\nEigen GmbH;a@eigen.example;30;2,5;10;rechnung@eigen.example\nStandard GmbH;b@standard.example;;;;\n"
+    result = run_bytes("company_customers", data.encode("cp1252"))
+    assert result.ok, result.errors
+    for customer in Customer.objects.filter(name__in=["Eigen GmbH", "Standard GmbH"]):
+        event = Event.objects.get(type="customer.created", object_id=customer.pk)
+        expected = settings_json(customer_effective_settings(customer))
+        assert (event.data["settings"], event.data["settings_overrides"]) == (expected["settings"], expected["settings_overrides"])
+    eigen = Event.objects.get(type="customer.created", data__name="Eigen GmbH").data
+    assert eigen["settings"]["payment_days"] == 30 and eigen["settings_overrides"] == ["payment_days", "discount_percent", "discount_days", "invoice_email"]
+
+
+def test_insert_rows_stores_every_value_as_given():
+    """Quotes, backslashes, percent signs, umlauts and emoji arrive unchanged (MariaDB: values quoted by the driver's own literal)."""
+    columns = insert_columns(Tag)
+    names = ["O'Brien \\ Söhne", "100 % \"sicher\"", "%s und %(x)s", "Zeile\nzwei", "Grüße 🧹", "  Leerzeichen  "]
+    rows = [
+        [{"name": name, "normalized": f"n{i}"}.get(f.attname) or f.get_db_prep_save(f.get_default(), connection) for f in columns]
+        for i, name in enumerate(names)
+    ]
+    insert_rows(Tag, columns, rows, returning=False, max_rows=4)
+    assert list(Tag.objects.filter(normalized__in=[f"n{i}" for i in range(len(names))]).order_by("pk").values_list("name", flat=True)) == names
+
+
+@pytest.mark.skipif(connection.vendor != "mysql", reason="MariaDB's foreign key checks")
+def test_fresh_parents_leaves_the_sessions_foreign_key_checks_as_they_were(olga):
+    from fortycrm.models import Customer
+
+    customer = Customer.objects.create(kind="company", name="Frisch GmbH", status=CustomerStatus.objects.get(name="Kunde"))
+    columns = [CustomerSearchTerm._meta.get_field("customer"), CustomerSearchTerm._meta.get_field("term")]
+    insert_rows(CustomerSearchTerm, columns, [[customer.pk, "frischeterm"]], returning=False, fresh_parents=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@foreign_key_checks")
+        assert cursor.fetchone()[0] == 1
+    assert CustomerSearchTerm.objects.filter(customer=customer, term="frischeterm").exists()
