@@ -141,37 +141,29 @@ class RowMaker:
         row = Row(number=number, raw=raw, values=values)
         style = self.style
         for value, (key, column, text, memo, required) in zip(picked, self.steps):
-            if type(value) is str and (text or memo is not None):
-                if text and value.isprintable() and value[:1] != "'":
-                    value = value.strip() or None  # what convert gives a plain text cell …
-                    if text == _EMAIL and value:
-                        value = value.replace(" ", "")  # … and an e-mail cell
-                elif memo is not None:
-                    hit = memo.get(value) or self.remember(memo, column, value)
-                    if not hit[0]:
-                        values[key] = None
-                        row.failed_keys.add(key)
-                        self.importer.problem(row, key, hit[1])
-                        continue
+            failed = None
+            if type(value) is str and text and value.isprintable() and value[:1] != "'":
+                value = value.strip() or None  # what convert gives a plain text cell …
+                if text == _EMAIL and value:
+                    value = value.replace(" ", "")  # … and an e-mail cell
+            elif type(value) is str and memo is not None:
+                hit = memo.get(value) or self.remember(memo, column, value)
+                if hit[0]:
                     value = hit[1]
                     if type(value) is list:
                         value = list(value)  # tags, multiple choices: never shared between rows
                 else:
-                    try:
-                        value = convert(column, value, style)
-                    except ConvertError as exc:
-                        values[key] = None
-                        row.failed_keys.add(key)
-                        self.importer.problem(row, key, str(exc))
-                        continue
+                    failed = hit[1]
             else:
                 try:
                     value = convert(column, value, style)
                 except ConvertError as exc:
-                    values[key] = None
-                    row.failed_keys.add(key)
-                    self.importer.problem(row, key, str(exc))
-                    continue
+                    failed = str(exc)
+            if failed is not None:
+                values[key] = None
+                row.failed_keys.add(key)
+                self.importer.problem(row, key, failed)
+                continue
             values[key] = value
             if required and (value is None or value == []):
                 row.failed_keys.add(key)
