@@ -3,7 +3,8 @@
 
     .venv/bin/python benchmarks/desk_benchmark.py                    # SQLite file DB (site "desk-bench")
     DATABASE_URL=mysql://root@127.0.0.1:3306/fortycrm_deskbench .venv/bin/python benchmarks/desk_benchmark.py
-    options: --customers N (default 100000), --reuse (keep an existing data set of that size)
+    options: --customers N (default 100000), --reuse (keep an existing data set of that size),
+             --only TEXT (only the pages whose label contains TEXT)
 
 Data: N company customers imported through the real import (``import_run``: CSV, all rows
 validated, bulk insert with history, tags, search terms), two tags each, three statuses,
@@ -331,6 +332,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true", help="keep the data set of an earlier run")
+    parser.add_argument("--only", default="", help="measure only the pages whose label contains this text (e.g. 'search')")
     args = parser.parse_args()
     setup("desk-bench", args.reuse)
     from django.db import connection
@@ -360,6 +362,8 @@ def main() -> None:
     print("| page | desk ms | CPU ms | bare .values() ms | ratio | queries | SQL ms |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     problems, slow = [], []
     for label, url, baseline in pages(n):
+        if args.only not in label:
+            continue
         client.get(url)  # warm-up (caches, templates)
         captured = Recorder()
         with connection.execute_wrapper(captured):

@@ -163,7 +163,7 @@ class ReadingInline(ShowAllInlineMixin, ReadonlyOnceMixin, TabularInline):
     model = MeterReading
     form = ReadingRowForm
     formset = ReadingFormSet
-    per_page = 10  # a meter with 5,000 readings: pages of 10, and a link to all of them (issue 13)
+    per_page = 5  # a meter with 5,000 readings: pages of 5, and a link to all of them (issue 13; 10 rows cost the record ~30 % more)
     show_all_list = "admin:fortycrm_meterreading_changelist"
     show_all_parameter = "meter__id__exact"
     extra = 1
