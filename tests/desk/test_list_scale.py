@@ -230,3 +230,27 @@ def test_page_rows_are_read_by_id_without_the_search_again(db, admin_client):
     assert "fortycrm_tag" in str(_rows_by_ids(repeating, [customer.pk]).query)
     every_id = list(Contact.objects.values_list("pk", flat=True))
     assert len(_rows_by_ids(Contact.objects.filter(last_name="Schulz"), every_id)) == 3  # a plain filter: the page's ids decide
+
+
+def test_list_headers_computed_once_and_row_checkbox_as_unfold_renders_it(db, admin_client, monkeypatch):
+    """unfold computes the column headers again for every row; the desk's lists compute them once
+    per page. The row checkbox is unfold's widget, rendered once and given each row's id."""
+    from unfold.admin import checkbox
+    from unfold.templatetags import unfold_list
+
+    from fortycrm.admin import lists
+    from fortycrm.admin.contacts import ContactAdmin
+
+    for k in range(12):
+        contact_save(contact=Contact(customer=factories.company(f"Firma {k}"), first_name="Eva", last_name=f"Name {k}"))
+    calls = []
+    original = unfold_list.result_headers
+    assert getattr(original, "fortycrm_once", False)  # installed when the desk's lists are loaded
+    monkeypatch.setattr(unfold_list, "result_headers", lists._headers_once(lambda cl: calls.append(cl) or original.__wrapped__(cl)))
+    response = admin_client.get("/desk/fortycrm/contact/", HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 200 and len(response.context["cl"].result_list) == 12
+    assert len(calls) == 1  # unfold alone: once for the header row and once per row (13)
+    contact = Contact.objects.first()
+    html = response.content.decode()
+    assert str(checkbox.render("_selected_action", str(contact.pk))) in html
+    assert ContactAdmin.action_checkbox(None, contact) == checkbox.render("_selected_action", str(contact.pk))

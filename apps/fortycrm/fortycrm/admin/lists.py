@@ -19,17 +19,24 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from urllib.parse import urlencode
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, SEARCH_VAR, ChangeList
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models.sql.where import WhereNode
 from django.utils.functional import cached_property
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin as UnfoldModelAdmin
+from unfold.admin import checkbox as unfold_checkbox
+from unfold.templatetags import unfold_list
 
 from fortycrm import listcache
 from fortycrm.validators import parse_whole_number
@@ -179,12 +186,49 @@ class FastChangeList(ChangeList):
         return ordering
 
 
+def _headers_once(original):
+    """unfold computes the list's column headers again for every row (``items_for_result`` calls
+    ``result_headers(cl)`` per row): 50 times per page, about 40 % of a list's rendering. For the
+    desk's lists they are computed once per list and reused (they depend on the list alone and are
+    only read)."""
+
+    def result_headers(cl):
+        if not isinstance(cl, FastChangeList):
+            return original(cl)
+        headers = cl.__dict__.get("_fortycrm_headers")
+        if headers is None:
+            headers = cl.__dict__["_fortycrm_headers"] = list(original(cl))
+        return iter(headers)
+
+    result_headers.fortycrm_once = True
+    result_headers.__wrapped__ = original
+    return result_headers
+
+
+if not getattr(unfold_list.result_headers, "fortycrm_once", False):
+    unfold_list.result_headers = _headers_once(unfold_list.result_headers)
+
+_CHECKBOX_VALUE = "fortycrm-pk-placeholder"
+
+
+@functools.cache
+def _action_checkbox_html() -> str:
+    return str(unfold_checkbox.render(helpers.ACTION_CHECKBOX_NAME, _CHECKBOX_VALUE))
+
+
 class FastListMixin:
     """ModelAdmin part for large lists (see the module text). Put it first in the bases."""
 
     list_count = "capped"  # or "cached" (customer lists: exact, per customer-data generation)
     show_full_result_count = False
     list_per_page = 50  # as the customer list; half of Django's 100 rows to render and to look up
+
+    def action_checkbox(self, obj):
+        """unfold's row checkbox, rendered once and given each row's id (its widget template per row
+        cost ~0.4 ms, a fifth of a page's rows)."""
+        return mark_safe(_action_checkbox_html().replace(_CHECKBOX_VALUE, escape(str(obj.pk)), 1))
+
+    action_checkbox.short_description = UnfoldModelAdmin.action_checkbox.short_description
 
     def get_changelist(self, request, **kwargs):
         return FastChangeList
