@@ -254,3 +254,39 @@ def test_list_headers_computed_once_and_row_checkbox_as_unfold_renders_it(db, ad
     html = response.content.decode()
     assert str(checkbox.render("_selected_action", str(contact.pk))) in html
     assert ContactAdmin.action_checkbox(None, contact) == checkbox.render("_selected_action", str(contact.pk))
+
+
+def test_capped_count_from_the_ordered_ids_gives_the_same_pages(db, admin_user):
+    """A search of two or more common words (materialised parts): the capped count reads the ids in
+    the list's order and the pages are cut from them — same count, same pages, one query less."""
+    from django.test import RequestFactory
+
+    from fortycrm.admin.lists import FastPaginator
+
+    for k in range(30):
+        contact_save(contact=Contact(customer=factories.company(f"Firma {k:02d}"), first_name="Eva", last_name=f"Name {k:02d}"))
+    ordered = Contact.objects.order_by("customer_id", "priority", "last_name", "id")
+    for wanted in (1, 2, 3):
+        plain = FastPaginator(ordered, 10, cap=25, wanted_page=wanted)
+        by_ids = FastPaginator(ordered, 10, cap=25, wanted_page=wanted, ids_with_count=True)
+        with CaptureQueriesContext(connection) as captured:
+            pages = (by_ids.count, by_ids.is_estimate, [c.pk for c in by_ids.page(wanted).object_list])
+        assert pages == (plain.count, plain.is_estimate, [c.pk for c in plain.page(wanted).object_list])
+        assert len(captured) == (2 if wanted * 10 <= 25 else 3)  # ids (+ count beyond the cap) + the rows
+
+    # the desk: a materialised search (MariaDB, several common words) takes that path
+    from fortycrm import search
+
+    request = RequestFactory().get("/desk/fortycrm/contact/", {"q": "eva name"})
+    request.user = admin_user
+    from django.contrib import admin
+
+    model_admin = admin.site._registry[Contact]
+    original = search._dense
+    try:
+        search._dense = lambda subquery, column: True
+        old_literal, search.LITERAL_IDS = search.LITERAL_IDS, 1
+        model_admin.get_search_results(request, Contact.objects.all(), "eva name")
+    finally:
+        search._dense, search.LITERAL_IDS = original, old_literal
+    assert request.fortycrm_search_materialised is (connection.vendor != "sqlite")

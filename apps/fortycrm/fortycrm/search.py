@@ -415,10 +415,11 @@ def _word_q(list_kind: str, variants: set[str]):
     raise ValueError(list_kind)
 
 
-def list_search_q(list_kind: str, text: str) -> Q | None:
+def list_search_q(list_kind: str, text: str, info: dict | None = None) -> Q | None:
     """The desk search of the contacts, locations, meters, readings, orders or invoices list:
     every word of ``text`` must start a word of the row (or of its customer, location, meter),
-    umlauts and ß folded as in the customer search. None: nothing to search for."""
+    umlauts and ß folded as in the customer search. None: nothing to search for. ``info`` gets
+    ``materialised``: True when every part is a materialised list of matches (no probing)."""
     words = query_words(text)
     if not words:
         return None
@@ -437,6 +438,8 @@ def list_search_q(list_kind: str, text: str) -> Q | None:
         if dense_words > 1:
             state["probe"] = False
             parts = [_word_q(list_kind, variants) for variants in words]
+            if info is not None:
+                info["materialised"] = True
     finally:
         _search_state.reset(token)
     condition = Q()

@@ -56,12 +56,19 @@ class FastPaginator(Paginator):
     template_name = "fortycrm/admin/includes/pagination_fast.html"
 
     def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, count_key: str | None = None,
-                 cap: int | None = None, wanted_page: int = 1):
+                 cap: int | None = None, wanted_page: int = 1, ids_with_count: bool = False):
         super().__init__(object_list, per_page, 0, allow_empty_first_page)
         self.count_key = count_key
         self.cap = cap
         self.wanted_page = max(1, wanted_page)
         self.lower_bound: int | None = None  # set when the count is only "more than lower_bound"
+        #: a search whose words are all materialised (``search.list_search_q``: two or more common
+        #: words): the capped count reads the matching ids in the list's order (at most cap + 1) and
+        #: the page is cut from them — one query instead of a COUNT and the page's ids, which on
+        #: MariaDB both build the same lists of matches (contacts "Jorg Weber": 60 → 38 ms SQL).
+        #: Not for a probed search: finding cap + 1 matches in the list's order can walk the table.
+        self.ids_with_count = ids_with_count
+        self._ids: list | None = None
 
     def _exact_count(self) -> int:
         return self.object_list.order_by().values("pk").count()
@@ -76,7 +83,11 @@ class FastPaginator(Paginator):
             return value
         if self.cap:
             limit = max(self.cap, self.wanted_page * self.per_page)
-            found = self.object_list.order_by().values("pk")[: limit + 1].count()
+            if self.ids_with_count and limit == self.cap and hasattr(self.object_list, "values_list"):
+                self._ids = list(self.object_list.values_list("pk", flat=True)[: limit + 1])
+                found = len(self._ids)
+            else:
+                found = self.object_list.order_by().values("pk")[: limit + 1].count()
             if found > limit:
                 self.lower_bound = limit
             return found
@@ -97,7 +108,9 @@ class FastPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
-        if bottom >= DEFERRED_OFFSET and hasattr(self.object_list, "values_list"):
+        if self._ids is not None and top <= self.cap:
+            rows = _rows_by_ids(self.object_list, self._ids[bottom:top])
+        elif bottom >= DEFERRED_OFFSET and hasattr(self.object_list, "values_list"):
             ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
             rows = _rows_by_ids(self.object_list, ids)
         else:
@@ -248,7 +261,10 @@ class FastListMixin:
             key = listcache.count_key(f"desk:{self.model._meta.model_name}", (request.path, urlencode(params)), listcache.generation())
             return FastPaginator(queryset, per_page, count_key=key, wanted_page=wanted)
         searching = bool((request.GET.get(SEARCH_VAR) or "").strip())
-        return FastPaginator(queryset, per_page, cap=SEARCH_COUNT_CAP if searching else COUNT_CAP, wanted_page=wanted)
+        if searching:
+            materialised = getattr(request, "fortycrm_search_materialised", False)
+            return FastPaginator(queryset, per_page, cap=SEARCH_COUNT_CAP, wanted_page=wanted, ids_with_count=materialised)
+        return FastPaginator(queryset, per_page, cap=COUNT_CAP, wanted_page=wanted)
 
 
 class SubqueryFilter(admin.SimpleListFilter):
@@ -400,7 +416,9 @@ class TermSearchMixin:
 
         from fortycrm.search import list_search_q
 
-        condition = list_search_q(self.search_kind, search_term or "")
+        info: dict = {}
+        condition = list_search_q(self.search_kind, search_term or "", info=info)
+        request.fortycrm_search_materialised = info.get("materialised", False)  # read by get_paginator
         if condition is None:
             return queryset, False
         number = parse_whole_number((search_term or "").strip()) if self.search_number_field else None
