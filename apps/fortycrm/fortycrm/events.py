@@ -237,23 +237,23 @@ def deliver_after_commit() -> None:
 
 
 def _settings_answers(customers: list[Any], own_settings: list[int]):
-    """Per customer the API's ``settings`` and ``settings_overrides`` (R-PAY-2), as
-    ``customer_effective_settings`` gives them: the defaults (with the customer's e-mail as
-    invoice e-mail) for customers without own settings, resolved from the stored own
-    settings (one query) for ``own_settings`` (ids)."""
+    """Per customer the API's ``settings`` and ``settings_overrides`` (R-PAY-2): the defaults
+    (with the customer's e-mail as invoice e-mail), built once, for customers without own
+    settings; ``customer_effective_settings_many`` for ``own_settings`` (ids)."""
     from fortycrm.api.payers import settings_json
-    from fortycrm.models import CustomerSettings
-    from fortycrm.payer_selectors import _resolve, customer_defaults
+    from fortycrm.models import Customer
+    from fortycrm.payer_selectors import customer_defaults, customer_effective_settings, customer_effective_settings_many
 
     defaults = customer_defaults()
-    own = {s.customer_id: s for s in CustomerSettings.objects.select_related("letterhead").filter(customer_id__in=own_settings)} if own_settings else {}
-    shared = settings_json(_resolve(None, defaults, ""))["settings"]  # the same for all but the invoice e-mail
+    own_ids = set(own_settings)
+    own = customer_effective_settings_many([(c.pk, c.email) for c in customers if c.pk in own_ids], defaults=defaults) if own_ids else {}
+    shared = settings_json(customer_effective_settings(Customer(), defaults=defaults))["settings"]  # the same for all but the invoice e-mail
     for customer in customers:
         mine = own.get(customer.pk)
         if mine is None:
             yield {**shared, "invoice_email": customer.email or ""}, []
         else:
-            answer = settings_json(_resolve(mine, defaults, customer.email))
+            answer = settings_json(mine)
             yield answer["settings"], answer["settings_overrides"]
 
 

@@ -10,9 +10,6 @@ of the tag links. Update mode: row by row through ``customer_update``.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -114,26 +111,6 @@ def _plain_init_possible(model) -> bool:
         if type(descriptor) not in (*_STORING_DESCRIPTORS, ImageFileDescriptor):
             return False
     return True
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a batch is processed, one young-generation pass after.
-
-    A batch keeps its rows, model instances and prepared values alive until it is written, so
-    the collector's passes during the batch only walk (and promote) live objects: about a
-    quarter of the import's CPU time. Objects of the batch that are garbage are freed by their
-    reference counts; the few cycles among them go with the pass at the end.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.collect(0)
 
 
 #: SQLite page cache while an import writes (KiB): the customer table, its indexes, the
@@ -285,11 +262,10 @@ class CustomerImporter(Importer):
 
     # --- the work -------------------------------------------------------------------
     def process(self, batch: list[Row]) -> None:
-        with gc_paused():
-            if self.mode == UPDATE:
-                self.process_update(batch)
-            else:
-                self.process_insert(batch)
+        if self.mode == UPDATE:
+            self.process_update(batch)
+        else:
+            self.process_insert(batch)
 
     def number_once(self, row: Row) -> int | None:
         """The row's chosen customer number, unless an earlier row of the file has it."""

@@ -80,11 +80,32 @@ def fewer_gc_passes() -> Iterator[None]:
                 gc.set_threshold(*_gc_saved)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a batch is checked and written, one young-generation
+    pass after it (inside ``fewer_gc_passes``, which covers reading the rows between batches).
+
+    A batch keeps its rows, model instances and prepared values alive until it is written, so
+    the collector's passes during the batch only walk (and promote) live objects: about a
+    quarter of the customer import's CPU time. Objects of the batch that are garbage are freed
+    by their reference counts; the few cycles among them go with the pass at the end.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(0)
+
+
 CONVERT_MEMO_MAX = 5000  # remembered conversions per column (distinct cell texts); later new texts are converted each time
 # kinds whose cells mostly differ from row to row and convert cheaply: not remembered
 _UNREMEMBERED = {columns.TEXT, columns.EMAIL, columns.URL}
 _TEXT, _EMAIL = 1, 2
-_INLINE = {columns.TEXT: _TEXT, columns.EMAIL: _EMAIL}  # kinds whose ordinary cells make_row converts itself
+_INLINE = {columns.TEXT: _TEXT, columns.EMAIL: _EMAIL}  # kinds whose ordinary cells RowMaker converts itself
 
 
 class RowMaker:
@@ -174,11 +195,6 @@ class RowMaker:
         return row
 
 
-def make_row(number: int, cells: list[Any], by_index: dict, importer: Importer, mode: str, style: str | None = None) -> Row | None:
-    """One row without a memo (``RowMaker`` is what the import uses)."""
-    return RowMaker(by_index, importer, mode, style).make(number, cells)
-
-
 def import_file(
     *,
     template: str,
@@ -228,13 +244,15 @@ def import_file(
                 continue
             batch.append(row)
             if len(batch) >= BATCH_SIZE:
-                importer.process(batch)
+                with gc_paused():
+                    importer.process(batch)
                 result.processed += len(batch)
                 batch = []
                 if progress:
                     progress(result.processed, max(total_rows, result.processed))
         if batch:
-            importer.process(batch)
+            with gc_paused():
+                importer.process(batch)
             result.processed += len(batch)
         importer.finish()
         if table.error:  # a row that cannot be read ends the file: nothing is written
