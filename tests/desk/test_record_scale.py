@@ -192,4 +192,69 @@ def test_list_search_reads_an_index_not_every_row(db, admin_client):
     sql = " ".join(q["sql"] for q in captured.captured_queries if "fortycrm_contact" in q["sql"])
     assert not re.search(r"(first_name|last_name|email|name)\W*\s+LIKE", sql)  # no LIKE '%…%' over the rows
     # the terms' index answers (MariaDB: LIKE 'muller%' on it, a range); the contacts by their ids
+    # (the contacts list: its customers' terms, which hold the contacts' own words)
+    assert any("customersearchterm" in q["sql"] for q in captured.captured_queries)
+    with CaptureQueriesContext(connection) as captured:
+        _get(admin_client, "/desk/fortycrm/location/", q="muller")
     assert any("recordsearchterm" in q["sql"] for q in captured.captured_queries)
+
+
+def _old_rule(query: str) -> set:
+    """Contacts every query word finds among the contact's own terms or its customer's terms (the
+    rule the contacts list answered by two lists of matches per word until session 12)."""
+    from fortycrm.models import CustomerSearchTerm
+    from fortycrm.search import query_words
+
+    ids = set(Contact.objects.values_list("pk", flat=True))
+    for variants in query_words(query):
+        own = {pk for pk, term in RecordSearchTerm.objects.filter(kind="contact").values_list("record_id", "term")
+               if any(term.startswith(v) for v in variants)}
+        customers = {pk for pk, term in CustomerSearchTerm.objects.values_list("customer_id", "term") if any(term.startswith(v) for v in variants)}
+        ids &= own | set(Contact.objects.filter(customer_id__in=customers).values_list("pk", flat=True))
+    return ids
+
+
+@pytest.mark.parametrize("path", ["literal ids", "subquery", "rows probed", "materialised"])
+def test_contacts_search_by_their_own_or_their_customers_words(db, admin_client, monkeypatch, path):
+    """The contacts list reads its customers' terms alone, one list of matches per word (a contact's
+    own words are among its customer's terms): the same contacts as the contact's own terms OR its
+    customer's, whichever way a word's matches are used, and it follows renames and moves."""
+    from fortycrm import search
+    from fortycrm.models import CustomerSearchTerm
+    from fortycrm.services.customers import customer_update
+
+    if path != "literal ids":
+        monkeypatch.setattr(search, "LITERAL_IDS", 0)
+        monkeypatch.setattr(search, "DENSE_MATCH", 10**9 if path == "subquery" else 0)
+    if path == "materialised":  # several dense words: each part a materialised list (MariaDB)
+        monkeypatch.setattr(search, "_dense", lambda subquery, column: True)
+    weber = factories.company("Weber Hausdienste GmbH", status="Kunde")
+    alpha = factories.company("Alpha Straßenbau AG", status="Kunde")
+    jorg = contact_save(contact=Contact(customer=weber, first_name="Jörg", last_name="Krämer", email="jk@weber.example"))
+    other = contact_save(contact=Contact(customer=alpha, first_name="Jorg", last_name="Weber"))
+    eva = contact_save(contact=Contact(customer=alpha, first_name="Eva", last_name="Schulz"))
+    contacts = "/desk/fortycrm/contact/"
+    for query in ("jorg weber", "Jörg Weber", "kramer hausdienste", "kraemer", "alpha strasse", "krämer alpha", "eva", "weber", "zzz"):
+        assert _list_found(admin_client, contacts, query) == _old_rule(query), query
+    # by its customer's name / by its own; Eva too: her customer's terms hold its contacts' names (as before)
+    assert _list_found(admin_client, contacts, "jorg weber") == {jorg.pk, other.pk, eva.pk}
+    assert _list_found(admin_client, contacts, "kramer hausdienste") == {jorg.pk}  # a word of each
+    assert _list_found(admin_client, contacts, "krämer alpha") == set()
+
+    # a customer renamed: its contacts are found by the new name, no longer by the old
+    customer_update(customer=weber, name="Zeta Reinigung GmbH")
+    assert _list_found(admin_client, contacts, "jorg zeta") == {jorg.pk}
+    assert _list_found(admin_client, contacts, "hausdienste") == set()
+    # a contact moved to another customer: found by that customer's words, not the old one's
+    omega = factories.company("Omega Hausmeister GmbH", status="Kunde")
+    jorg.customer = omega
+    contact_save(contact=jorg)
+    assert _list_found(admin_client, contacts, "kramer omega") == {jorg.pk}
+    assert _list_found(admin_client, contacts, "kramer zeta") == set()
+    # a contact's own terms are always among its customer's (what the contacts search relies on)
+    for contact in Contact.objects.all():
+        own = set(RecordSearchTerm.objects.filter(kind="contact", record_id=contact.pk).values_list("term", flat=True))
+        assert own <= set(CustomerSearchTerm.objects.filter(customer_id=contact.customer_id).values_list("term", flat=True))
+    for query in ("jorg weber", "kramer", "eva alpha", "zeta", "omega"):
+        assert _list_found(admin_client, contacts, query) == _old_rule(query), query
+    assert eva.pk in _list_found(admin_client, contacts, "eva")

@@ -122,8 +122,8 @@ def ids_in(subquery, column: str, *, outer: str = "pk", memo_key: tuple | None =
     With ``gen`` (a customer-data generation, ``fortycrm.listcache``) and ``memo_key`` the
     capped count is remembered for that generation.
     """
-    def small() -> bool:
-        return subquery.values(column)[: SMALL_MATCH + 1].count() <= SMALL_MATCH
+    def small() -> bool:  # no match after the first SMALL_MATCH (as ``_dense``: cheaper than a capped count)
+        return not list(subquery.values_list(column, flat=True)[SMALL_MATCH : SMALL_MATCH + 1])
 
     if gen is not None and memo_key is not None:
         from fortycrm.listcache import memo
@@ -260,7 +260,7 @@ def connect() -> None:
 #: fields whose words a contact, location, meter, order or reading is found by
 #: (``RecordSearchTerm``; the kind is the model's name)
 RECORD_FIELDS = {
-    "contact": ("first_name", "last_name", "email"),
+    "contact": CONTACT_FIELDS,  # also its customer's terms: the contacts list searches those alone (_word_q)
     "location": ("name", "street", "postcode", "city"),
     "meter": ("number", "comment"),
     "order": ("title",),
@@ -378,8 +378,10 @@ _search_state: ContextVar[dict | None] = ContextVar("fortycrm_search_state", def
 
 
 def _dense(subquery, column: str) -> bool:
-    """More than ``DENSE_MATCH`` matches (one capped count over the terms' index)."""
-    return subquery.values(column)[: DENSE_MATCH + 1].count() > DENSE_MATCH
+    """More than ``DENSE_MATCH`` matches: is there a match after the first ``DENSE_MATCH`` (one walk
+    over the terms' index; MariaDB: ``LIMIT 1 OFFSET`` skips them without the capped count's
+    derived table, 2.8 → 1.9 ms for a word of 25,000 matches)."""
+    return bool(list(subquery.values_list(column, flat=True)[DENSE_MATCH : DENSE_MATCH + 1]))
 
 
 def _word_q(list_kind: str, variants: set[str]):
@@ -387,7 +389,12 @@ def _word_q(list_kind: str, variants: set[str]):
     customer, location or meter they belong to; each an index range, never a scan."""
     from fortycrm.models import Location, Meter
 
-    if list_kind in ("contact", "location"):
+    if list_kind == "contact":
+        # its own words or its customer's: a contact's terms are among its customer's terms (the
+        # customer's include its contacts' names and e-mails, CONTACT_FIELDS), so the customer's
+        # terms alone answer, one range and one list of matches per word instead of two
+        return _ids(_customer_terms(variants), "customer_id", outer="customer_id")
+    if list_kind == "location":
         return _ids(_record_terms(list_kind, variants), "record_id") | _ids(_customer_terms(variants), "customer_id", outer="customer_id")
     if list_kind == "meter":  # its number or comment, its location, or the location's customer
         return (
