@@ -231,15 +231,27 @@ def customer_answer_plan() -> CustomerAnswerPlan:
     return CustomerAnswerPlan(values_fields=tuple(values), getters=tuple(getters))
 
 
-def customer_json(row: dict[str, Any], tags: list[str], logo_url, tz=None, effective=None) -> dict[str, Any]:
-    """The customer's JSON from a ``.values(*customer_answer_plan().values_fields)`` row or an instance's values."""
+def customer_json(row: dict[str, Any], tags: list[str], logo_url, tz=None, effective=None, times: dict | None = None) -> dict[str, Any]:
+    """The customer's JSON from a ``.values(*customer_answer_plan().values_fields)`` row or an instance's values.
+
+    ``times``: a dict that remembers the text of each date-time across calls (the import's
+    customers of one batch share one creation time)."""
     tz = tz or timezone.get_current_timezone()
     answer: dict[str, Any] = {}
     for name, kind, key in customer_answer_plan().getters:
         if kind == "plain":
             answer[name] = row[key]
         elif kind == "datetime":
-            answer[name] = iso_datetime(row[key], tz) if row[key] is not None else None
+            value = row[key]
+            if value is None:
+                answer[name] = None
+            elif times is None:
+                answer[name] = iso_datetime(value, tz)
+            else:
+                text = times.get(value)
+                if text is None:
+                    text = times[value] = iso_datetime(value, tz)
+                answer[name] = text
         elif kind == "date":
             answer[name] = row[key].isoformat() if row[key] is not None else None
         elif kind == "display_name":
