@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Iterable
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from django.db import connections, router, transaction
@@ -300,11 +301,15 @@ def events_for_customers(
     casefold = str.casefold
     times: dict = {}
     settings = _settings_answers(customers, list(own_settings), defaults) if with_settings else None
+    pick = itemgetter(*direct)
     for customer, tags in zip(customers, tags_per_customer, strict=True):
         values = customer.__dict__
-        row = {source: values[source] if source in values else getattr(customer, source) for source in direct}
+        try:
+            row = dict(zip(direct, pick(values)))
+        except KeyError:  # a value not loaded: read through the model
+            row = {source: values[source] if source in values else getattr(customer, source) for source in direct}
         for source in read:
-            row[source] = _instance_value(customer, source)
+            row[source] = None if source == "logo" and not values.get("logo") else _instance_value(customer, source)
         for source in empty:
             row[source] = None
         data = customer_json(row, sorted([t.name for t in tags], key=casefold), logo_url, tz, times=times)

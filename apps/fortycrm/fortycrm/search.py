@@ -81,18 +81,9 @@ def terms_of(values: Iterable) -> set[str]:
     for value in values:
         if value in (None, ""):
             continue
-        terms |= _text_terms(value if type(value) is str else str(value))
+        for word in _words(value):
+            terms |= _variants(word)
     return terms
-
-
-@lru_cache(maxsize=65536)
-def _text_terms(text: str) -> frozenset[str]:
-    """The terms of one text, remembered: an import meets the same cities, postcodes and
-    company forms on most rows."""
-    terms: set[str] = set()
-    for word in _words(text):
-        terms |= _variants(word)
-    return frozenset(terms)
 
 
 def query_words(text: str) -> list[set[str]]:
