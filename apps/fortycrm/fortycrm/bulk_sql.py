@@ -91,10 +91,12 @@ def insert_rows(
         if mysql and fresh_parents:
             cursor.execute(_FK_OFF)
         try:
+            # SQLite: qmark SQL straight to the driver (Django's wrapper rewrites each %s of a 30,000-value statement)
             raw = connection.connection.cursor() if connection.vendor == "sqlite" else None
             for sql, params in statements:
-                if raw is not None:  # qmark SQL as SQLite takes it (Django's wrapper rewrites every %s of a 30,000-value statement)
-                    raw.execute(sql, params)
+                if raw is not None:
+                    with connection.wrap_database_errors:
+                        raw.execute(sql, params)
                 else:
                     cursor.execute(sql, params)
                 if returning:
@@ -112,20 +114,13 @@ _FK_RESTORE = "SET foreign_key_checks = @fortycrm_fk_checks"
 
 def _statements(connection, head: str, tail: str, rows: Sequence[Sequence[Any]], per_statement: int, width: int) -> Iterator[tuple[Any, Any]]:
     """``(sql, params)`` per statement: MariaDB the values inside the text (``params`` None),
-    SQLite ``?`` placeholders with the values as a flat list."""
-    if connection.vendor == "mysql":
-        for start in range(0, len(rows), per_statement):
-            yield head.encode() + _mysql_values(connection, rows[start : start + per_statement], width) + tail.encode(), None
-        return
-    if connection.vendor != "sqlite":
-        row_sql = "(" + ", ".join(["%s"] * width) + ")"
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            yield head + ", ".join([row_sql] * len(chunk)) + tail, [value for row in chunk for value in row]
-        return
-    row_sql = "(" + ", ".join(["?"] * width) + ")"
+    SQLite ``?`` placeholders (the driver's own form) with the values as a flat list."""
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
+        if connection.vendor == "mysql":
+            yield head.encode() + _mysql_values(connection, chunk, width) + tail.encode(), None
+            continue
+        row_sql = "(" + ", ".join(["?" if connection.vendor == "sqlite" else "%s"] * width) + ")"
         yield head + ", ".join([row_sql] * len(chunk)) + tail, [value for row in chunk for value in row]
 
 
