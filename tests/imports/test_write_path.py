@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
-from fortycrm.bulk_sql import insert_columns, insert_rows
+from fortycrm.bulk_sql import insert_columns, insert_rows, write_pipe
 from fortycrm.models import CustomerFieldValue, CustomerSearchTerm, CustomerStatus, Event, Tag, WebhookDelivery, WebhookSubscription
 from fortycrm.services.customers import customer_create
 from tests.fields.conftest import CONTRACT_CHOICES, define
@@ -123,3 +123,51 @@ def test_fresh_parents_leaves_the_sessions_foreign_key_checks_as_they_were(olga)
         cursor.execute("SELECT @@foreign_key_checks")
         assert cursor.fetchone()[0] == 1
     assert CustomerSearchTerm.objects.filter(customer=customer, term="frischeterm").exists()
+
+
+def _term_columns():
+    return [CustomerSearchTerm._meta.get_field("customer"), CustomerSearchTerm._meta.get_field("term")]
+
+
+def test_the_write_pipe_sends_from_its_thread_and_every_other_query_waits_for_it():
+    from fortycrm.models import Customer
+
+    customer = Customer.objects.create(kind="company", name="Pipe GmbH", status=CustomerStatus.objects.get(name="Kunde"))
+    rows = [[customer.pk, f"pipeterm{i:05d}"] for i in range(5000)]
+    with transaction.atomic(), write_pipe() as pipe:
+        assert pipe is not None and pipe.thread.is_alive()
+        assert insert_rows(CustomerSearchTerm, _term_columns(), rows, returning=False, max_rows=1000) == []
+        # the next query of this connection sees every row the pipe was given (it waits first)
+        assert CustomerSearchTerm.objects.filter(customer=customer, term__startswith="pipeterm").count() == 5000
+        assert pipe.sent == 5
+        assert getattr(connection, "fortycrm_write_pipe", None) is pipe
+    assert not pipe.thread.is_alive() and getattr(connection, "fortycrm_write_pipe", None) is None
+    with transaction.atomic(), write_pipe(enabled=False) as none:  # a preview: no thread
+        assert none is None
+
+
+def test_a_failing_statement_of_the_pipe_is_raised_as_djangos_error_and_rolled_back():
+    from fortycrm.models import Customer
+
+    customer = Customer.objects.create(kind="company", name="Doppelt GmbH", status=CustomerStatus.objects.get(name="Kunde"))
+    rows = [[customer.pk, "qerstes"], [customer.pk, "qdoppelt"], [customer.pk, "qdoppelt"]]
+    with pytest.raises(IntegrityError):
+        with transaction.atomic(), write_pipe() as pipe:
+            insert_rows(CustomerSearchTerm, _term_columns(), rows[:1], returning=False)
+            insert_rows(CustomerSearchTerm, _term_columns(), rows, returning=False)  # the unique (customer, term) refuses it
+            insert_rows(CustomerSearchTerm, _term_columns(), [[customer.pk, "qdanach"]], returning=False)
+            CustomerSearchTerm.objects.count()  # waits for the pipe: the error surfaces here
+    assert pipe.sent == 1  # nothing was sent after the failed statement
+    assert not CustomerSearchTerm.objects.filter(customer=customer, term__in=["qerstes", "qdoppelt", "qdanach"]).exists()
+
+
+def test_an_error_of_the_import_itself_stops_the_pipe_and_rolls_everything_back():
+    from fortycrm.models import Customer
+
+    customer = Customer.objects.create(kind="company", name="Abbruch GmbH", status=CustomerStatus.objects.get(name="Kunde"))
+    with pytest.raises(RuntimeError):
+        with transaction.atomic(), write_pipe() as pipe:
+            insert_rows(CustomerSearchTerm, _term_columns(), [[customer.pk, f"qabbruch{i}"] for i in range(3000)], returning=False, max_rows=100)
+            raise RuntimeError("a bug while preparing the next rows")
+    assert not pipe.thread.is_alive()
+    assert not CustomerSearchTerm.objects.filter(customer=customer, term__startswith="qabbruch").exists()

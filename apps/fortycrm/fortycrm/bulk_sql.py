@@ -1,15 +1,23 @@
 """Multi-row INSERT with values prepared once per field type: what ``bulk_create`` issues,
 without its per-value compiler cost. Used by the import (customers, history, tag links) and
-the event outbox (one event per imported customer)."""
+the event outbox (one event per imported customer).
+
+While a :class:`WritePipe` is open on the connection (the import's commit), statements whose
+result nobody reads (``returning=False``) are handed to a second thread that sends them while
+this one prepares the next rows; see there."""
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Hashable, Sequence
+import queue
+import threading
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 
 PLAIN_TYPES = {
     "CharField", "TextField", "EmailField", "URLField", "SlugField", "BooleanField", "ForeignKey", "OneToOneField",
@@ -64,46 +72,73 @@ def insert_rows(
     head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) VALUES "
     per_statement = max(1, min(max_rows, max_params(connection) // len(columns)))
     tail = f" RETURNING {quote(model._meta.pk.column)}" if returning else ""
-    ids: list[int] = []
     mysql = connection.vendor == "mysql"
+    if mysql and fresh_parents:
+        assert connection.in_atomic_block, "fresh_parents: the parents are rows of the current transaction"
+    statements = _statements(connection, head, tail, rows, per_statement, len(columns))
+    pipe: WritePipe | None = getattr(connection, "fortycrm_write_pipe", None)
+    if pipe is not None and not returning:
+        # the statements are built by the pipe's thread (MariaDB's driver refuses its quoting
+        # while the connection is busy in another thread)
+        if mysql and fresh_parents:
+            statements = itertools.chain([(_FK_OFF, None)], statements, [(_FK_RESTORE, None)])
+        pipe.submit(statements)
+        return []
+    if pipe is not None:
+        pipe.drain()
+    ids: list[int] = []
     with connection.cursor() as cursor:
         if mysql and fresh_parents:
-            assert connection.in_atomic_block, "fresh_parents: the parents are rows of the current transaction"
-            cursor.execute("SET @fortycrm_fk_checks = @@foreign_key_checks, foreign_key_checks = 0")
+            cursor.execute(_FK_OFF)
         try:
-            for start in range(0, len(rows), per_statement):
-                chunk = rows[start : start + per_statement]
-                if mysql:
-                    cursor.execute(head.encode() + _mysql_values(connection, chunk, len(columns)) + tail.encode())
+            # SQLite: qmark SQL straight to the driver (Django's wrapper rewrites each %s of a 30,000-value statement)
+            raw = connection.connection.cursor() if connection.vendor == "sqlite" else None
+            for sql, params in statements:
+                if raw is not None:
+                    with connection.wrap_database_errors:
+                        raw.execute(sql, params)
                 else:
-                    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
-                    cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, [value for row in chunk for value in row])
+                    cursor.execute(sql, params)
                 if returning:
                     # auto-increment ids grow in VALUES order within one statement
-                    ids.extend(sorted(r[0] for r in cursor.fetchall()))
+                    ids.extend(sorted(r[0] for r in (raw or cursor).fetchall()))
         finally:
             if mysql and fresh_parents:
-                cursor.execute("SET foreign_key_checks = @fortycrm_fk_checks")
+                cursor.execute(_FK_RESTORE)
     return ids
 
 
+_FK_OFF = "SET @fortycrm_fk_checks = @@foreign_key_checks, foreign_key_checks = 0"
+_FK_RESTORE = "SET foreign_key_checks = @fortycrm_fk_checks"
+
+
+def _statements(connection, head: str, tail: str, rows: Sequence[Sequence[Any]], per_statement: int, width: int) -> Iterator[tuple[Any, Any]]:
+    """``(sql, params)`` per statement: MariaDB the values inside the text (``params`` None),
+    SQLite ``?`` placeholders (the driver's own form) with the values as a flat list."""
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        if connection.vendor == "mysql":
+            yield head.encode() + _mysql_values(connection, chunk, width) + tail.encode(), None
+            continue
+        row_sql = "(" + ", ".join(["?" if connection.vendor == "sqlite" else "%s"] * width) + ")"
+        yield head + ", ".join([row_sql] * len(chunk)) + tail, [value for row in chunk for value in row]
+
+
 def _mysql_values(connection, rows: Sequence[Sequence[Any]], width: int) -> bytes:
-    """``(…), (…)`` of ``rows`` as MySQLdb would fill in ``%s`` parameters (``literal``)."""
+    """``(…), (…)`` of ``rows`` as MySQLdb would fill in ``%s`` parameters (``literal``),
+    column by column: each distinct value of a column is quoted once."""
     literal = connection.connection.literal
-    memos: list[dict[Any, bytes]] = [{} for _column in range(width)]
-    out = []
-    for row in rows:
-        values = []
-        for memo, value in zip(memos, row, strict=True):
-            try:
-                text = memo[value]
-            except KeyError:
-                text = memo[value] = literal(value)
-            except TypeError:  # unhashable
-                text = literal(value)
-            values.append(text)
-        out.append(b"(" + b", ".join(values) + b")")
-    return b", ".join(out)
+    columns = []
+    for column in zip(*rows, strict=True) if rows else ():
+        memo: dict[Any, bytes] = {}
+        try:
+            texts = [memo[value] if value in memo else memo.setdefault(value, literal(value)) for value in column]
+        except TypeError:  # an unhashable value (a dict for a JSON column)
+            texts = [literal(value) for value in column]
+        columns.append(texts)
+    if len(columns) != width:
+        raise ValueError(f"rows of {len(columns)} values for {width} columns")
+    return b"(" + b"), (".join(map(b", ".join, zip(*columns))) + b")"
 
 
 def prepared_rows(objs: list, columns: list, connection) -> list[list[Any]]:
@@ -146,3 +181,97 @@ def prepared_rows(objs: list, columns: list, connection) -> list[list[Any]]:
             row[position] = memo[key]
         rows.append(row)
     return rows
+
+
+# --- sending statements from a second thread ---------------------------------------------------
+
+
+class WritePipe:
+    """Statements without a result, sent in order by a second thread on the same connection
+    (the same transaction) while this thread goes on preparing rows.
+
+    Opened by the import around its commit (:func:`write_pipe`); ``insert_rows`` with
+    ``returning=False`` then hands its statements here instead of waiting for the database
+    (MariaDB works in its own process; SQLite's C code and MariaDB's driver release Python's
+    lock while a statement runs, so both cores work). Every other statement of this connection
+    first waits until the pipe is empty (a Django execute wrapper), so the database sees the
+    statements in exactly the order of a single thread; the first error of the second thread is
+    raised then, as Django's exception, and the transaction is rolled back as usual. The
+    commit waits as well: the pipe is drained when it closes, inside the transaction.
+    """
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        self.queue: queue.Queue = queue.Queue()
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self.sent = 0  # statements the pipe's thread has run
+        self.thread = threading.Thread(target=self._run, name="fortycrm-write-pipe", daemon=True)
+
+    def submit(self, statements: Iterable[tuple[Any, Any]]) -> None:
+        """Hand over ``(sql, params)`` pairs (params None: none); an iterator is consumed by the
+        pipe's thread, so the statement text may be built there."""
+        if self.error is not None:
+            self.drain()  # raises: nothing is sent after a failed statement
+        self.queue.put(statements)
+
+    def drain(self) -> None:
+        """Wait until every statement handed over has run; raise the first error of them."""
+        self.queue.join()
+        if self.error is not None:
+            error = self.error
+            with self.connection.wrap_database_errors:
+                raise error
+
+    def _run(self) -> None:
+        cursor = None
+        while True:
+            item = self.queue.get()
+            try:
+                if item is None:
+                    return
+                for sql, params in item:
+                    if self.error is not None or self.cancelled:
+                        break
+                    if cursor is None:
+                        cursor = self.connection.connection.cursor()
+                    if params is None:
+                        cursor.execute(sql)
+                    else:
+                        cursor.execute(sql, params)
+                    self.sent += 1
+            except BaseException as exc:  # handed to the main thread by drain()
+                self.error = exc
+            finally:
+                self.queue.task_done()
+
+    def _drain_first(self, execute, sql, params, many, context):
+        self.drain()
+        return execute(sql, params, many, context)
+
+
+@contextmanager
+def write_pipe(using: str = DEFAULT_DB_ALIAS, *, enabled: bool = True) -> Iterator[WritePipe | None]:
+    """Open a :class:`WritePipe` on the connection for the block (inside its transaction);
+    ``enabled=False`` (a preview, which writes nothing): a plain block."""
+    connection = connections[using]
+    if not enabled or getattr(connection, "fortycrm_write_pipe", None) is not None:
+        yield None
+        return
+    assert connection.in_atomic_block, "a write pipe belongs inside the transaction it writes to"
+    connection.ensure_connection()
+    pipe = WritePipe(connection)
+    pipe.thread.start()
+    connection.fortycrm_write_pipe = pipe
+    try:
+        with connection.execute_wrapper(pipe._drain_first):
+            try:
+                yield pipe
+            except BaseException:
+                pipe.cancelled = True  # the transaction is rolled back: skip what is still queued
+                raise
+            pipe.drain()
+    finally:
+        connection.fortycrm_write_pipe = None
+        pipe.queue.put(None)
+        pipe.thread.join()

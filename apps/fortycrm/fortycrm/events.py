@@ -13,11 +13,15 @@ Other features add their own events with ``event_type_register("invoice.issued")
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from django.db import connections, router, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 from fortycrm.models import Event, WebhookDelivery, WebhookSubscription
@@ -126,7 +130,8 @@ def _wanted_by(subscriptions: list[dict], event_type: str, data: dict[str, Any])
     return ids
 
 
-def _subscriptions() -> list[dict]:
+def active_subscriptions() -> list[dict]:
+    """The active webhook subscriptions, as ``events_record_many`` matches events against them."""
     return list(WebhookSubscription.objects.filter(is_active=True).values("id", "events", "filter_status_id", "filter_tag__name"))
 
 
@@ -142,18 +147,30 @@ def event_record(type: str, obj: Any = None, *, changes: Iterable[str] | None = 
     return events_record_many(type, [(obj, data)])[0]
 
 
-def events_record_many(type: str, items: list[tuple[Any, dict[str, Any]]], *, instances: bool = True) -> list[Event]:
+def events_record_many(type: str, items: list[tuple[Any, dict[str, Any]]], *, instances: bool = True, subscriptions: list[dict] | None = None) -> list[Event]:
     """Record one event per (record, data) pair with bulk inserts (the import's path).
 
     ``instances=False`` (the import): the rows are written straight from the pairs, without an
-    ``Event`` object per row, and nothing is returned.
+    ``Event`` object per row, and nothing is returned. ``subscriptions``: the active webhook
+    subscriptions (``active_subscriptions()``) when the caller has read them in this transaction.
     """
     if type not in EVENT_TYPES and type != TEST_EVENT:
         raise ValueError(f"unknown event type {type!r}; register it with event_type_register")
     now = timezone.now()
-    with transaction.atomic():
-        connection = connections[router.db_for_write(Event)]
-        ids = _insert_rows(type, items, now, connection) if connection.features.can_return_rows_from_bulk_insert else None
+    connection = connections[router.db_for_write(Event)]
+    # instances=False (the import): no savepoint of its own inside the import's transaction (a
+    # savepoint waits for the import's write pipe); an error rolls the whole import back anyway
+    with transaction.atomic(using=connection.alias, savepoint=instances):
+        rows = _event_rows(type, items, now, connection)
+        if subscriptions is None:
+            subscriptions = active_subscriptions() if type != TEST_EVENT else []
+        wanted = [_wanted_by(subscriptions, type, data) for _obj, data in items] if subscriptions else []
+        ids = None
+        if rows is not None and connection.features.can_return_rows_from_bulk_insert:
+            from fortycrm.bulk_sql import insert_columns, insert_rows
+
+            # the ids only for Event objects or deliveries (else the statements need not be waited for)
+            ids = insert_rows(Event, insert_columns(Event), rows, returning=instances or any(wanted))
         events: list[Event] = []
         if ids is None or instances:
             events = [Event(type=type, object_id=getattr(obj, "pk", None), data=data, created_at=now) for obj, data in items]
@@ -166,40 +183,39 @@ def events_record_many(type: str, items: list[tuple[Any, dict[str, Any]]], *, in
                     event.pk = pk
                     event._state.adding = False
                     event._state.db = connection.alias
-        subscriptions = _subscriptions() if type != TEST_EVENT else []
-        if subscriptions:
+        if any(wanted):
             record_key = _record_key(type)
             deliveries = [
                 WebhookDelivery(subscription_id=sub_id, event_id=pk, record=f"{record_key}:{getattr(obj, 'pk', None)}", next_attempt_at=now)
-                for pk, (obj, data) in zip(ids, items, strict=True)
-                for sub_id in _wanted_by(subscriptions, type, data)
+                for pk, (obj, _data), sub_ids in zip(ids, items, wanted, strict=True)
+                for sub_id in sub_ids
             ]
-            if deliveries:
-                WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
-                deliver_after_commit()
+            WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
+            deliver_after_commit()
     return events
 
 
 _EVENT_COLUMNS = ["type", "object_id", "data", "created_at"]
 
 
-def _insert_rows(type: str, items: list[tuple[Any, dict[str, Any]]], now, connection) -> list[int] | None:
-    """INSERT the events as multi-row statements (``bulk_sql``), the values prepared as
-    ``Event``'s fields prepare them; their ids in order. None: the model has other columns
-    than this knows, let the caller save the model objects."""
-    from fortycrm.bulk_sql import insert_columns, insert_rows
+def _event_rows(type: str, items: list[tuple[Any, dict[str, Any]]], now, connection) -> list[list[Any]] | None:
+    """The events' rows for a multi-row INSERT (``bulk_sql``), the values prepared as
+    ``Event``'s fields prepare them. None: the model has other columns than this knows, let the
+    caller save the model objects."""
+    from fortycrm.bulk_sql import insert_columns
 
-    columns = insert_columns(Event)
-    if [c.attname for c in columns] != _EVENT_COLUMNS:
+    if [c.attname for c in insert_columns(Event)] != _EVENT_COLUMNS:
         return None
     data_field = Event._meta.get_field("data")
     created_at = Event._meta.get_field("created_at").get_db_prep_save(now, connection)
-    adapt, encoder = connection.ops.adapt_json_value, data_field.encoder
-    rows = [
-        [type, getattr(obj, "pk", None), data_field.get_db_prep_save(data, connection) if data is None else adapt(data, encoder), created_at]
+    if connection.ops.__class__.adapt_json_value is BaseDatabaseOperations.adapt_json_value:  # ("type" is the event type here)
+        dumps = (data_field.encoder or json.JSONEncoder)().encode  # json.dumps(value, cls=encoder), the encoder built once
+    else:
+        dumps = partial(connection.ops.adapt_json_value, encoder=data_field.encoder)
+    return [
+        [type, getattr(obj, "pk", None), data_field.get_db_prep_save(data, connection) if data is None else dumps(data), created_at]
         for obj, data in items
     ]
-    return insert_rows(Event, columns, rows, returning=True)
 
 
 def _record_key(type: str) -> str:
@@ -236,15 +252,16 @@ def deliver_after_commit() -> None:
 # --- the import -------------------------------------------------------------------------
 
 
-def _settings_answers(customers: list[Any], own_settings: list[int]):
+def _settings_answers(customers: list[Any], own_settings: list[int], defaults: Any = None):
     """Per customer the API's ``settings`` and ``settings_overrides`` (R-PAY-2): the defaults
     (with the customer's e-mail as invoice e-mail), built once, for customers without own
-    settings; ``customer_effective_settings_many`` for ``own_settings`` (ids)."""
+    settings; ``customer_effective_settings_many`` for ``own_settings`` (ids). ``defaults``:
+    the site's ``CustomerDefaults`` when the caller has read them."""
     from fortycrm.api.payers import settings_json
     from fortycrm.models import Customer
     from fortycrm.payer_selectors import customer_defaults, customer_effective_settings, customer_effective_settings_many
 
-    defaults = customer_defaults()
+    defaults = defaults or customer_defaults()
     own_ids = set(own_settings)
     own = customer_effective_settings_many([(c.pk, c.email) for c in customers if c.pk in own_ids], defaults=defaults) if own_ids else {}
     shared = settings_json(customer_effective_settings(Customer(), defaults=defaults))["settings"]  # the same for all but the invoice e-mail
@@ -257,11 +274,15 @@ def _settings_answers(customers: list[Any], own_settings: list[int]):
             yield answer["settings"], answer["settings_overrides"]
 
 
-def events_for_customers(customers: list[Any], tags_per_customer: list[list[Any]], *, own_settings: list[int] = ()) -> None:
+def events_for_customers(
+    customers: list[Any], tags_per_customer: list[list[Any]], *, own_settings: list[int] = (), defaults: Any = None, subscriptions: list[dict] | None = None
+) -> None:
     """``customer.created`` for customers the import inserted in bulk: one event per record,
-    built from the objects in memory (no query per row), written with bulk inserts.
+    built from the objects in memory (no query per row, none at all for customers without own
+    settings when ``defaults``, the site's ``CustomerDefaults``, are given), written with bulk inserts.
 
-    ``own_settings``: the ids of the customers with own settings (saved before this call)."""
+    ``own_settings``: the ids of the customers with own settings (saved before this call);
+    ``subscriptions``: ``active_subscriptions()``, read earlier in the transaction."""
     from fortycrm.api.serializers import _instance_value, _logo_url_for, customer_answer_plan, customer_json
 
     plan = customer_answer_plan()
@@ -278,19 +299,24 @@ def events_for_customers(customers: list[Any], tags_per_customer: list[list[Any]
     empty = [s for s in plan.values_fields if s not in direct and s.split("__", 1)[0] in reverse]
     read = [s for s in plan.values_fields if s not in direct and s not in empty]  # status__name, logo
     casefold = str.casefold
-    settings = _settings_answers(customers, list(own_settings)) if with_settings else None
+    times: dict = {}
+    settings = _settings_answers(customers, list(own_settings), defaults) if with_settings else None
+    pick = itemgetter(*direct)
     for customer, tags in zip(customers, tags_per_customer, strict=True):
         values = customer.__dict__
-        row = {source: values[source] if source in values else getattr(customer, source) for source in direct}
+        try:
+            row = dict(zip(direct, pick(values)))
+        except KeyError:  # a value not loaded: read through the model
+            row = {source: values[source] if source in values else getattr(customer, source) for source in direct}
         for source in read:
-            row[source] = _instance_value(customer, source)
+            row[source] = None if source == "logo" and not values.get("logo") else _instance_value(customer, source)
         for source in empty:
             row[source] = None
-        data = customer_json(row, sorted([t.name for t in tags], key=casefold), logo_url, tz)
+        data = customer_json(row, sorted([t.name for t in tags], key=casefold), logo_url, tz, times=times)
         if settings is not None:
             data["settings"], data["settings_overrides"] = next(settings)
         items.append((customer, data))
-    events_record_many("customer.created", items, instances=False)
+    events_record_many("customer.created", items, instances=False, subscriptions=subscriptions)
 
 
 def event_import_finished(log: Any) -> Event:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
+from operator import itemgetter
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -178,6 +180,23 @@ class CustomerAnswerPlan:
     values_fields: tuple[str, ...]  # what the list selects
     getters: tuple[tuple[str, str, str], ...]  # (answer field, kind of value, row key)
 
+    @cached_property
+    def template(self) -> dict[str, Any]:
+        """Every answer field in order (None): copied per answer, then filled."""
+        return dict.fromkeys(name for name, _kind, _key in self.getters)
+
+    @cached_property
+    def plain(self) -> tuple[tuple[str, ...], Callable[[dict], tuple]]:
+        """The answer fields that are the row's values as they are, and one getter for all of them."""
+        pairs = [(name, key) for name, kind, key in self.getters if kind == "plain"]
+        keys = [key for _name, key in pairs]
+        pick = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],) if keys else ())
+        return tuple(name for name, _key in pairs), pick
+
+    @cached_property
+    def special(self) -> tuple[tuple[str, str, str], ...]:
+        return tuple(getter for getter in self.getters if getter[1] != "plain")
+
 
 def _instance_value(instance: Customer, source: str) -> Any:
     if source == "logo":
@@ -231,15 +250,28 @@ def customer_answer_plan() -> CustomerAnswerPlan:
     return CustomerAnswerPlan(values_fields=tuple(values), getters=tuple(getters))
 
 
-def customer_json(row: dict[str, Any], tags: list[str], logo_url, tz=None, effective=None) -> dict[str, Any]:
-    """The customer's JSON from a ``.values(*customer_answer_plan().values_fields)`` row or an instance's values."""
+def customer_json(row: dict[str, Any], tags: list[str], logo_url, tz=None, effective=None, times: dict | None = None) -> dict[str, Any]:
+    """The customer's JSON from a ``.values(*customer_answer_plan().values_fields)`` row or an instance's values.
+
+    ``times``: a dict that remembers the text of each date-time across calls (the import's
+    customers of one batch share one creation time)."""
     tz = tz or timezone.get_current_timezone()
-    answer: dict[str, Any] = {}
-    for name, kind, key in customer_answer_plan().getters:
-        if kind == "plain":
-            answer[name] = row[key]
-        elif kind == "datetime":
-            answer[name] = iso_datetime(row[key], tz) if row[key] is not None else None
+    plan = customer_answer_plan()
+    answer = plan.template.copy()
+    names, pick = plan.plain
+    answer.update(zip(names, pick(row)))
+    for name, kind, key in plan.special:
+        if kind == "datetime":
+            value = row[key]
+            if value is None:
+                answer[name] = None
+            elif times is None:
+                answer[name] = iso_datetime(value, tz)
+            else:
+                text = times.get(value)
+                if text is None:
+                    text = times[value] = iso_datetime(value, tz)
+                answer[name] = text
         elif kind == "date":
             answer[name] = row[key].isoformat() if row[key] is not None else None
         elif kind == "display_name":

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from fortycrm.bulk_sql import NARROW_ROWS_PER_STATEMENT
 from fortycrm.custom_fields import index_insert as custom_field_index_insert
-from fortycrm.events import events_for_customers
+from fortycrm.events import active_subscriptions, events_for_customers
 from fortycrm.imports import columns
 from fortycrm.imports.bulk_insert import bulk_insert_customers, insert_rows
 from fortycrm.imports.columns import SETTINGS_KEYS
@@ -34,6 +34,7 @@ from fortycrm.imports.payer_importers import CustomerSettingsColumns
 from fortycrm.imports.results import UPDATE, Row
 from fortycrm.listcache import customer_data_changed
 from fortycrm.models import Customer, CustomerSearchTerm, CustomerStatus, Tag
+from fortycrm.payer_selectors import customer_defaults
 from fortycrm.search import terms_rows_for
 from fortycrm.selectors import (
     DUPLICATE_EMAIL,
@@ -155,6 +156,8 @@ class CustomerImporter(Importer):
         self.lookups = BatchLookups()
         self.stored_tags: dict[int, set[str]] = {}  # update mode: the batch's customers' tags (normalized)
         self._defaults: dict[str, Any] | None = None
+        self._customer_defaults = None  # the site's CustomerDefaults (the events' settings), read at the first write
+        self._subscriptions: list[dict] = []  # the active webhook subscriptions, read then as well
         self._mutable_defaults: set[str] = set()
         self._plain_init = False
         self._users: dict[str, Any] | None = None
@@ -347,6 +350,9 @@ class CustomerImporter(Importer):
             self._page_cache = page_cache_raise(connection)
             if self._page_cache:  # back after the commit (shrinking it before would spill the import's pages)
                 transaction.on_commit(partial(page_cache_restore, connection, self._page_cache), using=connection.alias)
+        customer_data_changed()  # the bulk INSERTs send no signals; cached list counts must follow (SQLite: a write, done before the pipe fills)
+        if self._customer_defaults is None:  # read once (the transaction sees the same all along): the events need them after the pipe has filled
+            self._customer_defaults, self._subscriptions = customer_defaults(), active_subscriptions()
         bulk_insert_customers(customers, user=self.user, reason=self.reason)
         through = Customer.tags.through
         through_columns = [through._meta.get_field("customer"), through._meta.get_field("tag")]
@@ -358,8 +364,7 @@ class CustomerImporter(Importer):
         insert_rows(CustomerSearchTerm, [terms.get_field("customer"), terms.get_field("term")], terms_rows_for(customers), returning=False,
                     max_rows=NARROW_ROWS_PER_STATEMENT, fresh_parents=True)
         own_settings = [customer.pk for row, customer in checked if self.settings.save(row, customer)]
-        events_for_customers(customers, tags_per_row, own_settings=own_settings)
-        customer_data_changed()  # the bulk INSERTs send no signals; cached list counts must follow
+        events_for_customers(customers, tags_per_row, own_settings=own_settings, defaults=self._customer_defaults, subscriptions=self._subscriptions)
         self.result.created += len(customers)
         for row, customer in checked:
             self.result.note(row.number, "create", f"{customer.number or ''} {customer.display_name}".strip())

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fortycrm import uploads
+from fortycrm.bulk_sql import write_pipe
 from fortycrm.events import event_import_finished
 from fortycrm.imports import columns
 from fortycrm.imports.columns import get_template
@@ -236,7 +237,7 @@ def import_file(
     importer = IMPORTERS[tpl.key](template=tpl, mode=mode, user=user, allow_duplicates=allow_duplicates, result=result, labels=labels, file_name=file_name,
                                   letters=match.letters, dry_run=dry_run)
     maker = RowMaker(match.by_index, importer, mode, style)
-    with fewer_gc_passes(), transaction.atomic():
+    with fewer_gc_passes(), transaction.atomic(), write_pipe(enabled=not dry_run):
         batch: list[Row] = []
         for number, cells in table.rows:
             row = maker.make(number, cells)
