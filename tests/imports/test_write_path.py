@@ -171,3 +171,22 @@ def test_an_error_of_the_import_itself_stops_the_pipe_and_rolls_everything_back(
             raise RuntimeError("a bug while preparing the next rows")
     assert not pipe.thread.is_alive()
     assert not CustomerSearchTerm.objects.filter(customer=customer, term__startswith="qabbruch").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "mysql", reason="MariaDB's quoting")
+def test_the_quoting_without_the_connection_gives_the_drivers_bytes():
+    import datetime as dt
+    from decimal import Decimal
+
+    from fortycrm.bulk_sql import _free_literal
+
+    connection.ensure_connection()
+    free = _free_literal(connection)
+    assert free is not None  # the test database speaks UTF-8
+    values = [
+        "", "plain", "O'Brien \\ Söhne", '100 % "sicher"', "Zeile\nzwei\r\n", "\x00nul\x1a", "Grüße 🧹", "'", "\\", "%s", "ä" * 300,
+        0, 1, -7, 2**40, True, False, None, 1.5, Decimal("58.00"), dt.date(2026, 11, 28), dt.datetime(2026, 11, 28, 12, 30, 5, 123456),
+        b"bytes'\\", "2026-11-28 12:30:05.123456", '{"a": "b\\"c"}',
+    ]
+    for value in values:
+        assert free(value) == connection.connection.literal(value), value

@@ -78,11 +78,11 @@ def insert_rows(
     statements = _statements(connection, head, tail, rows, per_statement, len(columns))
     pipe: WritePipe | None = getattr(connection, "fortycrm_write_pipe", None)
     if pipe is not None and not returning:
-        # the statements are built by the pipe's thread (MariaDB's driver refuses its quoting
-        # while the connection is busy in another thread)
         if mysql and fresh_parents:
             statements = itertools.chain([(_FK_OFF, None)], statements, [(_FK_RESTORE, None)])
-        pipe.submit(statements)
+        # MariaDB: the statement text is built here while the pipe's thread waits for the server
+        # (with the driver's own quoting, which needs the connection, the pipe's thread builds it)
+        pipe.submit(list(statements) if mysql and _free_literal(connection) is not None else statements)
         return []
     if pipe is not None:
         pipe.drain()
@@ -127,7 +127,7 @@ def _statements(connection, head: str, tail: str, rows: Sequence[Sequence[Any]],
 def _mysql_values(connection, rows: Sequence[Sequence[Any]], width: int) -> bytes:
     """``(…), (…)`` of ``rows`` as MySQLdb would fill in ``%s`` parameters (``literal``),
     column by column: each distinct value of a column is quoted once."""
-    literal = connection.connection.literal
+    literal = _free_literal(connection) or connection.connection.literal
     columns = []
     for column in zip(*rows, strict=True) if rows else ():
         memo: dict[Any, bytes] = {}
@@ -139,6 +139,34 @@ def _mysql_values(connection, rows: Sequence[Sequence[Any]], width: int) -> byte
     if len(columns) != width:
         raise ValueError(f"rows of {len(columns)} values for {width} columns")
     return b"(" + b"), (".join(map(b", ".join, zip(*columns))) + b")"
+
+
+def _free_literal(connection):
+    """MySQLdb's ``literal`` without the connection, or None where that could differ.
+
+    The connection's ``literal`` locks the connection, so it cannot quote while the write
+    pipe's thread runs a statement. For a UTF-8 connection the same bytes come from the driver's
+    module functions: text is escaped byte-wise (``mysql_escape_string``; UTF-8 has no multi-byte
+    character that contains a quote or backslash byte), everything else through the
+    connection's own encoders. A test compares both on every kind of value the import writes."""
+    raw = connection.connection
+    if getattr(raw, "encoding", None) != "utf8":
+        return None
+    from MySQLdb import _mysql
+
+    string_literal, escape, encoders, binary = _mysql.string_literal, _mysql.escape, raw.encoders, raw._binary_prefix
+
+    def literal(value: Any) -> bytes:
+        if isinstance(value, str):
+            return string_literal(value.encode("utf8"))
+        if isinstance(value, (bytes, bytearray)):
+            return (b"_binary" if binary else b"") + string_literal(bytes(value))
+        if type(value) in (tuple, list, set, frozenset):
+            return raw.literal(value)  # not written by the import; the driver's own way
+        text = escape(value, encoders)
+        return text.encode("utf8") if isinstance(text, str) else text
+
+    return literal
 
 
 def prepared_rows(objs: list, columns: list, connection) -> list[list[Any]]:
