@@ -12,7 +12,7 @@ import itertools
 import json
 import queue
 import threading
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
@@ -75,14 +75,16 @@ def insert_rows(
     mysql = connection.vendor == "mysql"
     if mysql and fresh_parents:
         assert connection.in_atomic_block, "fresh_parents: the parents are rows of the current transaction"
-    statements = _statements(connection, head, tail, rows, per_statement, len(columns))
+    free_literal = _free_literal(connection) if mysql else None
+    literal = free_literal or (connection.connection.literal if mysql else None)
+    statements = _statements(connection, head, tail, rows, per_statement, len(columns), literal)
     pipe: WritePipe | None = getattr(connection, "fortycrm_write_pipe", None)
     if pipe is not None and not returning:
         if mysql and fresh_parents:
             statements = itertools.chain([(_FK_OFF, None)], statements, [(_FK_RESTORE, None)])
         # MariaDB: the statement text is built here while the pipe's thread waits for the server
         # (with the driver's own quoting, which needs the connection, the pipe's thread builds it)
-        pipe.submit(list(statements) if mysql and _free_literal(connection) is not None else statements)
+        pipe.submit(list(statements) if free_literal is not None else statements)
         return []
     if pipe is not None:
         pipe.drain()
@@ -112,22 +114,25 @@ _FK_OFF = "SET @fortycrm_fk_checks = @@foreign_key_checks, foreign_key_checks = 
 _FK_RESTORE = "SET foreign_key_checks = @fortycrm_fk_checks"
 
 
-def _statements(connection, head: str, tail: str, rows: Sequence[Sequence[Any]], per_statement: int, width: int) -> Iterator[tuple[Any, Any]]:
-    """``(sql, params)`` per statement: MariaDB the values inside the text (``params`` None),
-    SQLite ``?`` placeholders (the driver's own form) with the values as a flat list."""
+def _statements(
+    connection, head: str, tail: str, rows: Sequence[Sequence[Any]], per_statement: int, width: int, literal: Callable[[Any], bytes] | None
+) -> Iterator[tuple[Any, Any]]:
+    """``(sql, params)`` per statement: MariaDB the values inside the text, quoted by ``literal``
+    (``params`` None), SQLite ``?`` placeholders (the driver's own form) with the values as a flat list."""
+    if literal is not None:
+        head_bytes, tail_bytes = head.encode(), tail.encode()
+        for start in range(0, len(rows), per_statement):
+            yield head_bytes + _mysql_values(literal, rows[start : start + per_statement], width) + tail_bytes, None
+        return
+    row_sql = "(" + ", ".join(["?" if connection.vendor == "sqlite" else "%s"] * width) + ")"
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        if connection.vendor == "mysql":
-            yield head.encode() + _mysql_values(connection, chunk, width) + tail.encode(), None
-            continue
-        row_sql = "(" + ", ".join(["?" if connection.vendor == "sqlite" else "%s"] * width) + ")"
         yield head + ", ".join([row_sql] * len(chunk)) + tail, [value for row in chunk for value in row]
 
 
-def _mysql_values(connection, rows: Sequence[Sequence[Any]], width: int) -> bytes:
+def _mysql_values(literal: Callable[[Any], bytes], rows: Sequence[Sequence[Any]], width: int) -> bytes:
     """``(…), (…)`` of ``rows`` as MySQLdb would fill in ``%s`` parameters (``literal``),
     column by column: each distinct value of a column is quoted once."""
-    literal = _free_literal(connection) or connection.connection.literal
     columns = []
     for column in zip(*rows, strict=True) if rows else ():
         memo: dict[Any, bytes] = {}
