@@ -334,3 +334,27 @@ def test_row_links_built_once_give_the_same_html(db, admin_client, monkeypatch):
     monkeypatch.setattr(unfold_list, "add_preserved_filters", unfold_list.add_preserved_filters.__wrapped__)
     monkeypatch.setattr(lists.FastChangeList, "url_for_result", ChangeList.url_for_result)
     assert pages() == fast
+
+
+def test_sidebar_asks_no_missing_key_of_its_items(db, admin_client, monkeypatch):
+    """unfold's sidebar asks every navigation item for ``badge`` and ``link_callback`` and every group
+    for ``collapsible``; a key missing from the dict makes Django's template list the dict's
+    attributes (``dir()``) and raise two exceptions, about 60 times a page. The navigation gives
+    those keys with the values unfold takes for a missing one."""
+    import sys
+
+    import django.template.base as template_base
+
+    from fortycrm import desk_navigation
+
+    listed = []
+    monkeypatch.setattr(template_base, "dir", lambda obj: listed.append((type(obj), sys._getframe(1).f_locals.get("bit"))) or dir(obj), raising=False)
+    for url in ("/desk/", CUSTOMERS):
+        response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+        assert response.status_code == 200
+        assert "Webhooks" in response.content.decode()
+    sidebar_keys = {*desk_navigation.ITEM_DEFAULTS, *desk_navigation.GROUP_DEFAULTS}
+    assert [bit for kind, bit in listed if kind is dict and bit in sidebar_keys] == []
+    assert len([bit for kind, bit in listed if kind is dict]) <= 2  # the title's parts (the page's heading)
+    items = [item for group in desk_navigation.UNFOLD["SIDEBAR"]["navigation"] for item in group["items"]]
+    assert all(set(desk_navigation.ITEM_DEFAULTS) <= set(item) for item in items)
