@@ -6,6 +6,7 @@ figures at 100,000 customers come from ``benchmarks/desk_benchmark.py``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import re
 from decimal import Decimal
@@ -358,3 +359,50 @@ def test_sidebar_asks_no_missing_key_of_its_items(db, admin_client, monkeypatch)
     assert len([bit for kind, bit in listed if kind is dict]) <= 2  # the title's parts (the page's heading)
     items = [item for group in desk_navigation.UNFOLD["SIDEBAR"]["navigation"] for item in group["items"]]
     assert all(set(desk_navigation.ITEM_DEFAULTS) <= set(item) for item in items)
+
+
+def test_probed_search_counts_by_the_materialised_form(db, admin_client, monkeypatch):
+    """MariaDB probes the rows of a common word one by one in the list's order (a page stops after its
+    rows); the capped count ("mehr als 1.000") counts the same condition with the word's matches
+    materialised instead (one list, not a probe per row). Same rows, same count, same pages, same
+    number of queries; SQLite has no probing and no second condition."""
+    from fortycrm import search
+    from fortycrm.admin import lists
+
+    for k in range(14):
+        customer = factories.company(f"Weber {k:02d} GmbH" if k % 2 else f"Firma {k:02d}")
+        contact_save(contact=Contact(customer=customer, first_name="Eva", last_name=f"Name {k:02d}"))
+        Order.objects.create(customer=customer, title="Reinigung", start=timezone.localdate())
+    monkeypatch.setattr(search, "LITERAL_IDS", 1)  # every word's matches "long" …
+    monkeypatch.setattr(search, "_dense", lambda subquery, column: True)  # … and common: probed on MariaDB
+    info: dict = {}
+    condition = search.list_search_q("order", "weber", info=info)
+    if connection.vendor == "sqlite":
+        assert "count_condition" not in info
+    else:
+        probed = Order.objects.filter(condition)
+        counted = Order.objects.filter(info["count_condition"])
+        assert "IS NOT NULL" in str(probed.query) and "IS NOT NULL" not in str(counted.query)
+        assert sorted(counted.values_list("pk", flat=True)) == sorted(probed.values_list("pk", flat=True))
+        assert len(counted) == 7
+
+    from django.contrib import admin
+
+    monkeypatch.setattr(admin.site._registry[Order], "list_per_page", 2)
+
+    def page(query: str, cap: int):
+        monkeypatch.setattr(lists, "SEARCH_COUNT_CAP", cap)
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get("/desk/fortycrm/order/", {"q": query}, HTTP_ACCEPT_LANGUAGE="de")
+        cl = response.context["cl"]
+        counts = [q["sql"] for q in captured if q["sql"].startswith("SELECT COUNT(*) FROM (SELECT")]
+        return cl.paginator.count, cl.paginator.is_estimate, [o.pk for o in cl.result_list], len(captured), counts
+
+    for query, cap in (("weber", 1000), ("weber", 3), ("reinigung weber", 1000)):
+        fast = page(query, cap)
+        assert all("IS NOT NULL" not in sql for sql in fast[4])  # never a count that probes row by row
+        with monkeypatch.context() as m:  # the old rule: count the page's own condition
+            m.setattr(lists.FastPaginator, "__init__", functools.partialmethod(lists.FastPaginator.__init__, count_queryset=None))
+            old = page(query, cap)
+        assert fast[:4] == old[:4]
+    assert page("weber", 3)[:2] == (4, True) and page("weber", 1000)[:2] == (7, False)  # "mehr als 3"; all 7

@@ -366,6 +366,8 @@ def _ids(subquery, column: str, *, outer: str = "pk"):
     # count). When the matches are dense (a common word), each row is probed in the list's order
     # instead, by a subquery MariaDB keeps per row, and a page stops after its rows.
     if dense and (state is None or state["probe"]):
+        if state is not None:
+            state["probed"] = True
         probe = subquery.filter(**{column: OuterRef(outer) + 0}).values(column)[:1]
         return Q(IsNull(Subquery(probe), False))
     return Q(**{f"{outer}__in": subquery.values(filter_id=F(column) + 0)})
@@ -428,14 +430,18 @@ def list_search_q(list_kind: str, text: str, info: dict | None = None) -> Q | No
     """The desk search of the contacts, locations, meters, readings, orders or invoices list:
     every word of ``text`` must start a word of the row (or of its customer, location, meter),
     umlauts and ß folded as in the customer search. None: nothing to search for. ``info`` gets
-    ``materialised``: True when every part is a materialised list of matches (no probing)."""
+    ``materialised``: True when every part is a materialised list of matches (no probing); and
+    ``count_condition`` when a part probes rows (MariaDB, one common word): the same condition
+    with every part materialised, for the capped count. Probing finds a page's 50 rows early in
+    the list's order, but counting up to 1,001 matches probes thousands of rows one by one
+    (orders searched by "weber": 38–58 ms); the materialised lists count them in 10–12 ms."""
     words = query_words(text)
     if not words:
         return None
     # MariaDB probes the rows of a common word one by one in the list's order (a page stops after
     # its rows). Two or more common words together match few rows: probing would walk most of
     # the table for the capped count, so then every part is materialised once (the same reads).
-    state = {"read": {}, "probe": True, "dense": False}
+    state = {"read": {}, "probe": True, "dense": False, "probed": False}
     token = _search_state.set(state)
     try:
         parts = []
@@ -449,6 +455,12 @@ def list_search_q(list_kind: str, text: str, info: dict | None = None) -> Q | No
             parts = [_word_q(list_kind, variants) for variants in words]
             if info is not None:
                 info["materialised"] = True
+        elif state["probed"] and info is not None:
+            state["probe"] = False  # the same reads (remembered in state["read"])
+            counted = Q()
+            for variants in words:
+                counted &= _word_q(list_kind, variants)
+            info["count_condition"] = counted
     finally:
         _search_state.reset(token)
     condition = Q()
