@@ -406,3 +406,35 @@ def test_probed_search_counts_by_the_materialised_form(db, admin_client, monkeyp
             old = page(query, cap)
         assert fast[:4] == old[:4]
     assert page("weber", 3)[:2] == (4, True) and page("weber", 1000)[:2] == (7, False)  # "mehr als 3"; all 7
+
+
+def test_deep_page_of_a_long_tag_filter_reads_the_matches_materialised(db, admin_client, monkeypatch):
+    """A long match list (a tag of many customers) is probed row by row in the list's order (EXISTS),
+    so page 1 stops after its rows; from ``DEEP_OFFSET`` on, MariaDB reads the tag's customers once
+    (IN, index (tag, customer) of migration 0035) instead of probing tens of thousands of rows.
+    SQLite probes faster and keeps EXISTS. The same pages either way."""
+    from django.contrib import admin
+
+    from fortycrm import search
+
+    tag = Tag.objects.create(name="Winterdienst")
+    for k in range(13):
+        factories.company(f"Firma {k:02d}", tags=["Winterdienst"] if k % 3 else [])
+    monkeypatch.setattr(search, "SMALL_MATCH", 1)  # the tag's list counts as long
+    monkeypatch.setattr(search, "DEEP_OFFSET", 4)
+    monkeypatch.setattr(admin.site._registry[Customer], "list_per_page", 2)
+    expected = list(Customer.objects.filter(tags=tag).order_by("-created_at", "-id").values_list("pk", flat=True))
+    assert len(expected) == 8
+    for number in (1, 2, 3, 4):
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(CUSTOMERS, {"tags__id__exact": tag.pk, "p": number}, HTTP_ACCEPT_LANGUAGE="de")
+        assert [c.pk for c in response.context["cl"].result_list] == expected[(number - 1) * 2 : number * 2]
+        page_query = next(q["sql"] for q in captured if "fortycrm_customer_tags" in q["sql"] and "ORDER BY" in q["sql"])
+        deep = (number - 1) * 2 >= 4 and connection.vendor != "sqlite"
+        assert ("EXISTS" not in page_query) is deep, page_query
+
+    from django.db import connection as conn
+
+    with conn.cursor() as cursor:
+        constraints = conn.introspection.get_constraints(cursor, "fortycrm_customer_tags")
+    assert any(c["columns"] == ["tag_id", "customer_id"] and c["index"] for c in constraints.values())

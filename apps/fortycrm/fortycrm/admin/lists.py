@@ -327,6 +327,12 @@ class FastListMixin:
         return FastPaginator(queryset, per_page, cap=COUNT_CAP, wanted_page=wanted)
 
 
+def list_offset(request, model_admin) -> int:
+    """The first row (0-based) of the list page ``request`` asks for."""
+    wanted = parse_whole_number(request.GET.get(PAGE_VAR) or request.GET.get("page") or "1") or 1
+    return (max(1, wanted) - 1) * getattr(model_admin, "list_per_page", 100)
+
+
 class SubqueryFilter(admin.SimpleListFilter):
     """A filter over a to-many relation as ``pk IN (subquery)``: no join, no DISTINCT.
 
@@ -335,6 +341,10 @@ class SubqueryFilter(admin.SimpleListFilter):
     name ``parameter_name`` (the same as Django's, so links keep working), ``title``,
     ``lookups`` and ``subquery(value)`` (a ``values()`` queryset of the model's ids).
     """
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.offset = list_offset(request, model_admin)  # a deep page reads the matches otherwise (ids_in)
 
     def subquery(self, value: int):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -350,7 +360,7 @@ class SubqueryFilter(admin.SimpleListFilter):
         subquery = self.subquery(value)
         (column,) = subquery.query.values_select
         # not a join: MariaDB would start from the small side and sort every matching row
-        return queryset.filter(ids_in(subquery, column))
+        return queryset.filter(ids_in(subquery, column, offset=self.offset))
 
 
 class IndexedBooleanFilter(admin.BooleanFieldListFilter):
@@ -414,6 +424,10 @@ class CustomerKindFilter(admin.SimpleListFilter):
     title = _("kind")
     parameter_name = "customer__kind__exact"
 
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.offset = list_offset(request, model_admin)
+
     def lookups(self, request, model_admin):
         from fortycrm.models.customers import CustomerKind
 
@@ -425,7 +439,7 @@ class CustomerKindFilter(admin.SimpleListFilter):
 
         if not self.value():
             return queryset
-        return queryset.filter(ids_in(Customer.objects.filter(kind=self.value()), "id", outer="customer_id"))
+        return queryset.filter(ids_in(Customer.objects.filter(kind=self.value()), "id", outer="customer_id", offset=self.offset))
 
 
 class TagFilter(SubqueryFilter):
