@@ -407,6 +407,17 @@ def test_probed_search_counts_by_the_materialised_form(db, admin_client, monkeyp
         assert fast[:4] == old[:4]
     assert page("weber", 3)[:2] == (4, True) and page("weber", 1000)[:2] == (7, False)  # "mehr als 3"; all 7
 
+    # rows changed after the search (custom fields OR'ed in, a picker's customer): their own count
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/desk/fortycrm/order/", {"q": "weber"})
+    model_admin = admin.site._registry[Order]
+    searched, _duplicates = model_admin.get_search_results(request, Order.objects.all(), "weber")
+    own = model_admin.get_paginator(request, searched.order_by("-start", "-id"), 2)
+    assert (own.count_queryset is not None) is (connection.vendor != "sqlite")
+    widened = model_admin.get_paginator(request, searched | Order.objects.filter(title="Reinigung"), 2)
+    assert widened.count_queryset is None and widened.count == 14
+
 
 def test_deep_page_of_a_long_tag_filter_reads_the_matches_materialised(db, admin_client, monkeypatch):
     """A long match list (a tag of many customers) is probed row by row in the list's order (EXISTS),

@@ -319,9 +319,11 @@ class FastListMixin:
         searching = bool((request.GET.get(SEARCH_VAR) or "").strip())
         if searching:
             materialised = getattr(request, "fortycrm_search_materialised", False)
-            counted = getattr(request, "fortycrm_search_counted", None)
-            if counted is not None and queryset.query.distinct:
-                counted = None  # the list's rows were made distinct after the search: count them
+            searched_where, counted = getattr(request, "fortycrm_search_counted", None) or (None, None)
+            if counted is not None and (queryset.query.distinct or queryset.query.where != searched_where):
+                # the rows were changed after the search (made distinct, custom fields OR'ed in, a
+                # picker's customer): count the list's own rows
+                counted = None
             return FastPaginator(queryset, per_page, cap=SEARCH_COUNT_CAP, wanted_page=wanted, ids_with_count=materialised,
                                  count_queryset=counted)
         return FastPaginator(queryset, per_page, cap=COUNT_CAP, wanted_page=wanted)
@@ -502,6 +504,7 @@ class TermSearchMixin:
             condition = Q(**{self.search_number_field: number}) | condition
             if counted is not None:
                 counted = Q(**{self.search_number_field: number}) | counted
-        if counted is not None:
-            request.fortycrm_search_counted = queryset.filter(counted)  # read by get_paginator
-        return queryset.filter(condition), False
+        searched = queryset.filter(condition)
+        if counted is not None:  # read by get_paginator, for exactly these rows
+            request.fortycrm_search_counted = (searched.query.where, queryset.filter(counted))
+        return searched, False
