@@ -461,3 +461,24 @@ def test_deep_page_of_a_long_tag_filter_reads_the_matches_materialised(db, admin
     with conn.cursor() as cursor:
         constraints = conn.introspection.get_constraints(cursor, "fortycrm_customer_tags")
     assert any(c["columns"] == ["tag_id", "customer_id"] and c["index"] for c in constraints.values())
+
+
+def test_urls_reversed_once_follow_the_url_configuration_and_prefix(settings):
+    """The sidebar's links and the tag column's list URL are reversed once per URL configuration
+    and script prefix (~30 µs each, about 100 a customer list page), and are what ``reverse`` gives."""
+    from django.urls import clear_url_caches, reverse, set_script_prefix
+
+    from fortycrm import desk_navigation
+    from fortycrm.urlcache import reverse_once
+
+    assert reverse_once("admin:fortycrm_customer_changelist") == reverse("admin:fortycrm_customer_changelist")
+    link = desk_navigation.NAVIGATION_CUSTOMERS[1]["link"]
+    assert str(link) == reverse("admin:fortycrm_customer_changelist")
+    set_script_prefix("/crm/")
+    try:
+        assert reverse_once("admin:index") == reverse("admin:index") == "/crm/desk/"
+    finally:
+        set_script_prefix("/")
+    settings.ROOT_URLCONF = "tests.urls_elsewhere"
+    clear_url_caches()
+    assert reverse_once("admin:index") == "/verwaltung/" and str(link) == "/verwaltung/fortycrm/customer/"

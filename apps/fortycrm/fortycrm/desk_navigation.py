@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.templatetags.static import static
-from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from fortycrm.urlcache import reverse_once_lazy
 
 
 def _perm(codename: str):
@@ -21,12 +22,12 @@ GROUP_DEFAULTS = {"badge": None, "collapsible": False}
 
 
 def _item(title, icon: str, url_name: str, perm: str) -> dict:
-    return {**ITEM_DEFAULTS, "title": title, "icon": icon, "link": reverse_lazy(url_name), "permission": _perm(perm)}
+    return {**ITEM_DEFAULTS, "title": title, "icon": icon, "link": reverse_once_lazy(url_name), "permission": _perm(perm)}
 
 
 # Other modules of the app append to these groups (see NAVIGATION_CUSTOMERS / _SETTINGS).
 NAVIGATION_CUSTOMERS = [
-    {**ITEM_DEFAULTS, "title": _("Start page"), "icon": "home", "link": reverse_lazy("admin:index")},
+    {**ITEM_DEFAULTS, "title": _("Start page"), "icon": "home", "link": reverse_once_lazy("admin:index")},
     _item(_("Customers"), "groups", "admin:fortycrm_customer_changelist", "fortycrm.view_customer"),
     _item(_("Contacts"), "contacts", "admin:fortycrm_contact_changelist", "fortycrm.view_contact"),
     _item(_("Locations"), "location_city", "admin:fortycrm_location_changelist", "fortycrm.view_location"),
