@@ -482,3 +482,26 @@ def test_urls_reversed_once_follow_the_url_configuration_and_prefix(settings):
     settings.ROOT_URLCONF = "tests.urls_elsewhere"
     clear_url_caches()
     assert reverse_once("admin:index") == "/verwaltung/" and str(link) == "/verwaltung/fortycrm/customer/"
+
+
+def test_record_page_asks_no_missing_key_of_widgets_and_inline_forms(db, admin_client, monkeypatch):
+    """unfold's text input asks its widget for ``prefix``/``prefix_icon``/``suffix``/``suffix_icon`` and
+    its inline rows ask their form for ``nested_formsets`` once per cell; each missing one made
+    Django's template list the object's attributes (``dir()``): ~70 and 78 times on a record page.
+    The desk's widgets and inline forms have them (None; no nested inlines)."""
+    import sys
+
+    import django.template.base as template_base
+    from django import forms
+
+    customer = factories.company("Müller GmbH", status="Kunde")
+    for k in range(3):
+        contact_save(contact=Contact(customer=customer, first_name="Eva", last_name=f"Name {k}"))
+    listed = []
+    monkeypatch.setattr(template_base, "dir", lambda obj: listed.append((type(obj), sys._getframe(1).f_locals.get("bit"))) or dir(obj), raising=False)
+    for url in (f"{CUSTOMERS}{customer.pk}/change/", f"{CUSTOMERS}{customer.pk}/tab/contacts/"):  # the contacts' inline tab
+        response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+        assert response.status_code == 200
+    assert "Name 2" in response.content.decode()
+    assert [bit for kind, bit in listed if kind is dict and bit in ("prefix", "prefix_icon", "suffix", "suffix_icon")] == []
+    assert [bit for kind, bit in listed if issubclass(kind, forms.BaseForm)] == []

@@ -36,6 +36,7 @@ from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from unfold import widgets as unfold_widgets
 from unfold.admin import ModelAdmin as UnfoldModelAdmin
 from unfold.admin import checkbox as unfold_checkbox
 from unfold.templatetags import unfold_list
@@ -273,6 +274,27 @@ def _filters_once(original):
 
 if not getattr(unfold_list.add_preserved_filters, "fortycrm_once", False):
     unfold_list.add_preserved_filters = _filters_once(unfold_list.add_preserved_filters)
+
+def _widget_keys_always(original):
+    """unfold's text input template asks its widget for ``prefix``, ``prefix_icon``, ``suffix`` and
+    ``suffix_icon``, which its widgets put into the context only when set: each missing key makes
+    Django's template list the dict's attributes (``dir()``) and raise two exceptions, four per
+    text field (~70 on a record page). Given as None, what the template reads for a missing key."""
+
+    def get_context(self, name, value, attrs):
+        context = original(self, name, value, attrs)
+        widget = context["widget"]
+        for key in ("prefix", "prefix_icon", "suffix", "suffix_icon"):
+            widget.setdefault(key, None)
+        return context
+
+    get_context.fortycrm_keys = True
+    get_context.__wrapped__ = original
+    return get_context
+
+
+if not getattr(unfold_widgets.UnfoldPrefixSuffixMixin.get_context, "fortycrm_keys", False):
+    unfold_widgets.UnfoldPrefixSuffixMixin.get_context = _widget_keys_always(unfold_widgets.UnfoldPrefixSuffixMixin.get_context)
 
 _CHECKBOX_VALUE = "fortycrm-pk-placeholder"
 
