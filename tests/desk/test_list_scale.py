@@ -6,10 +6,12 @@ figures at 100,000 customers come from ``benchmarks/desk_benchmark.py``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import re
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -334,3 +336,172 @@ def test_row_links_built_once_give_the_same_html(db, admin_client, monkeypatch):
     monkeypatch.setattr(unfold_list, "add_preserved_filters", unfold_list.add_preserved_filters.__wrapped__)
     monkeypatch.setattr(lists.FastChangeList, "url_for_result", ChangeList.url_for_result)
     assert pages() == fast
+
+
+def test_sidebar_asks_no_missing_key_of_its_items(db, admin_client, monkeypatch):
+    """unfold's sidebar asks every navigation item for ``badge`` and ``link_callback`` and every group
+    for ``collapsible``; a key missing from the dict makes Django's template list the dict's
+    attributes (``dir()``) and raise two exceptions, about 60 times a page. The navigation gives
+    those keys with the values unfold takes for a missing one."""
+    import sys
+
+    import django.template.base as template_base
+
+    from fortycrm import desk_navigation
+
+    listed = []
+    monkeypatch.setattr(template_base, "dir", lambda obj: listed.append((type(obj), sys._getframe(1).f_locals.get("bit"))) or dir(obj), raising=False)
+    for url in ("/desk/", CUSTOMERS):
+        response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+        assert response.status_code == 200
+        assert "Webhooks" in response.content.decode()
+    sidebar_keys = {*desk_navigation.ITEM_DEFAULTS, *desk_navigation.GROUP_DEFAULTS}
+    assert [bit for kind, bit in listed if kind is dict and bit in sidebar_keys] == []
+    assert len([bit for kind, bit in listed if kind is dict]) <= 2  # the title's parts (the page's heading)
+    items = [item for group in desk_navigation.UNFOLD["SIDEBAR"]["navigation"] for item in group["items"]]
+    assert all(set(desk_navigation.ITEM_DEFAULTS) <= set(item) for item in items)
+
+
+def test_probed_search_counts_by_the_materialised_form(db, admin_client, monkeypatch):
+    """MariaDB probes the rows of a common word one by one in the list's order (a page stops after its
+    rows); the capped count ("mehr als 1.000") counts the same condition with the word's matches
+    materialised instead (one list, not a probe per row). Same rows, same count, same pages, same
+    number of queries; SQLite has no probing and no second condition."""
+    from fortycrm import search
+    from fortycrm.admin import lists
+
+    for k in range(14):
+        customer = factories.company(f"Weber {k:02d} GmbH" if k % 2 else f"Firma {k:02d}")
+        contact_save(contact=Contact(customer=customer, first_name="Eva", last_name=f"Name {k:02d}"))
+        Order.objects.create(customer=customer, title="Reinigung", start=timezone.localdate())
+    monkeypatch.setattr(search, "LITERAL_IDS", 1)  # every word's matches "long" …
+    monkeypatch.setattr(search, "_dense", lambda subquery, column: True)  # … and common: probed on MariaDB
+    info: dict = {}
+    condition = search.list_search_q("order", "weber", info=info)
+    if connection.vendor == "sqlite":
+        assert "count_condition" not in info
+    else:
+        probed = Order.objects.filter(condition)
+        counted = Order.objects.filter(info["count_condition"])
+        assert "IS NOT NULL" in str(probed.query) and "IS NOT NULL" not in str(counted.query)
+        assert sorted(counted.values_list("pk", flat=True)) == sorted(probed.values_list("pk", flat=True))
+        assert len(counted) == 7
+    with monkeypatch.context() as m:  # a common word beside a rarer one: the rarer one bounds the probing
+        def weber_common(subquery, column) -> bool:
+            try:
+                return "weber" in str(subquery.query)
+            except EmptyResultSet:
+                return False
+
+        m.setattr(search, "_dense", weber_common)
+        info = {}
+        search.list_search_q("order", "weber firma", info=info)
+        assert "count_condition" not in info and "materialised" not in info
+
+    from django.contrib import admin
+
+    monkeypatch.setattr(admin.site._registry[Order], "list_per_page", 2)
+
+    def page(query: str, cap: int):
+        monkeypatch.setattr(lists, "SEARCH_COUNT_CAP", cap)
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get("/desk/fortycrm/order/", {"q": query}, HTTP_ACCEPT_LANGUAGE="de")
+        cl = response.context["cl"]
+        counts = [q["sql"] for q in captured if q["sql"].startswith("SELECT COUNT(*) FROM (SELECT")]
+        return cl.paginator.count, cl.paginator.is_estimate, [o.pk for o in cl.result_list], len(captured), counts
+
+    for query, cap in (("weber", 1000), ("weber", 3), ("reinigung weber", 1000)):
+        fast = page(query, cap)
+        assert all("IS NOT NULL" not in sql for sql in fast[4])  # never a count that probes row by row
+        with monkeypatch.context() as m:  # the old rule: count the page's own condition
+            m.setattr(lists.FastPaginator, "__init__", functools.partialmethod(lists.FastPaginator.__init__, count_queryset=None))
+            old = page(query, cap)
+        assert fast[:4] == old[:4]
+    assert page("weber", 3)[:2] == (4, True) and page("weber", 1000)[:2] == (7, False)  # "mehr als 3"; all 7
+
+    # rows changed after the search (custom fields OR'ed in, a picker's customer): their own count
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/desk/fortycrm/order/", {"q": "weber"})
+    model_admin = admin.site._registry[Order]
+    searched, _duplicates = model_admin.get_search_results(request, Order.objects.all(), "weber")
+    own = model_admin.get_paginator(request, searched.order_by("-start", "-id"), 2)
+    assert (own.count_queryset is not None) is (connection.vendor != "sqlite")
+    widened = model_admin.get_paginator(request, searched | Order.objects.filter(title="Reinigung"), 2)
+    assert widened.count_queryset is None and widened.count == 14
+
+
+def test_deep_page_of_a_long_tag_filter_reads_the_matches_materialised(db, admin_client, monkeypatch):
+    """A long match list (a tag of many customers) is probed row by row in the list's order (EXISTS),
+    so page 1 stops after its rows; from ``DEEP_OFFSET`` on, MariaDB reads the tag's customers once
+    (IN, index (tag, customer) of migration 0035) instead of probing tens of thousands of rows.
+    SQLite probes faster and keeps EXISTS. The same pages either way."""
+    from django.contrib import admin
+
+    from fortycrm import search
+
+    tag = Tag.objects.create(name="Winterdienst")
+    for k in range(13):
+        factories.company(f"Firma {k:02d}", tags=["Winterdienst"] if k % 3 else [])
+    monkeypatch.setattr(search, "SMALL_MATCH", 1)  # the tag's list counts as long
+    monkeypatch.setattr(search, "DEEP_OFFSET", 4)
+    monkeypatch.setattr(admin.site._registry[Customer], "list_per_page", 2)
+    expected = list(Customer.objects.filter(tags=tag).order_by("-created_at", "-id").values_list("pk", flat=True))
+    assert len(expected) == 8
+    for number in (1, 2, 3, 4):
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(CUSTOMERS, {"tags__id__exact": tag.pk, "p": number}, HTTP_ACCEPT_LANGUAGE="de")
+        assert [c.pk for c in response.context["cl"].result_list] == expected[(number - 1) * 2 : number * 2]
+        page_query = next(q["sql"] for q in captured if "fortycrm_customer_tags" in q["sql"] and "ORDER BY" in q["sql"])
+        deep = (number - 1) * 2 >= 4 and connection.vendor != "sqlite"
+        assert ("EXISTS" not in page_query) is deep, page_query
+
+    from django.db import connection as conn
+
+    with conn.cursor() as cursor:
+        constraints = conn.introspection.get_constraints(cursor, "fortycrm_customer_tags")
+    assert any(c["columns"] == ["tag_id", "customer_id"] and c["index"] for c in constraints.values())
+
+
+def test_urls_reversed_once_follow_the_url_configuration_and_prefix(settings):
+    """The sidebar's links and the tag column's list URL are reversed once per URL configuration
+    and script prefix (~30 µs each, about 100 a customer list page), and are what ``reverse`` gives."""
+    from django.urls import clear_url_caches, reverse, set_script_prefix
+
+    from fortycrm import desk_navigation
+    from fortycrm.urlcache import reverse_once
+
+    assert reverse_once("admin:fortycrm_customer_changelist") == reverse("admin:fortycrm_customer_changelist")
+    link = desk_navigation.NAVIGATION_CUSTOMERS[1]["link"]
+    assert str(link) == reverse("admin:fortycrm_customer_changelist")
+    set_script_prefix("/crm/")
+    try:
+        assert reverse_once("admin:index") == reverse("admin:index") == "/crm/desk/"
+    finally:
+        set_script_prefix("/")
+    settings.ROOT_URLCONF = "tests.urls_elsewhere"
+    clear_url_caches()
+    assert reverse_once("admin:index") == "/verwaltung/" and str(link) == "/verwaltung/fortycrm/customer/"
+
+
+def test_record_page_asks_no_missing_key_of_widgets_and_inline_forms(db, admin_client, monkeypatch):
+    """unfold's text input asks its widget for ``prefix``/``prefix_icon``/``suffix``/``suffix_icon`` and
+    its inline rows ask their form for ``nested_formsets`` once per cell; each missing one made
+    Django's template list the object's attributes (``dir()``): ~70 and 78 times on a record page.
+    The desk's widgets and inline forms have them (None; no nested inlines)."""
+    import sys
+
+    import django.template.base as template_base
+    from django import forms
+
+    customer = factories.company("Müller GmbH", status="Kunde")
+    for k in range(3):
+        contact_save(contact=Contact(customer=customer, first_name="Eva", last_name=f"Name {k}"))
+    listed = []
+    monkeypatch.setattr(template_base, "dir", lambda obj: listed.append((type(obj), sys._getframe(1).f_locals.get("bit"))) or dir(obj), raising=False)
+    for url in (f"{CUSTOMERS}{customer.pk}/change/", f"{CUSTOMERS}{customer.pk}/tab/contacts/"):  # the contacts' inline tab
+        response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+        assert response.status_code == 200
+    assert "Name 2" in response.content.decode()
+    assert [bit for kind, bit in listed if kind is dict and bit in ("prefix", "prefix_icon", "suffix", "suffix_icon")] == []
+    assert [bit for kind, bit in listed if issubclass(kind, forms.BaseForm)] == []

@@ -14,7 +14,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
 from fortycrm import selectors
-from fortycrm.admin.base import SafePrefillMixin, color_badge
+from fortycrm.admin.base import FlatInlineMixin, SafePrefillMixin, color_badge
 from fortycrm.admin.billing_views import BillingDeskViews
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.admin.lists import FastListMixin, IndexedBooleanFilter, TermSearchMixin
@@ -135,7 +135,7 @@ class InvoiceLineFormSet(BaseInlineFormSet):
             raise ValidationError(problem)
 
 
-class InvoiceLineInline(TabularInline):
+class InvoiceLineInline(FlatInlineMixin, TabularInline):
     model = InvoiceLine
     formset = InvoiceLineFormSet
     extra = 1

@@ -45,6 +45,7 @@ from fortycrm.services.numbers import number_suggest
 from fortycrm.services.statuses import default_status, former_status
 from fortycrm.services.tags import tags_resolve
 from fortycrm.tagnames import TAG_NAME_MAX_LENGTH, parse_tag_names, tag_name_problem
+from fortycrm.urlcache import reverse_once
 
 User = get_user_model()
 
@@ -303,7 +304,7 @@ class CustomerAdmin(LazyInlineTabsMixin, FastListMixin, CustomFieldsAdminMixin, 
 
     @display(description=_("tags"))
     def tag_links(self, obj: Customer):
-        url = reverse("admin:fortycrm_customer_changelist")
+        url = reverse_once("admin:fortycrm_customer_changelist")  # once, not per row (issue 13)
         return format_html_join(
             " ",
             '<a href="{}?tags__id__exact={}" class="fortycrm-tag" style="background:{};color:#fff;border-radius:4px;padding:1px 6px;font-size:12px">{}</a>',

@@ -16,7 +16,7 @@ from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
 from fortycrm import selectors
-from fortycrm.admin.base import HistoryAdmin, ReadonlyOnceMixin, SafePrefillMixin, ShowAllInlineMixin
+from fortycrm.admin.base import FlatInlineMixin, HistoryAdmin, ReadonlyOnceMixin, SafePrefillMixin, ShowAllInlineMixin
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.admin.lists import FastListMixin, TermSearchMixin, record_filter
 from fortycrm.models import Meter, MeterReading
@@ -157,7 +157,7 @@ class ReadingFormSet(PaginationInlineFormSet):
             by_instance[id(reading)].add_error("value", problem)
 
 
-class ReadingInline(ShowAllInlineMixin, ReadonlyOnceMixin, TabularInline):
+class ReadingInline(ShowAllInlineMixin, FlatInlineMixin, ReadonlyOnceMixin, TabularInline):
     """Record readings on the meter's page; newest first with the consumption since the previous one."""
 
     model = MeterReading
