@@ -22,3 +22,31 @@ def test_api_customer_search_uses_the_terms(read_api):
         read_api.get("/api/v1/customers/", {"search": "gebaudeservice"})
     sql = " ".join(q["sql"] for q in captured.captured_queries)
     assert "customersearchterm" in sql and not re.search(r"(name|email|city)\W*\s+LIKE", sql)  # no LIKE '%…%' over customers
+
+
+def _terms_one_text_at_a_time(values) -> set[str]:
+    """The rule before the texts were split as one: every text by itself, every word through the cache of variants."""
+    from fortycrm.search import _variants, _words
+
+    terms: set[str] = set()
+    for value in values:
+        if value in (None, ""):
+            continue
+        for word in _words(value):
+            terms |= _variants(word)
+    return terms
+
+
+def test_terms_of_splits_all_texts_at_once_with_the_same_result():
+    from fortycrm.search import terms_of
+
+    cases = [
+        ["Gebäudeservice Müller 17 GmbH", "Müller 17", "", None, "info17@mueller-17.de", "50667", "Köln", 10017],
+        ["STRAẞE", "Straße 5", "Æbeltoft Œuvre Øster Łódź Đorđe Þór"],
+        ["ΟΔΟΣ", "Σ", "σοφός ΟΔΟΣ ΑΘΗΝΑΣ"],  # Greek final sigma: lower() looks at the neighbours
+        ["Cafe\u0301 Zoe\u0308", "e\u0301", "\u0301Anfang", "İstanbul"],  # combining marks, decomposed umlauts, dotted I
+        ["x" * 60, "ü" * 50, "a_b c-d", "12.345,67", "über-ÄRGER", "ÜBER"],
+        [0, 123456789, "0"],
+    ]
+    for values in cases:
+        assert terms_of(values) == _terms_one_text_at_a_time(values), values
