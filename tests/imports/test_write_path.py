@@ -224,3 +224,14 @@ def test_sqlite_pipe_gives_the_ids_sqlite_would_and_never_reuses_a_deleted_one()
     ]
     # SQLite's own next id comes after them, as if SQLite had chosen them
     assert Customer.objects.create(kind="company", name="Später GmbH", status=status).pk == more[0] + 1
+
+
+def test_the_events_json_text_is_the_document_json_dumps_gives():
+    import json
+
+    from fortycrm.events import _json_text
+
+    data = {"name": "Gebäude Öztürk & Söhne „GmbH“ 🧹", "quote": 'a "b" \\ c\n', "n": [1, -2, 3.5, None, True, False], "nested": {"x": {}}, 7: "key"}
+    text = _json_text(data)
+    assert json.loads(text) == json.loads(json.dumps(data)) and "Öztürk" in text  # letters kept, not \u escaped
+    assert _json_text({"big": 2**70}) == json.dumps({"big": 2**70})  # beyond orjson's integers: json.dumps
