@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -50,3 +51,39 @@ def test_terms_of_splits_all_texts_at_once_with_the_same_result():
     ]
     for values in cases:
         assert terms_of(values) == _terms_one_text_at_a_time(values), values
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_keys_the_terms_by_customer_and_term_and_keeps_them_both_ways():
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    (name,) = [n for app, n in executor.loader.disk_migrations if app == "fortycrm" and n.endswith("_search_terms_keyed_by_customer_and_term")]
+    migration = executor.loader.disk_migrations[("fortycrm", name)]
+    before, after = [d for d in migration.dependencies if d[0] == "fortycrm"], [("fortycrm", name)]
+
+    def terms(state) -> list[tuple[int, str]]:
+        model = executor.loader.project_state(state).apps.get_model("fortycrm", "CustomerSearchTerm")
+        return sorted(model.objects.values_list("customer_id", "term"))
+
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    status = old_apps.get_model("fortycrm", "CustomerStatus").objects.first()
+    customer = old_apps.get_model("fortycrm", "Customer").objects.create(kind="company", name="Alt GmbH", status_id=status.pk)
+    old_apps.get_model("fortycrm", "CustomerSearchTerm").objects.bulk_create(
+        [old_apps.get_model("fortycrm", "CustomerSearchTerm")(customer_id=customer.pk, term=t) for t in ("alt", "gmbh")]
+    )
+    for target in (after, before, after):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(target)
+        assert terms(target) == [(customer.pk, "alt"), (customer.pk, "gmbh")]
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())  # back to the newest schema for the next tests
+    # the key refuses a term twice for the same customer
+    from django.db import IntegrityError
+
+    from fortycrm.models import CustomerSearchTerm
+
+    with pytest.raises(IntegrityError):
+        CustomerSearchTerm.objects.create(customer_id=customer.pk, term="alt")

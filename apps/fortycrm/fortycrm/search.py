@@ -212,16 +212,16 @@ def terms_refresh(customer_ids: Iterable[int]) -> bool:
         contacts.setdefault(row["customer_id"], []).append(row)
     for row in Customer.objects.filter(pk__in=ids).values("pk", *CUSTOMER_FIELDS):
         wanted[row["pk"]] = customer_terms(row, contacts.get(row["pk"], ()))
-    stored: dict[int, dict[str, int]] = {}
-    for pk, customer_id, term in CustomerSearchTerm.objects.filter(customer_id__in=ids).values_list("pk", "customer_id", "term"):
-        stored.setdefault(customer_id, {})[term] = pk
-    doomed: list[int] = []
+    stored: dict[int, set[str]] = {}
+    for customer_id, term in CustomerSearchTerm.objects.filter(customer_id__in=ids).values_list("customer_id", "term"):
+        stored.setdefault(customer_id, set()).add(term)
+    doomed: list[tuple[int, str]] = []  # keys (customer, term)
     new: list[CustomerSearchTerm] = []
     for customer_id in ids:
-        have = stored.get(customer_id, {})
+        have = stored.get(customer_id, set())
         want = wanted.get(customer_id, set())
-        doomed += [pk for term, pk in have.items() if term not in want]
-        new += [CustomerSearchTerm(customer_id=customer_id, term=term) for term in sorted(want - set(have))]
+        doomed += [(customer_id, term) for term in sorted(have - want)]
+        new += [CustomerSearchTerm(customer_id=customer_id, term=term) for term in sorted(want - have)]
     if doomed:
         CustomerSearchTerm.objects.filter(pk__in=doomed).delete()
     if new:
