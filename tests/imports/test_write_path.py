@@ -231,7 +231,8 @@ def test_the_events_json_text_is_the_document_json_dumps_gives():
 
     from fortycrm.events import _json_text
 
-    data = {"name": "Gebäude Öztürk & Söhne „GmbH“ 🧹", "quote": 'a "b" \\ c\n', "n": [1, -2, 3.5, None, True, False], "nested": {"x": {}}, 7: "key"}
+    data = {"name": "Gebäude Öztürk & Söhne „GmbH“ 🧹", "quote": 'a "b" \\ c\n', "n": [1, -2, 3.5, None, True, False], "nested": {"x": {}}}
     text = _json_text(data)
-    assert json.loads(text) == json.loads(json.dumps(data)) and "Öztürk" in text  # letters kept, not \u escaped
-    assert _json_text({"big": 2**70}) == json.dumps({"big": 2**70})  # beyond orjson's integers: json.dumps
+    assert json.loads(text) == json.loads(json.dumps(data)) == data and "Öztürk" in text  # letters kept, not \u escaped
+    for refused in ({"big": 2**70}, {**data, 7: "a number as key"}):  # beyond orjson's integers, a key that is no text
+        assert _json_text(refused) == json.dumps(refused)

@@ -302,8 +302,8 @@ class CustomerImporter(Importer):
         # what Model.__init__ does with positional values when no init signal listens and every
         # field's descriptor stores the value as given (fresh instance: no cached relation to clear)
         customer = Customer.__new__(Customer)
-        customer._state = ModelState()
-        customer.__dict__.update(merged)
+        merged["_state"] = ModelState()
+        customer.__dict__ = merged  # the merged dict becomes the instance's (no second copy)
         return customer
 
     def process_insert(self, batch: list[Row]) -> None:
