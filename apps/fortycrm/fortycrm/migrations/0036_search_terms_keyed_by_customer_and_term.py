@@ -27,7 +27,7 @@ def copy_terms_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("fortycrm", "0034_fewer_customer_and_history_indexes"),
+        ("fortycrm", "0035_s13_desk_customer_tags_by_tag_index"),
     ]
 
     operations = [
