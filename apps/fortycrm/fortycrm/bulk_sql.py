@@ -169,7 +169,7 @@ def _statements(
     row_sql = "(" + ", ".join(["?" if connection.vendor == "sqlite" else "%s"] * width) + ")"
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        yield head + ", ".join([row_sql] * len(chunk)) + tail, [value for row in chunk for value in row]
+        yield head + ", ".join([row_sql] * len(chunk)) + tail, list(itertools.chain.from_iterable(chunk))
 
 
 def _mysql_values(literal: Callable[[Any], bytes], rows: Sequence[Sequence[Any]], width: int) -> bytes:
