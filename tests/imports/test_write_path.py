@@ -190,3 +190,49 @@ def test_the_quoting_without_the_connection_gives_the_drivers_bytes():
     ]
     for value in values:
         assert free(value) == connection.connection.literal(value), value
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite: ids known before the INSERT")
+def test_sqlite_pipe_gives_the_ids_sqlite_would_and_never_reuses_a_deleted_one():
+    import sys
+
+    from django.utils import timezone
+
+    from fortycrm.bulk_sql import PIPE_SWITCH_INTERVAL, prepared_rows
+    from fortycrm.models import Customer
+
+    status = CustomerStatus.objects.get(name="Kunde")
+    highest = Customer.objects.create(kind="company", name="Höchste GmbH", status=status).pk
+    Customer.objects.filter(pk=highest).delete()  # AUTOINCREMENT: its id is never given again
+    columns = insert_columns(Customer)
+
+    def rows(names: list[str]) -> list[list]:
+        now = timezone.now()
+        return prepared_rows([Customer(kind="company", name=name, status=status, created_at=now, updated_at=now) for name in names], columns, connection)
+
+    switch = sys.getswitchinterval()
+    with transaction.atomic(), write_pipe() as pipe:
+        assert sys.getswitchinterval() == min(switch, PIPE_SWITCH_INTERVAL)
+        ids = insert_rows(Customer, columns, rows([f"Vorab {i} GmbH" for i in range(5)]), returning=True, max_rows=2)
+        assert ids == list(range(highest + 1, highest + 6))
+        more = insert_rows(Customer, columns, rows(["Danach GmbH"]), returning=True)
+        assert more == [highest + 6]  # counted after the pipe had sent the first five
+        assert pipe.sent >= 3  # the INSERTs went through the pipe's thread (5 rows, 2 per statement)
+    assert sys.getswitchinterval() == switch
+    assert list(Customer.objects.filter(pk__gt=highest).order_by("pk").values_list("pk", "name")) == [
+        *zip(ids, [f"Vorab {i} GmbH" for i in range(5)]), (more[0], "Danach GmbH")
+    ]
+    # SQLite's own next id comes after them, as if SQLite had chosen them
+    assert Customer.objects.create(kind="company", name="Später GmbH", status=status).pk == more[0] + 1
+
+
+def test_the_events_json_text_is_the_document_json_dumps_gives():
+    import json
+
+    from fortycrm.events import _json_text
+
+    data = {"name": "Gebäude Öztürk & Söhne „GmbH“ 🧹", "quote": 'a "b" \\ c\n', "n": [1, -2, 3.5, None, True, False], "nested": {"x": {}}}
+    text = _json_text(data)
+    assert json.loads(text) == json.loads(json.dumps(data)) == data and "Öztürk" in text  # letters kept, not \u escaped
+    for refused in ({"big": 2**70}, {**data, 7: "a number as key"}):  # beyond orjson's integers, a key that is no text
+        assert _json_text(refused) == json.dumps(refused)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import queue
+import sys
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -69,7 +70,7 @@ def insert_rows(
         return []
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) VALUES "
+    head = _insert_head(connection, model, columns)
     per_statement = max(1, min(max_rows, max_params(connection) // len(columns)))
     tail = f" RETURNING {quote(model._meta.pk.column)}" if returning else ""
     mysql = connection.vendor == "mysql"
@@ -79,6 +80,14 @@ def insert_rows(
     literal = free_literal or (connection.connection.literal if mysql else None)
     statements = _statements(connection, head, tail, rows, per_statement, len(columns), literal)
     pipe: WritePipe | None = getattr(connection, "fortycrm_write_pipe", None)
+    if pipe is not None and returning and _ids_known_ahead(connection, model, columns):
+        # SQLite: the ids are known before the INSERT runs, so the pipe may send it as well
+        ids = _sqlite_next_ids(connection, model, len(rows))
+        columns = [model._meta.pk, *columns]
+        per_statement = max(1, min(max_rows, max_params(connection) // len(columns)))
+        rows = [[pk, *row] for pk, row in zip(ids, rows)]
+        pipe.submit(_statements(connection, _insert_head(connection, model, columns), "", rows, per_statement, len(columns), None))
+        return ids
     if pipe is not None and not returning:
         if mysql and fresh_parents:
             statements = itertools.chain([(_FK_OFF, None)], statements, [(_FK_RESTORE, None)])
@@ -110,6 +119,39 @@ def insert_rows(
     return ids
 
 
+def _insert_head(connection, model, columns: list) -> str:
+    quote = connection.ops.quote_name
+    return f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) VALUES "
+
+
+def _ids_known_ahead(connection, model, columns: list) -> bool:
+    """SQLite whose transactions start IMMEDIATE (the site's setting), a table with an
+    auto-increment id that the INSERT does not name: the pipe's transaction holds SQLite's
+    write lock from its start, so no other connection can take an id until the commit, and the
+    next ids are those after the largest ever given (what SQLite itself would choose)."""
+    pk = model._meta.pk
+    return (
+        connection.vendor == "sqlite" and pk.get_internal_type() in AUTO_TYPES and pk not in columns
+        and str(connection.settings_dict.get("OPTIONS", {}).get("transaction_mode", "")).upper() in ("IMMEDIATE", "EXCLUSIVE")
+    )
+
+
+def _sqlite_next_ids(connection, model, count: int) -> list[int]:
+    """The ids SQLite would give the next ``count`` rows of ``model``'s table: after the largest
+    id in the table and, for an AUTOINCREMENT table, after the largest it ever gave
+    (``sqlite_sequence``; an id inserted by value moves it on, as one SQLite chose). The query
+    runs after the write pipe has sent everything handed to it (its execute wrapper)."""
+    quote = connection.ops.quote_name
+    table, pk = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
+        sequence = "(SELECT seq FROM sqlite_sequence WHERE name = %s)" if cursor.fetchone() else "%s"
+        cursor.execute(f"SELECT MAX(COALESCE({sequence}, 0), COALESCE((SELECT MAX({quote(pk)}) FROM {quote(table)}), 0))",
+                       [table if sequence != "%s" else 0])
+        first = cursor.fetchone()[0] + 1
+    return list(range(first, first + count))
+
+
 _FK_OFF = "SET @fortycrm_fk_checks = @@foreign_key_checks, foreign_key_checks = 0"
 _FK_RESTORE = "SET foreign_key_checks = @fortycrm_fk_checks"
 
@@ -127,7 +169,7 @@ def _statements(
     row_sql = "(" + ", ".join(["?" if connection.vendor == "sqlite" else "%s"] * width) + ")"
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        yield head + ", ".join([row_sql] * len(chunk)) + tail, [value for row in chunk for value in row]
+        yield head + ", ".join([row_sql] * len(chunk)) + tail, list(itertools.chain.from_iterable(chunk))
 
 
 def _mysql_values(literal: Callable[[Any], bytes], rows: Sequence[Sequence[Any]], width: int) -> bytes:
@@ -283,6 +325,13 @@ class WritePipe:
         return execute(sql, params, many, context)
 
 
+#: Python's thread switch interval while a pipe is open (seconds; Python's default is 0.005). The
+#: pipe's thread needs Python's lock twice per statement (to hand over the values and to
+#: return); with the default it waits up to 5 ms each time while the importing thread runs
+#: Python code, more than many statements take in the database.
+PIPE_SWITCH_INTERVAL = 0.0005
+
+
 @contextmanager
 def write_pipe(using: str = DEFAULT_DB_ALIAS, *, enabled: bool = True) -> Iterator[WritePipe | None]:
     """Open a :class:`WritePipe` on the connection for the block (inside its transaction);
@@ -296,6 +345,8 @@ def write_pipe(using: str = DEFAULT_DB_ALIAS, *, enabled: bool = True) -> Iterat
     pipe = WritePipe(connection)
     pipe.thread.start()
     connection.fortycrm_write_pipe = pipe
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch, PIPE_SWITCH_INTERVAL))
     try:
         with connection.execute_wrapper(pipe._drain_first):
             try:
@@ -305,6 +356,7 @@ def write_pipe(using: str = DEFAULT_DB_ALIAS, *, enabled: bool = True) -> Iterat
                 raise
             pipe.drain()
     finally:
+        sys.setswitchinterval(switch)
         connection.fortycrm_write_pipe = None
         pipe.queue.put(None)
         pipe.thread.join()

@@ -46,6 +46,7 @@ def _strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+_SPECIAL_LETTER = re.compile("[" + "".join(chr(c) for c in _SPECIAL) + "]")
 _WORD = re.compile(r"[^\W_]+")  # runs of characters for which str.isalnum() is true (\w is isalnum or "_")
 
 
@@ -54,7 +55,10 @@ def _words(text: str) -> list[str]:
     text = str(text)
     if text.isascii():  # already NFC, and none of _SPECIAL's letters
         return _WORD.findall(text.lower())
-    return _WORD.findall(unicodedata.normalize("NFC", text).lower().translate(_SPECIAL))
+    text = unicodedata.normalize("NFC", text).lower()
+    if _SPECIAL_LETTER.search(text):  # translate() with a table is slow; most texts have none of them
+        text = text.translate(_SPECIAL)
+    return _WORD.findall(text)
 
 
 def word_variants(word: str) -> set[str]:
@@ -76,13 +80,20 @@ def _variants(word: str) -> frozenset[str]:
 
 
 def terms_of(values: Iterable) -> set[str]:
-    """The search terms of some texts (empty values are ignored)."""
+    """The search terms of some texts (empty values are ignored).
+
+    The texts are split as one (joined by a space, which separates words and changes neither
+    the case folding nor the normalisation of its neighbours); a word of ASCII letters and
+    digits is its own single form, without the variants' cache (most unique words of an
+    import, numbers and e-mail parts, are such)."""
+    text = " ".join([value if type(value) is str else str(value) for value in values if value is not None and value != ""])
     terms: set[str] = set()
-    for value in values:
-        if value in (None, ""):
-            continue
-        for word in _words(value):
-            terms |= _variants(word)
+    add, update = terms.add, terms.update
+    for word in _words(text):
+        if word.isascii():
+            add(word[:TERM_MAX_LENGTH])
+        else:
+            update(_variants(word))
     return terms
 
 
@@ -201,16 +212,16 @@ def terms_refresh(customer_ids: Iterable[int]) -> bool:
         contacts.setdefault(row["customer_id"], []).append(row)
     for row in Customer.objects.filter(pk__in=ids).values("pk", *CUSTOMER_FIELDS):
         wanted[row["pk"]] = customer_terms(row, contacts.get(row["pk"], ()))
-    stored: dict[int, dict[str, int]] = {}
-    for pk, customer_id, term in CustomerSearchTerm.objects.filter(customer_id__in=ids).values_list("pk", "customer_id", "term"):
-        stored.setdefault(customer_id, {})[term] = pk
-    doomed: list[int] = []
+    stored: dict[int, set[str]] = {}
+    for customer_id, term in CustomerSearchTerm.objects.filter(customer_id__in=ids).values_list("customer_id", "term"):
+        stored.setdefault(customer_id, set()).add(term)
+    doomed: list[tuple[int, str]] = []  # keys (customer, term)
     new: list[CustomerSearchTerm] = []
     for customer_id in ids:
-        have = stored.get(customer_id, {})
+        have = stored.get(customer_id, set())
         want = wanted.get(customer_id, set())
-        doomed += [pk for term, pk in have.items() if term not in want]
-        new += [CustomerSearchTerm(customer_id=customer_id, term=term) for term in sorted(want - set(have))]
+        doomed += [(customer_id, term) for term in sorted(have - want)]
+        new += [CustomerSearchTerm(customer_id=customer_id, term=term) for term in sorted(want - have)]
     if doomed:
         CustomerSearchTerm.objects.filter(pk__in=doomed).delete()
     if new:
@@ -222,10 +233,11 @@ def terms_rows_for(customers: Iterable) -> list[list]:
     """``[customer_id, term]`` rows for freshly inserted customers (without contacts yet):
     the bulk import writes them with one multi-row INSERT."""
     rows = []
+    fields = CUSTOMER_FIELDS
     for customer in customers:
         values = customer.__dict__
         pk = customer.pk
-        rows += [(pk, term) for term in sorted(terms_of([values[f] if f in values else getattr(customer, f) for f in CUSTOMER_FIELDS]))]
+        rows += [(pk, term) for term in sorted(terms_of([values[f] if f in values else getattr(customer, f) for f in fields]))]
     return rows
 
 

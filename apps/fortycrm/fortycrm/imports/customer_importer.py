@@ -23,6 +23,7 @@ from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttrib
 from django.db.models.query_utils import DeferredAttribute
 from django.utils.translation import gettext as _
 
+from fortycrm.api import serializers as _api_serializers  # noqa: F401  the events' customer JSON: loaded with the importer, not during its first commit
 from fortycrm.bulk_sql import NARROW_ROWS_PER_STATEMENT
 from fortycrm.custom_fields import index_insert as custom_field_index_insert
 from fortycrm.events import active_subscriptions, events_for_customers
@@ -301,8 +302,8 @@ class CustomerImporter(Importer):
         # what Model.__init__ does with positional values when no init signal listens and every
         # field's descriptor stores the value as given (fresh instance: no cached relation to clear)
         customer = Customer.__new__(Customer)
-        customer._state = ModelState()
-        customer.__dict__.update(merged)
+        merged["_state"] = ModelState()
+        customer.__dict__ = merged  # the merged dict becomes the instance's (no second copy)
         return customer
 
     def process_insert(self, batch: list[Row]) -> None:
