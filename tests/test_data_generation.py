@@ -256,11 +256,9 @@ def test_bump_after_commit_once_per_transaction_and_after_a_rollback():
 def test_migration_moves_the_counter_out_of_the_number_sequences():
     from django.db.migrations.executor import MigrationExecutor
 
-    executor = MigrationExecutor(connection)
-    # found by name, so renumbering the migration at merge time needs no change here
-    (name,) = [n for app, n in executor.loader.disk_migrations if app == "fortycrm" and n.endswith("_data_generation")]
-    migration = executor.loader.disk_migrations[("fortycrm", name)]
-    before, after = [d for d in migration.dependencies if d[0] == "fortycrm"], [("fortycrm", name)]
+    from tests.migrations import migration_around
+
+    executor, before, after = migration_around("_data_generation")
     executor.migrate(before)
     old_apps = executor.loader.project_state(before).apps
     old_apps.get_model("fortycrm", "NumberSequence").objects.update_or_create(key="customer-data", defaults={"last_value": 4711})

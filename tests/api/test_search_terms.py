@@ -57,10 +57,9 @@ def test_terms_of_splits_all_texts_at_once_with_the_same_result():
 def test_migration_keys_the_terms_by_customer_and_term_and_keeps_them_both_ways():
     from django.db.migrations.executor import MigrationExecutor
 
-    executor = MigrationExecutor(connection)
-    (name,) = [n for app, n in executor.loader.disk_migrations if app == "fortycrm" and n.endswith("_search_terms_keyed_by_customer_and_term")]
-    migration = executor.loader.disk_migrations[("fortycrm", name)]
-    before, after = [d for d in migration.dependencies if d[0] == "fortycrm"], [("fortycrm", name)]
+    from tests.migrations import migration_around
+
+    executor, before, after = migration_around("_search_terms_keyed_by_customer_and_term")
 
     def terms(state) -> list[tuple[int, str]]:
         model = executor.loader.project_state(state).apps.get_model("fortycrm", "CustomerSearchTerm")
