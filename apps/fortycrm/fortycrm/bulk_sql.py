@@ -69,8 +69,15 @@ def insert_rows(
     if not rows:
         return []
     connection = connections[router.db_for_write(model)]
+    pipe: WritePipe | None = getattr(connection, "fortycrm_write_pipe", None)
+    known_ids: list[int] = []
+    if pipe is not None and returning and _ids_known_ahead(connection, model, columns):
+        # SQLite: the ids are known before the INSERT runs, so it goes to the pipe with them
+        known_ids = _sqlite_next_ids(connection, model, len(rows))
+        columns = [model._meta.pk, *columns]
+        rows = [[pk, *row] for pk, row in zip(known_ids, rows)]
+        returning = False
     quote = connection.ops.quote_name
-    head = _insert_head(connection, model, columns)
     per_statement = max(1, min(max_rows, max_params(connection) // len(columns)))
     tail = f" RETURNING {quote(model._meta.pk.column)}" if returning else ""
     mysql = connection.vendor == "mysql"
@@ -78,23 +85,14 @@ def insert_rows(
         assert connection.in_atomic_block, "fresh_parents: the parents are rows of the current transaction"
     free_literal = _free_literal(connection) if mysql else None
     literal = free_literal or (connection.connection.literal if mysql else None)
-    statements = _statements(connection, head, tail, rows, per_statement, len(columns), literal)
-    pipe: WritePipe | None = getattr(connection, "fortycrm_write_pipe", None)
-    if pipe is not None and returning and _ids_known_ahead(connection, model, columns):
-        # SQLite: the ids are known before the INSERT runs, so the pipe may send it as well
-        ids = _sqlite_next_ids(connection, model, len(rows))
-        columns = [model._meta.pk, *columns]
-        per_statement = max(1, min(max_rows, max_params(connection) // len(columns)))
-        rows = [[pk, *row] for pk, row in zip(ids, rows)]
-        pipe.submit(_statements(connection, _insert_head(connection, model, columns), "", rows, per_statement, len(columns), None))
-        return ids
+    statements = _statements(connection, _insert_head(connection, model, columns), tail, rows, per_statement, len(columns), literal)
     if pipe is not None and not returning:
         if mysql and fresh_parents:
             statements = itertools.chain([(_FK_OFF, None)], statements, [(_FK_RESTORE, None)])
         # MariaDB: the statement text is built here while the pipe's thread waits for the server
         # (with the driver's own quoting, which needs the connection, the pipe's thread builds it)
         pipe.submit(list(statements) if free_literal is not None else statements)
-        return []
+        return known_ids
     if pipe is not None:
         pipe.drain()
     ids: list[int] = []

@@ -208,12 +208,12 @@ def _event_rows(type: str, items: list[tuple[Any, dict[str, Any]]], now, connect
         return None
     data_field = Event._meta.get_field("data")
     created_at = Event._meta.get_field("created_at").get_db_prep_save(now, connection)
-    if connection.ops.__class__.adapt_json_value is BaseDatabaseOperations.adapt_json_value and data_field.encoder is None:
-        dumps = _json_text
-    elif connection.ops.__class__.adapt_json_value is BaseDatabaseOperations.adapt_json_value:  # ("type" is the event type here)
-        dumps = data_field.encoder().encode  # json.dumps(value, cls=encoder), the encoder built once
-    else:
+    if connection.ops.__class__.adapt_json_value is not BaseDatabaseOperations.adapt_json_value:  # ("type" is the event type here)
         dumps = partial(connection.ops.adapt_json_value, encoder=data_field.encoder)
+    elif data_field.encoder is None:
+        dumps = _json_text
+    else:
+        dumps = data_field.encoder().encode  # json.dumps(value, cls=encoder), the encoder built once
     return [
         [type, getattr(obj, "pk", None), data_field.get_db_prep_save(data, connection) if data is None else dumps(data), created_at]
         for obj, data in items

@@ -333,7 +333,7 @@ class FastListMixin:
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         if getattr(queryset, "model", None) is not self.model:
             return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
-        wanted = parse_whole_number(request.GET.get(PAGE_VAR) or request.GET.get("page") or "1") or 1
+        wanted = wanted_page(request)
         if self.list_count == "cached":
             params = sorted((k, tuple(request.GET.getlist(k))) for k in request.GET if k not in _NOT_COUNT_PARAMS)
             key = listcache.count_key(f"desk:{self.model._meta.model_name}", (request.path, urlencode(params)), listcache.generation())
@@ -351,13 +351,26 @@ class FastListMixin:
         return FastPaginator(queryset, per_page, cap=COUNT_CAP, wanted_page=wanted)
 
 
+def wanted_page(request) -> int:
+    """The list page ``request`` asks for (1 when none or unreadable)."""
+    return parse_whole_number(request.GET.get(PAGE_VAR) or request.GET.get("page") or "1") or 1
+
+
 def list_offset(request, model_admin) -> int:
     """The first row (0-based) of the list page ``request`` asks for."""
-    wanted = parse_whole_number(request.GET.get(PAGE_VAR) or request.GET.get("page") or "1") or 1
-    return (max(1, wanted) - 1) * getattr(model_admin, "list_per_page", 100)
+    return (max(1, wanted_page(request)) - 1) * getattr(model_admin, "list_per_page", 100)
 
 
-class SubqueryFilter(admin.SimpleListFilter):
+class DeepPageFilterMixin:
+    """A list filter that knows the first row of the page asked for (``self.offset``): a deep
+    page reads a long match list otherwise (``search.ids_in``)."""
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.offset = list_offset(request, model_admin)
+
+
+class SubqueryFilter(DeepPageFilterMixin, admin.SimpleListFilter):
     """A filter over a to-many relation as ``pk IN (subquery)``: no join, no DISTINCT.
 
     Django's own filters over many-to-many or reverse relations join and then make the whole
@@ -365,10 +378,6 @@ class SubqueryFilter(admin.SimpleListFilter):
     name ``parameter_name`` (the same as Django's, so links keep working), ``title``,
     ``lookups`` and ``subquery(value)`` (a ``values()`` queryset of the model's ids).
     """
-
-    def __init__(self, request, params, model, model_admin):
-        super().__init__(request, params, model, model_admin)
-        self.offset = list_offset(request, model_admin)  # a deep page reads the matches otherwise (ids_in)
 
     def subquery(self, value: int):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -442,15 +451,11 @@ def record_filter(field: str, title) -> type[RecordFilter]:
     return type(f"{field.title()}RecordFilter", (RecordFilter,), {"field": field, "title": title, "parameter_name": f"{field}__id__exact"})
 
 
-class CustomerKindFilter(admin.SimpleListFilter):
+class CustomerKindFilter(DeepPageFilterMixin, admin.SimpleListFilter):
     """Records of company or private customers as ``customer_id IN (…)``: no join that sorts."""
 
     title = _("kind")
     parameter_name = "customer__kind__exact"
-
-    def __init__(self, request, params, model, model_admin):
-        super().__init__(request, params, model, model_admin)
-        self.offset = list_offset(request, model_admin)
 
     def lookups(self, request, model_admin):
         from fortycrm.models.customers import CustomerKind
