@@ -21,6 +21,7 @@ from fortycrm import selectors
 from fortycrm.admin.base import (
     CONTACT_FIELDS,
     HistoryAdmin,
+    NoNestedInlinesMixin,
     SafePrefillMixin,
     ServiceFormsetsMixin,
     ServiceSavedInline,
@@ -190,7 +191,7 @@ class AccountManagerFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(LazyInlineTabsMixin, FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, CustomerSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class CustomerAdmin(NoNestedInlinesMixin, LazyInlineTabsMixin, FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, CustomerSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     form = CustomerForm
     custom_field_object_type = "customer"
     custom_fields_section_index = 2

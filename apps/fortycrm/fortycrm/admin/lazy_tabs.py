@@ -44,6 +44,12 @@ def _stub(formset_class):
         def forms(self):
             return []
 
+        @cached_property
+        def empty_form(self):
+            # built once: the page asks for it four times (its media, the nested inlines, the
+            # prepopulated fields), Django builds a new form each time
+            return super().empty_form
+
     LazyTabFormSet.__name__ = formset_class.__name__
     return LazyTabFormSet
 
