@@ -257,11 +257,8 @@ class CustomerAdmin(NoNestedInlinesMixin, LazyInlineTabsMixin, FastListMixin, Cu
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-
-        class ActorForm(form):
-            actor = request.user
-
-        return ActorForm
+        form.actor = request.user  # a class built for this request (modelform_factory): no subclass of it
+        return form
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
