@@ -92,7 +92,6 @@ class CustomerForm(forms.ModelForm):
             self.fields["number"].help_text = _(
                 "Suggested: the next free number. You may enter another one; every number exists only once."
             )
-        self.tag_choices = list(Tag.objects.values_list("name", flat=True))
 
     def clean(self):
         data = super().clean()
