@@ -78,6 +78,9 @@ TEMPLATES = [
     },
 ]
 
+# empty error lists without a template (issue 13; fortycrm/form_renderer.py)
+FORM_RENDERER = "fortycrm.form_renderer.DeskFormRenderer"
+
 # --- database -------------------------------------------------------------------------
 if ENV.database_url:
     # Keep connections for a minute and check a kept one before a request uses it, so a

@@ -193,3 +193,56 @@ def test_the_record_builds_no_rows_of_closed_tabs(admin_client):
         html = _get(admin_client, url)
     assert len(after) == len(before)
     assert "Leute" not in html
+
+
+def test_closed_tabs_read_no_rows_and_build_one_empty_form_each(admin_client, monkeypatch):
+    """A closed tab's placeholder reads none of its rows (no inline page count, no rows) and builds
+    its empty form once, for the page's scripts and styles (Django built it four times a tab: the
+    media, the prepopulated fields, unfold's search for nested inlines)."""
+    from django.forms.formsets import BaseFormSet
+
+    customer = _customer_with_rows()
+    url = f"/desk/fortycrm/customer/{customer.pk}/change/"
+    _get(admin_client, url)
+    built = []
+    original = BaseFormSet.empty_form.fget
+    monkeypatch.setattr(BaseFormSet, "empty_form", property(lambda formset: built.append(formset.prefix) or original(formset)))
+    with CaptureQueriesContext(connection) as captured:
+        html = _get(admin_client, url)
+    assert sorted(built) == ["contacts", "cost_bearer_links", "locations", "own_settings"]
+    tables = ("fortycrm_contact", "fortycrm_location", "fortycrm_customercostbearer", "fortycrm_customersettings")
+    read = [q["sql"] for q in captured if any(f'FROM "{t}"' in q["sql"] or f"FROM `{t}`" in q["sql"] for t in tables)]
+    assert read == []
+    assert 'id="contacts-group" class="fortycrm-lazy-tab"' in html
+    # an opened tab still pages and counts its rows
+    built.clear()
+    contacts = _get(admin_client, f"/desk/fortycrm/customer/{customer.pk}/tab/contacts/")
+    assert 'value="Tabmann"' in contacts and "contacts-__prefix__-" in contacts
+    assert "contacts" in built and "locations" not in built  # the other tabs: placeholders, not asked for
+
+
+def test_inlines_without_nested_inlines_skip_unfolds_search_for_them(admin_client, monkeypatch):
+    """unfold's ``_build_nested_formsets`` is handed only inlines that declare nested inlines: none
+    of the desk's, so it builds no empty form; an inline that declares some still gets them."""
+    from unfold.mixins.nested_inlines_model_admin import NestedInlinesModelAdminMixin
+
+    from fortycrm.admin.base import NoNestedInlinesMixin
+
+    handed = []
+    monkeypatch.setattr(NestedInlinesModelAdminMixin, "_build_nested_formsets", lambda self, request, obj, formsets, inlines, change: handed.append(list(inlines)))
+    customer = _customer_with_rows()
+    _get(admin_client, f"/desk/fortycrm/customer/{customer.pk}/change/")
+    _get(admin_client, f"/desk/fortycrm/customer/{customer.pk}/tab/contacts/")
+    assert handed == []
+
+    class Nested:
+        inlines = ["something"]
+
+    class Flat:
+        inlines = []
+
+    class Admin(NoNestedInlinesMixin, NestedInlinesModelAdminMixin):
+        pass
+
+    Admin()._build_nested_formsets(None, None, ["a", "b"], [Flat(), nested := Nested()], False)
+    assert handed == [[nested]]

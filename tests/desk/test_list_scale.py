@@ -505,3 +505,48 @@ def test_record_page_asks_no_missing_key_of_widgets_and_inline_forms(db, admin_c
     assert "Name 2" in response.content.decode()
     assert [bit for kind, bit in listed if kind is dict and bit in ("prefix", "prefix_icon", "suffix", "suffix_icon")] == []
     assert [bit for kind, bit in listed if issubclass(kind, forms.BaseForm)] == []
+
+
+def test_two_long_words_count_by_their_lists_read_once_on_sqlite(db, admin_client, monkeypatch):
+    """Contacts searched by two words with long match lists ("Jorg Weber"): SQLite probes each row
+    for the page (EXISTS, it stops after its rows) but counts "mehr als 1.000" with each word's list
+    read once (IN) — the same rows, count, pages and number of queries as counting the page's own
+    condition; MariaDB materialises both lists anyway (and counts from the ordered ids)."""
+    from django.contrib import admin
+
+    from fortycrm import search
+    from fortycrm.admin import lists
+
+    for k in range(16):
+        customer = factories.company(f"Weber {k:02d} GmbH" if k % 2 else f"Firma {k:02d}")
+        contact_save(contact=Contact(customer=customer, first_name="Jörg" if k % 4 < 2 else "Eva", last_name=f"Name {k:02d}"))
+        contact_save(contact=Contact(customer=customer, first_name="Uwe", last_name="Zweiter"))
+    monkeypatch.setattr(search, "LITERAL_IDS", 1)  # every word's matches "long"
+    info: dict = {}
+    condition = search.list_search_q("contact", "Jorg Weber", info=info)
+    if connection.vendor == "sqlite":
+        searched = Contact.objects.filter(condition)
+        counted = Contact.objects.filter(info["count_condition"])
+        assert "EXISTS" in str(searched.query) and "EXISTS" not in str(counted.query)
+        assert sorted(counted.values_list("pk", flat=True)) == sorted(searched.values_list("pk", flat=True))
+        info = {}
+        search.list_search_q("contact", "weber", info=info)  # one word: its count probes as before
+        assert "count_condition" not in info
+        info = {}
+        search.list_search_q("order", "jorg weber", info=info)  # lists whose words are OR'ed lists: as before
+        assert "count_condition" not in info
+    monkeypatch.setattr(admin.site._registry[Contact], "list_per_page", 2)
+
+    def page(query: str, cap: int, wanted: int = 1):
+        monkeypatch.setattr(lists, "SEARCH_COUNT_CAP", cap)
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get("/desk/fortycrm/contact/", {"q": query, "p": wanted}, HTTP_ACCEPT_LANGUAGE="de")
+        cl = response.context["cl"]
+        return cl.paginator.count, cl.paginator.is_estimate, [c.pk for c in cl.result_list], len(captured)
+
+    for query, cap, wanted in (("Jorg Weber", 1000, 1), ("Jorg Weber", 3, 1), ("Jorg Weber", 1000, 2), ("jörg weber name", 1000, 1)):
+        fast = page(query, cap, wanted)
+        with monkeypatch.context() as m:  # the old rule: count the page's own condition
+            m.setattr(search, "SQLITE_COUNT_MATERIALISED", ())
+            assert fast == page(query, cap, wanted)
+    assert page("Jorg Weber", 1000)[:2] == (8, False) and page("Jorg Weber", 3)[:2] == (4, True)  # two contacts each; "mehr als 3"

@@ -385,6 +385,10 @@ def _ids(subquery, column: str, *, outer: str = "pk"):
     if len(found) <= LITERAL_IDS:
         return Q(**{f"{outer}__in": sorted(found)})
     if connection.vendor == "sqlite":
+        if state is not None:
+            state["long"] = True
+            if state["materialise"]:  # the capped count of several long words (list_search_q)
+                return Q(**{f"{outer}__in": subquery.values(column)})
         return _exists(subquery, column, outer)
     # MariaDB materialises an OR'ed IN or EXISTS whole (a common word: 25,000 terms per page and
     # count). When the matches are dense (a common word), each row is probed in the list's order
@@ -398,6 +402,10 @@ def _ids(subquery, column: str, *, outer: str = "pk"):
 
 
 DENSE_MATCH = 10_000
+
+#: lists whose SQLite search, with two or more long words, counts by each word's list read once
+#: (their words are one list each: the customer's terms; measured, see ``list_search_q``)
+SQLITE_COUNT_MATERIALISED = ("contact", "invoice")
 
 # one list search: the matches read per subquery (read once), whether dense rows may be probed
 _search_state: ContextVar[dict | None] = ContextVar("fortycrm_search_state", default=None)
@@ -465,15 +473,16 @@ def list_search_q(list_kind: str, text: str, info: dict | None = None) -> Q | No
     # MariaDB probes the rows of a common word one by one in the list's order (a page stops after
     # its rows). Two or more common words together match few rows: probing would walk most of
     # the table for the capped count, so then every part is materialised once (the same reads).
-    state = {"read": {}, "probe": True, "dense": False, "probed": False}
+    state = {"read": {}, "probe": True, "dense": False, "probed": False, "long": False, "materialise": False}
     token = _search_state.set(state)
     try:
         parts = []
-        dense_words = 0
+        dense_words = long_words = 0
         for variants in words:
-            state["dense"] = False
+            state["dense"] = state["long"] = False
             parts.append(_word_q(list_kind, variants))
             dense_words += state["dense"]
+            long_words += state["long"]
         if dense_words > 1:
             state["probe"] = False
             parts = [_word_q(list_kind, variants) for variants in words]
@@ -484,6 +493,17 @@ def list_search_q(list_kind: str, text: str, info: dict | None = None) -> Q | No
             # beside it, their short lists bound the rows probed, and materialising the common
             # word's matches would cost more ("Objekt 1234": 15 → 57 ms)
             state["probe"] = False  # the same reads (remembered in state["read"])
+            counted = Q()
+            for variants in words:
+                counted &= _word_q(list_kind, variants)
+            info["count_condition"] = counted
+        elif long_words > 1 and list_kind in SQLITE_COUNT_MATERIALISED and info is not None:
+            # SQLite (long lists are only probed there): two or more words with long match
+            # lists. The page probes each row (EXISTS; it stops after its rows), but counting
+            # up to 1,001 rows that match every word walks far ("Jorg Weber": 22,000 contacts,
+            # two probes each, 10.5 ms); each word's list read once (IN) counts them in 7 ms.
+            # The same reads (remembered in state["read"]), the same rows.
+            state["materialise"] = True
             counted = Q()
             for variants in words:
                 counted &= _word_q(list_kind, variants)

@@ -75,6 +75,21 @@ class FlatInlineMixin:
         return formset
 
 
+class NoNestedInlinesMixin:
+    """A ModelAdmin whose inlines have no nested inlines skips unfold's search for them.
+
+    Unfold's ``_build_nested_formsets`` asks each formset ``hasattr(formset, "empty_form")``
+    before it looks whether the inline has nested inlines at all, and that builds a whole empty
+    form per inline and page, for nothing (issue 13). Only inlines that declare ``inlines`` are
+    handed to it; the others' forms say "none" already (``FlatInlineMixin``).
+    """
+
+    def _build_nested_formsets(self, request, obj, formsets, inline_instances, change):
+        nested = [(formset, inline) for formset, inline in zip(formsets, inline_instances) if getattr(inline, "inlines", None)]
+        if nested:
+            super()._build_nested_formsets(request, obj, [f for f, _ in nested], [i for _, i in nested], change)
+
+
 # --- read-only sections computed once per record and page -------------------------------
 class ReadonlyOnceMixin:
     """The read-only display methods (history, active services, panels, row links …) run once

@@ -14,7 +14,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
 from fortycrm import selectors
-from fortycrm.admin.base import FlatInlineMixin, SafePrefillMixin, color_badge
+from fortycrm.admin.base import FlatInlineMixin, NoNestedInlinesMixin, SafePrefillMixin, color_badge
 from fortycrm.admin.billing_views import BillingDeskViews
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.admin.lists import FastListMixin, IndexedBooleanFilter, TermSearchMixin
@@ -171,7 +171,7 @@ class InvoiceForm(forms.ModelForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(FastListMixin, TermSearchMixin, BillingDeskViews, SafePrefillMixin, ModelAdmin):
+class InvoiceAdmin(NoNestedInlinesMixin, FastListMixin, TermSearchMixin, BillingDeskViews, SafePrefillMixin, ModelAdmin):
     """Drafts are edited freely; "Rechnung stellen" numbers them and makes them immutable (GoBD)."""
 
     form = InvoiceForm

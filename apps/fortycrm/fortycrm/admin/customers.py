@@ -21,6 +21,7 @@ from fortycrm import selectors
 from fortycrm.admin.base import (
     CONTACT_FIELDS,
     HistoryAdmin,
+    NoNestedInlinesMixin,
     SafePrefillMixin,
     ServiceFormsetsMixin,
     ServiceSavedInline,
@@ -91,7 +92,6 @@ class CustomerForm(forms.ModelForm):
             self.fields["number"].help_text = _(
                 "Suggested: the next free number. You may enter another one; every number exists only once."
             )
-        self.tag_choices = list(Tag.objects.values_list("name", flat=True))
 
     def clean(self):
         data = super().clean()
@@ -190,7 +190,7 @@ class AccountManagerFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(LazyInlineTabsMixin, FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, CustomerSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class CustomerAdmin(NoNestedInlinesMixin, LazyInlineTabsMixin, FastListMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, CustomerSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     form = CustomerForm
     custom_field_object_type = "customer"
     custom_fields_section_index = 2
@@ -256,11 +256,8 @@ class CustomerAdmin(LazyInlineTabsMixin, FastListMixin, CustomFieldsAdminMixin, 
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-
-        class ActorForm(form):
-            actor = request.user
-
-        return ActorForm
+        form.actor = request.user  # a class built for this request (modelform_factory): no subclass of it
+        return form
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

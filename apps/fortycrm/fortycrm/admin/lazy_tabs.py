@@ -38,11 +38,29 @@ def _stub(formset_class):
         def __init__(self, *args, **kwargs):
             kwargs["data"] = None
             kwargs["files"] = None
+            if "per_page" in kwargs:
+                kwargs["per_page"] = None  # unfold's inline pages: no count of rows that are not shown
             super().__init__(*args, **kwargs)
 
         @cached_property
         def forms(self):
             return []
+
+        @cached_property
+        def _no_rows(self):
+            rows = self.model._default_manager.none()
+            len(rows)  # evaluated once (no query): asked for on every look at the formset's size
+            return rows
+
+        def get_queryset(self):
+            # no rows are shown, so none are read (Django's admin still iterates them with the forms)
+            return self._no_rows
+
+        @cached_property
+        def empty_form(self):
+            # built once: the page asks for it four times (its media, the nested inlines, the
+            # prepopulated fields), Django builds a new form each time
+            return super().empty_form
 
     LazyTabFormSet.__name__ = formset_class.__name__
     return LazyTabFormSet

@@ -18,6 +18,7 @@ from unfold.forms import PaginationInlineFormSet
 from fortycrm import selectors
 from fortycrm.admin.base import (
     HistoryAdmin,
+    NoNestedInlinesMixin,
     ProtectedDeleteMixin,
     SafePrefillMixin,
     ServiceFormsetsMixin,
@@ -290,7 +291,7 @@ class LocationEmployeeFilter(SubqueryFilter):
 
 
 @admin.register(Location)
-class LocationAdmin(LazyInlineTabsMixin, FastListMixin, ProtectedDeleteMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, TermSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
+class LocationAdmin(NoNestedInlinesMixin, LazyInlineTabsMixin, FastListMixin, ProtectedDeleteMixin, CustomFieldsAdminMixin, CustomFieldsListMixin, TermSearchMixin, SafePrefillMixin, ServiceFormsetsMixin, HistoryAdmin, ModelAdmin):
     inlines = [BuildingServiceInline, AssignmentInline, MeterInline, LocationContactInline]
     custom_field_object_type = "location"
     custom_fields_section_index = 3

@@ -16,7 +16,7 @@ from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
 from fortycrm import selectors
-from fortycrm.admin.base import FlatInlineMixin, HistoryAdmin, ReadonlyOnceMixin, SafePrefillMixin, ShowAllInlineMixin
+from fortycrm.admin.base import FlatInlineMixin, HistoryAdmin, NoNestedInlinesMixin, ReadonlyOnceMixin, SafePrefillMixin, ShowAllInlineMixin
 from fortycrm.admin.forms import ServiceCheckedForm
 from fortycrm.admin.lists import FastListMixin, TermSearchMixin, record_filter
 from fortycrm.models import Meter, MeterReading
@@ -198,7 +198,7 @@ class ReadingInline(ShowAllInlineMixin, FlatInlineMixin, ReadonlyOnceMixin, Tabu
 
 
 @admin.register(Meter)
-class MeterAdmin(FastListMixin, TermSearchMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
+class MeterAdmin(NoNestedInlinesMixin, FastListMixin, TermSearchMixin, SafePrefillMixin, HistoryAdmin, ModelAdmin):
     form = MeterForm
     inlines = [ReadingInline]
     list_display = ["number", "kind", "location_link", "customer", "unit", "comment_short", "last_reading"]
