@@ -161,6 +161,7 @@ class CustomerImporter(Importer):
         self._subscriptions: list[dict] = []  # the active webhook subscriptions, read then as well
         self._mutable_defaults: set[str] = set()
         self._plain_init = False
+        self._plain_db: str | None = None
         self._users: dict[str, Any] | None = None
         self._tags: dict[str, Tag] = {}
         self._tag_keys: dict[str, str] = {}
@@ -294,6 +295,8 @@ class CustomerImporter(Importer):
             self._defaults = {f.attname: f.get_default() for f in Customer._meta.concrete_fields}
             self._mutable_defaults = {name for name, value in self._defaults.items() if isinstance(value, (dict, list))}
             self._plain_init = _plain_init_possible(Customer)
+            # relations set without the descriptor (set_account_manager): only with Django's default routing
+            self._plain_db = router.db_for_write(Customer) if self._plain_init and not router.routers else None
         merged = self._defaults | values
         for name in self._mutable_defaults - values.keys():
             merged[name] = Customer._meta.get_field(name).get_default()  # never share a dict between rows
@@ -306,12 +309,26 @@ class CustomerImporter(Importer):
         customer.__dict__ = merged  # the merged dict becomes the instance's (no second copy)
         return customer
 
+    def set_account_manager(self, customer: Customer, user) -> None:
+        """``customer.account_manager = user`` for a customer of ``new_customer``: what Django's
+        descriptor does for a fresh instance (database of the write, id, cached user) without
+        asking the router per row, when no database router is configured (the router's own
+        answer then: the user's database is the customer's)."""
+        if self._plain_db is None or (user is not None and user._state.db != self._plain_db):
+            customer.account_manager = user
+            return
+        state = customer._state
+        if user is not None and state.db is None:
+            state.db = self._plain_db
+        customer.__dict__["account_manager_id"] = None if user is None else user.pk
+        state.fields_cache["account_manager"] = user
+
     def process_insert(self, batch: list[Row]) -> None:
         self.lookups.load_owners([r.values["number"] for r in batch if r.values.get("number") is not None])
         checked: list[tuple[Row, Customer]] = []
         for row in batch:
             customer = self.new_customer({"kind": self.kind, "custom_field_data": self.custom_data(row), **self.fields(row)})
-            customer.account_manager = self.account_manager(row)
+            self.set_account_manager(customer, self.account_manager(row))
             number = self.number_once(row)
             try:
                 customer.number = customer_prepare(
