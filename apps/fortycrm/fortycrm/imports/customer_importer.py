@@ -236,9 +236,10 @@ class CustomerImporter(Importer):
         return ""
 
     # --- duplicates (the criteria: selectors.customer_duplicates) -----------------------
-    def check_duplicates(self, row: Row, customer: Customer, stored: list[tuple[Customer, str]]) -> None:
+    def check_duplicates(self, row: Row, customer: Customer, stored: list[tuple[Customer, str]], key: tuple | None, email: str) -> None:
+        """The row's possible duplicates within the file and among ``stored`` customers;
+        ``key`` and ``email``: the customer's ``duplicate_name_key`` and ``duplicate_email_key``."""
         name_column = "name" if self.kind == Customer.Kind.COMPANY else "last_name"
-        key = duplicate_name_key(customer)
         if key is not None:
             if key in self.file_names:
                 self.duplicate(row, name_column, _("Possible duplicate: same name and postcode as row %(other)s.") % {"other": self.file_names[key]} + " " + _duplicate_hint())
@@ -251,7 +252,6 @@ class CustomerImporter(Importer):
                         _("Possible duplicate: the customer “%(customer)s” (customer number %(number)s) has the same name and postcode.")
                         % {"customer": other.display_name, "number": other.number or "–"} + " " + _duplicate_hint(),
                     )
-        email = duplicate_email_key(customer)
         if email:
             if email in self.file_emails:
                 self.duplicate(row, "email", _("Possible duplicate: same e-mail as row %(other)s.") % {"other": self.file_emails[email]} + " " + _duplicate_hint())
@@ -339,8 +339,11 @@ class CustomerImporter(Importer):
                 self.validation_error(row, exc)
             self.settings.check(row)
             checked.append((row, customer))
-        for (row, customer), stored in zip(checked, customer_duplicates([c for _row, c in checked])):
-            self.check_duplicates(row, customer, stored)
+        customers = [c for _row, c in checked]
+        name_keys, email_keys = [duplicate_name_key(c) for c in customers], [duplicate_email_key(c) for c in customers]
+        found = customer_duplicates(customers, name_keys=name_keys, email_keys=email_keys)
+        for (row, customer), stored, key, email in zip(checked, found, name_keys, email_keys, strict=True):
+            self.check_duplicates(row, customer, stored, key, email)
         if self.result.error_count:
             return  # nothing will be written; keep checking the rest of the file
         self.write(checked)
@@ -374,7 +377,7 @@ class CustomerImporter(Importer):
         bulk_insert_customers(customers, user=self.user, reason=self.reason)
         through = Customer.tags.through
         through_columns = [through._meta.get_field("customer"), through._meta.get_field("tag")]
-        insert_rows(through, through_columns, [[c.pk, t.pk] for c, tags in zip(customers, tags_per_row) for t in tags], returning=False,
+        insert_rows(through, through_columns, [[c.id, t.id] for c, tags in zip(customers, tags_per_row) for t in tags], returning=False,
                     max_rows=NARROW_ROWS_PER_STATEMENT)
         # the index rows and search terms point only at the customers just inserted (fresh_parents)
         custom_field_index_insert("customer", customers, defs=self.lookups.custom_field_definitions(), fresh=True)
