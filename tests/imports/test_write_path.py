@@ -236,3 +236,36 @@ def test_the_events_json_text_is_the_document_json_dumps_gives():
     assert json.loads(text) == json.loads(json.dumps(data)) == data and "Öztürk" in text  # letters kept, not \u escaped
     for refused in ({"big": 2**70}, {**data, 7: "a number as key"}):  # beyond orjson's integers, a key that is no text
         assert _json_text(refused) == json.dumps(refused)
+
+
+def test_sqlite_statement_sends_a_column_that_is_the_same_in_every_row_once():
+    """SQLite: columns holding one value throughout are bound once per statement; the stored rows,
+    their order, values and SQLite types are those of the plain multi-row INSERT."""
+    import sqlite3
+
+    from fortycrm.bulk_sql import _sqlite_constants_once, _statements
+
+    class Plain:  # what _statements needs of a connection for the plain statement
+        vendor = "other"
+
+    head = 'INSERT INTO "t" ("a", "b", "c", "d", "e", "f", "g") VALUES '
+    stamp = "2026-11-28 10:00:00"
+    rows = [
+        ["", "DE", None, 7, stamp, f"Name {i}", [1, True, 1.0][i % 3]]  # g: equal numbers of three types
+        for i in range(5)
+    ]
+    all_same = [["", "DE", None, 7, stamp, "x", 1] for _i in range(3)]
+    mixed_first = [[1, 1, 1, 1, 1, 1, 1], [True, 1.0, 1, 1, 1, 1, 1]]
+    for chunk in (rows, all_same, mixed_first):
+        results = []
+        factored = _sqlite_constants_once(head, chunk, 7)
+        plain_sql, plain_params = next(_statements(Plain(), head.replace("?", "%s"), "", chunk, 100, 7, None))
+        for sql, params in (factored, (plain_sql.replace("%s", "?"), plain_params)):
+            db = sqlite3.connect(":memory:")
+            db.execute('CREATE TABLE "t" (id INTEGER PRIMARY KEY, a TEXT, b TEXT, c TEXT, d INTEGER, e TEXT, f TEXT, g)')
+            db.execute(sql, params)
+            results.append(db.execute("SELECT id, a, typeof(a), b, c, typeof(c), d, e, f, g, typeof(g) FROM t ORDER BY id").fetchall())
+        assert results[0] == results[1] and len(results[0]) == len(chunk)
+        assert len(factored[1]) < len(plain_params) or chunk is mixed_first
+    assert "?1" in _sqlite_constants_once(head, rows, 7)[0]
+    assert _sqlite_constants_once(head, [[i, f"x{i}", i, i, i, i, i] for i in range(3)], 7) is None  # nothing repeats
