@@ -371,9 +371,12 @@ class CustomerImporter(Importer):
             self._page_cache = page_cache_raise(connection)
             if self._page_cache:  # back after the commit (shrinking it before would spill the import's pages)
                 transaction.on_commit(partial(page_cache_restore, connection, self._page_cache), using=connection.alias)
-        customer_data_changed()  # the bulk INSERTs send no signals; cached list counts must follow (SQLite: a write, done before the pipe fills)
         if self._customer_defaults is None:  # read once (the transaction sees the same all along): the events need them after the pipe has filled
             self._customer_defaults, self._subscriptions = customer_defaults(), active_subscriptions()
+            # the bulk INSERTs send no signals; cached list counts must follow. Once per import: the
+            # database's counter changes for others with the commit, whatever the number of calls
+            # (SQLite: a write, done before the pipe fills)
+            customer_data_changed()
         bulk_insert_customers(customers, user=self.user, reason=self.reason)
         through = Customer.tags.through
         through_columns = [through._meta.get_field("customer"), through._meta.get_field("tag")]
