@@ -269,3 +269,22 @@ def test_sqlite_statement_sends_a_column_that_is_the_same_in_every_row_once():
         assert len(factored[1]) < len(plain_params) or chunk is mixed_first
     assert "?1" in _sqlite_constants_once(head, rows, 7)[0]
     assert _sqlite_constants_once(head, [[i, f"x{i}", i, i, i, i, i] for i in range(3)], 7) is None  # nothing repeats
+
+
+@pytest.mark.parametrize("piped", [False, True], ids=["direct", "write pipe"])
+def test_insert_word_lists_writes_one_row_per_word_of_each_group(piped):
+    """Each (key, words) group becomes one row per word, every word stored as given — also words
+    JSON would have to escape — on both databases, directly and through the write pipe."""
+    from fortycrm.bulk_sql import _json_words, insert_word_lists
+    from fortycrm.models import Customer
+
+    status = CustomerStatus.objects.get(name="Kunde")
+    first, second, third = (Customer.objects.create(kind="company", name=f"Wort {i} GmbH", status=status) for i in range(3))
+    odd = ['a"b', "back\\slash", "tab\tx", "zeile\nx", "ünïcödé", "σοφός", "一二", "😀", ""]
+    groups = [(first.pk, ["alpha", "beta", "gamma"]), (second.pk, []), (third.pk, odd)]
+    CustomerSearchTerm.objects.filter(customer__in=[first, second, third]).delete()
+    with transaction.atomic(), write_pipe(enabled=piped):
+        insert_word_lists(CustomerSearchTerm, _term_columns(), groups, max_rows=2)
+    stored = {pk: sorted(CustomerSearchTerm.objects.filter(customer_id=pk).values_list("term", flat=True)) for pk in (first.pk, second.pk, third.pk)}
+    assert stored == {first.pk: ["alpha", "beta", "gamma"], second.pk: [], third.pk: sorted(odd)}
+    assert _json_words(["a", "b"]) == '["a","b"]' and _json_words(['a"b']) == '["a\\"b"]'

@@ -117,6 +117,55 @@ def insert_rows(
     return ids
 
 
+def insert_word_lists(
+    model, columns: list, groups: Iterable[tuple[Any, Sequence[str]]], *, max_rows: int = NARROW_ROWS_PER_STATEMENT, fresh_parents: bool = False
+) -> None:
+    """INSERT one row ``(key, word)`` per word of each ``(key, words)`` group, in order (two columns;
+    the search terms of the import: about a dozen words per customer).
+
+    SQLite (with its JSON functions, which Django's JSON field needs as well): one row per group,
+    ``INSERT … SELECT g.column1, j.value FROM (VALUES (?, ?), …) AS g, json_each(g.column2) AS j``
+    with the words as a JSON list — two values bound per group instead of two per word, and
+    SQLite splits the list in C without Python's lock. Elsewhere: ``insert_rows`` with one row per word."""
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "sqlite" or not connection.features.supports_json_field:
+        rows = [(key, word) for key, words in groups for word in words]
+        insert_rows(model, columns, rows, returning=False, max_rows=max_rows, fresh_parents=fresh_parents)
+        return
+    rows = [[key, _json_words(words)] for key, words in groups if words]
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    head = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({quote(columns[0].column)}, {quote(columns[1].column)}) "
+        "SELECT g.column1, j.value FROM (VALUES "
+    )
+    per_statement = max(1, min(max_rows, max_params(connection) // 2))
+    # the joined rows come out in VALUES order, each list in its order (json_each reads g's column: g is the outer loop)
+    statements = [
+        (head + ", ".join(["(?, ?)"] * len(chunk)) + ") AS g, json_each(g.column2) AS j", list(itertools.chain.from_iterable(chunk)))
+        for chunk in (rows[start : start + per_statement] for start in range(0, len(rows), per_statement))
+    ]
+    pipe: WritePipe | None = getattr(connection, "fortycrm_write_pipe", None)
+    if pipe is not None:
+        pipe.submit(statements)
+        return
+    with connection.cursor():  # connected; the statements go straight to the driver, as in insert_rows
+        raw = connection.connection.cursor()
+        for sql, params in statements:
+            with connection.wrap_database_errors:
+                raw.execute(sql, params)
+
+
+def _json_words(words: Sequence[str]) -> str:
+    """``words`` as a JSON list of texts: joined as they are when no word needs escaping (the
+    search terms are letters and digits), else by ``json.dumps``."""
+    body = '","'.join(words)
+    if body.isprintable() and "\\" not in body and body.count('"') == 2 * (len(words) - 1):
+        return '["' + body + '"]'
+    return json.dumps(list(words), ensure_ascii=False)
+
+
 def _insert_head(connection, model, columns: list) -> str:
     quote = connection.ops.quote_name
     return f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) VALUES "

@@ -13,7 +13,7 @@ start with 1003).
 
 The terms follow every change: customer and contact saves and deletes (signals, so the
 services, the API, a history revert and the row importers all keep them right) and the
-bulk customer import (:func:`terms_rows_for`, one multi-row INSERT per batch).
+bulk customer import (:func:`terms_for_new`, one multi-row INSERT per batch).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import unicodedata
 from collections.abc import Iterable
 from contextvars import ContextVar
 from functools import lru_cache
-from itertools import repeat
 from operator import itemgetter
 
 from django.core.exceptions import EmptyResultSet
@@ -240,10 +239,10 @@ def terms_refresh(customer_ids: Iterable[int]) -> bool:
     return bool(doomed or new)
 
 
-def terms_rows_for(customers: Iterable) -> list[list]:
-    """``[customer_id, term]`` rows for freshly inserted customers (without contacts yet):
-    the bulk import writes them with one multi-row INSERT."""
-    rows: list = []
+def terms_for_new(customers: Iterable) -> list[tuple[int, list[str]]]:
+    """``(customer id, its terms in order)`` for freshly inserted customers (without contacts
+    yet): the bulk import writes them with ``bulk_sql.insert_word_lists``."""
+    groups: list[tuple[int, list[str]]] = []
     fields = CUSTOMER_FIELDS
     pick = itemgetter(*fields)
     for customer in customers:
@@ -252,8 +251,8 @@ def terms_rows_for(customers: Iterable) -> list[list]:
             texts = pick(values)
         except KeyError:  # a field not loaded: through the model
             texts = [values[f] if f in values else getattr(customer, f) for f in fields]
-        rows += zip(repeat(customer.id), sorted(terms_of(texts)))
-    return rows
+        groups.append((customer.id, sorted(terms_of(texts))))
+    return groups
 
 
 def _customer_saved(sender, instance, created, update_fields=None, raw=False, **kwargs) -> None:

@@ -24,7 +24,7 @@ from django.db.models.query_utils import DeferredAttribute
 from django.utils.translation import gettext as _
 
 from fortycrm.api import serializers as _api_serializers  # noqa: F401  the events' customer JSON: loaded with the importer, not during its first commit
-from fortycrm.bulk_sql import NARROW_ROWS_PER_STATEMENT
+from fortycrm.bulk_sql import NARROW_ROWS_PER_STATEMENT, insert_word_lists
 from fortycrm.custom_fields import index_insert as custom_field_index_insert
 from fortycrm.events import active_subscriptions, events_for_customers
 from fortycrm.imports import columns
@@ -36,7 +36,7 @@ from fortycrm.imports.results import UPDATE, Row
 from fortycrm.listcache import customer_data_changed
 from fortycrm.models import Customer, CustomerSearchTerm, CustomerStatus, Tag
 from fortycrm.payer_selectors import customer_defaults
-from fortycrm.search import terms_rows_for
+from fortycrm.search import terms_for_new
 from fortycrm.selectors import (
     DUPLICATE_EMAIL,
     DUPLICATE_NAME_POSTCODE,
@@ -385,8 +385,7 @@ class CustomerImporter(Importer):
         # the index rows and search terms point only at the customers just inserted (fresh_parents)
         custom_field_index_insert("customer", customers, defs=self.lookups.custom_field_definitions(), fresh=True)
         terms = CustomerSearchTerm._meta  # the desk search's terms (bulk INSERTs send no signals)
-        insert_rows(CustomerSearchTerm, [terms.get_field("customer"), terms.get_field("term")], terms_rows_for(customers), returning=False,
-                    max_rows=NARROW_ROWS_PER_STATEMENT, fresh_parents=True)
+        insert_word_lists(CustomerSearchTerm, [terms.get_field("customer"), terms.get_field("term")], terms_for_new(customers), fresh_parents=True)
         own_settings = [customer.pk for row, customer in checked if self.settings.save(row, customer)]
         events_for_customers(customers, tags_per_row, own_settings=own_settings, defaults=self._customer_defaults, subscriptions=self._subscriptions)
         self.result.created += len(customers)
