@@ -53,6 +53,25 @@ def test_terms_of_splits_all_texts_at_once_with_the_same_result():
         assert terms_of(values) == _terms_one_text_at_a_time(values), values
 
 
+def test_words_split_at_white_space_give_the_patterns_words():
+    """``_words`` takes a piece between white space that is all letters and digits as one word and
+    runs the pattern only on the other pieces: the same words as the pattern over the whole text."""
+    import random
+    import unicodedata
+
+    from fortycrm.search import _SPECIAL, _WORD, _words
+
+    def by_pattern(text: str) -> list[str]:
+        return _WORD.findall(unicodedata.normalize("NFC", text).lower().translate(_SPECIAL))
+
+    chooser = random.Random(14)
+    alphabet = "aZ9_-.@ \t\n\xa0\u2003\x1cäÖßẞ\u0301Σσ²½٣一İ,;/'"
+    samples = ["Gebäudeservice Müller 17 GmbH", "info17@mueller-17.de", "a_b c-d", "12.345,67", "x²+½ ٣ 一二", " \xa0lead trail\u2003", ""]
+    samples += ["".join(chooser.choice(alphabet) for _ in range(chooser.randint(1, 20))) for _ in range(5000)]
+    for text in samples:
+        assert _words(text) == by_pattern(text), repr(text)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_migration_keys_the_terms_by_customer_and_term_and_keeps_them_both_ways():
     from django.db.migrations.executor import MigrationExecutor

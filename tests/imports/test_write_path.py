@@ -236,3 +236,55 @@ def test_the_events_json_text_is_the_document_json_dumps_gives():
     assert json.loads(text) == json.loads(json.dumps(data)) == data and "Öztürk" in text  # letters kept, not \u escaped
     for refused in ({"big": 2**70}, {**data, 7: "a number as key"}):  # beyond orjson's integers, a key that is no text
         assert _json_text(refused) == json.dumps(refused)
+
+
+def test_sqlite_statement_sends_a_column_that_is_the_same_in_every_row_once():
+    """SQLite: columns holding one value throughout are bound once per statement; the stored rows,
+    their order, values and SQLite types are those of the plain multi-row INSERT."""
+    import sqlite3
+
+    from fortycrm.bulk_sql import _sqlite_constants_once, _statements
+
+    class Plain:  # what _statements needs of a connection for the plain statement
+        vendor = "other"
+
+    head = 'INSERT INTO "t" ("a", "b", "c", "d", "e", "f", "g") VALUES '
+    stamp = "2026-11-28 10:00:00"
+    rows = [
+        ["", "DE", None, 7, stamp, f"Name {i}", [1, True, 1.0][i % 3]]  # g: equal numbers of three types
+        for i in range(5)
+    ]
+    all_same = [["", "DE", None, 7, stamp, "x", 1] for _i in range(3)]
+    mixed_first = [[1, 1, 1, 1, 1, 1, 1], [True, 1.0, 1, 1, 1, 1, 1]]
+    for chunk in (rows, all_same, mixed_first):
+        results = []
+        factored = _sqlite_constants_once(head, chunk, 7)
+        plain_sql, plain_params = next(_statements(Plain(), head.replace("?", "%s"), "", chunk, 100, 7, None))
+        for sql, params in (factored, (plain_sql.replace("%s", "?"), plain_params)):
+            db = sqlite3.connect(":memory:")
+            db.execute('CREATE TABLE "t" (id INTEGER PRIMARY KEY, a TEXT, b TEXT, c TEXT, d INTEGER, e TEXT, f TEXT, g)')
+            db.execute(sql, params)
+            results.append(db.execute("SELECT id, a, typeof(a), b, c, typeof(c), d, e, f, g, typeof(g) FROM t ORDER BY id").fetchall())
+        assert results[0] == results[1] and len(results[0]) == len(chunk)
+        assert len(factored[1]) < len(plain_params) or chunk is mixed_first
+    assert "?1" in _sqlite_constants_once(head, rows, 7)[0]
+    assert _sqlite_constants_once(head, [[i, f"x{i}", i, i, i, i, i] for i in range(3)], 7) is None  # nothing repeats
+
+
+@pytest.mark.parametrize("piped", [False, True], ids=["direct", "write pipe"])
+def test_insert_word_lists_writes_one_row_per_word_of_each_group(piped):
+    """Each (key, words) group becomes one row per word, every word stored as given — also words
+    JSON would have to escape — on both databases, directly and through the write pipe."""
+    from fortycrm.bulk_sql import _json_words, insert_word_lists
+    from fortycrm.models import Customer
+
+    status = CustomerStatus.objects.get(name="Kunde")
+    first, second, third = (Customer.objects.create(kind="company", name=f"Wort {i} GmbH", status=status) for i in range(3))
+    odd = ['a"b', "back\\slash", "tab\tx", "zeile\nx", "ünïcödé", "σοφός", "一二", "😀", ""]
+    groups = [(first.pk, ["alpha", "beta", "gamma"]), (second.pk, []), (third.pk, odd)]
+    CustomerSearchTerm.objects.filter(customer__in=[first, second, third]).delete()
+    with transaction.atomic(), write_pipe(enabled=piped):
+        insert_word_lists(CustomerSearchTerm, _term_columns(), groups, max_rows=2)
+    stored = {pk: sorted(CustomerSearchTerm.objects.filter(customer_id=pk).values_list("term", flat=True)) for pk in (first.pk, second.pk, third.pk)}
+    assert stored == {first.pk: ["alpha", "beta", "gamma"], second.pk: [], third.pk: sorted(odd)}
+    assert _json_words(["a", "b"]) == '["a","b"]' and _json_words(['a"b']) == '["a\\"b"]'

@@ -384,6 +384,9 @@ def record_clean(
     """
     from fortycrm import standard_fields
 
+    if defs is not None and not defs and standard_rules is not None and not standard_rules and obj.custom_field_data in ({}, None):
+        obj.custom_field_data = {}  # no fields, no rules, nothing given: what the calls below give (a bulk import's common case)
+        return
     errors: dict[str, list] = {}
     try:
         obj.custom_field_data = data_clean(

@@ -314,9 +314,16 @@ def events_for_customers(
     casefold = str.casefold
     times: dict = {}
     settings = _settings_answers(customers, list(own_settings), defaults) if with_settings else None
+    # a value of a related record (status__name): from the record the import set (in the instance's cache)
+    related = [(source, *source.split("__", 1)) for source in read if source.count("__") == 1]
+    read = [source for source in read if source.count("__") != 1]
     for customer, tags in zip(customers, tags_per_customer, strict=True):
         values = customer.__dict__
         row = values.copy()  # the direct values are the instance's own (one copy in C instead of a pick per field)
+        cached = customer._state.fields_cache
+        for source, relation, name in related:
+            obj = cached.get(relation)
+            row[source] = getattr(obj, name) if obj is not None else _instance_value(customer, source)
         for source in read:
             row[source] = None if source == "logo" and not values.get("logo") else _instance_value(customer, source)
         for source in empty:

@@ -13,7 +13,7 @@ start with 1003).
 
 The terms follow every change: customer and contact saves and deletes (signals, so the
 services, the API, a history revert and the row importers all keep them right) and the
-bulk customer import (:func:`terms_rows_for`, one multi-row INSERT per batch).
+bulk customer import (:func:`terms_for_new`, one multi-row INSERT per batch).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Iterable
 from contextvars import ContextVar
 from functools import lru_cache
+from operator import itemgetter
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -54,11 +55,20 @@ def _words(text: str) -> list[str]:
     """Lower-case words (letters and digits) of ``text``, ß folded, umlauts still there."""
     text = str(text)
     if text.isascii():  # already NFC, and none of _SPECIAL's letters
-        return _WORD.findall(text.lower())
-    text = unicodedata.normalize("NFC", text).lower()
-    if _SPECIAL_LETTER.search(text):  # translate() with a table is slow; most texts have none of them
-        text = text.translate(_SPECIAL)
-    return _WORD.findall(text)
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFC", text).lower()
+        if _SPECIAL_LETTER.search(text):  # translate() with a table is slow; most texts have none of them
+            text = text.translate(_SPECIAL)
+    # a piece between white space that is all letters and digits is one word (what the
+    # pattern finds in it: \w is isalnum() or "_"); only the other pieces need the pattern
+    words: list[str] = []
+    for piece in text.split():
+        if piece.isalnum():
+            words.append(piece)
+        else:
+            words += _WORD.findall(piece)
+    return words
 
 
 def word_variants(word: str) -> set[str]:
@@ -229,16 +239,20 @@ def terms_refresh(customer_ids: Iterable[int]) -> bool:
     return bool(doomed or new)
 
 
-def terms_rows_for(customers: Iterable) -> list[list]:
-    """``[customer_id, term]`` rows for freshly inserted customers (without contacts yet):
-    the bulk import writes them with one multi-row INSERT."""
-    rows = []
+def terms_for_new(customers: Iterable) -> list[tuple[int, list[str]]]:
+    """``(customer id, its terms in order)`` for freshly inserted customers (without contacts
+    yet): the bulk import writes them with ``bulk_sql.insert_word_lists``."""
+    groups: list[tuple[int, list[str]]] = []
     fields = CUSTOMER_FIELDS
+    pick = itemgetter(*fields)
     for customer in customers:
         values = customer.__dict__
-        pk = customer.pk
-        rows += [(pk, term) for term in sorted(terms_of([values[f] if f in values else getattr(customer, f) for f in fields]))]
-    return rows
+        try:
+            texts = pick(values)
+        except KeyError:  # a field not loaded: through the model
+            texts = [values[f] if f in values else getattr(customer, f) for f in fields]
+        groups.append((customer.id, sorted(terms_of(texts))))
+    return groups
 
 
 def _customer_saved(sender, instance, created, update_fields=None, raw=False, **kwargs) -> None:

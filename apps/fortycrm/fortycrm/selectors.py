@@ -52,10 +52,13 @@ def _dup_text(value: str | None) -> str:
     return (value or "").strip().lower()
 
 
+_COMPANY = str(Customer.Kind.COMPANY)  # the plain text: compared once per row of an import
+
+
 def duplicate_name_key(customer: Customer) -> tuple | None:
     """What makes two customers "the same by name": kind, name (company) or last and first
     name (private person), and postcode. None when the customer has no name yet."""
-    if customer.kind == Customer.Kind.COMPANY:
+    if customer.kind == _COMPANY:
         name: tuple = (_dup_text(customer.name),)
     else:
         name = (_dup_text(customer.last_name), _dup_text(customer.first_name))
@@ -101,7 +104,9 @@ def _collation_prefilter(connection, table: str, column: str) -> bool:
     return known.get((table, column), False)
 
 
-def customer_duplicates(customers: list[Customer]) -> list[list[tuple[Customer, str]]]:
+def customer_duplicates(
+    customers: list[Customer], *, name_keys: list[tuple | None] | None = None, email_keys: list[str] | None = None
+) -> list[list[tuple[Customer, str]]]:
     """Stored customers that may be the same as each of ``customers`` (possible duplicates).
 
     The one definition of a duplicate, used by the import (one call per batch) and by the
@@ -123,11 +128,16 @@ def customer_duplicates(customers: list[Customer]) -> list[list[tuple[Customer, 
     column's index on MariaDB, see ``_collation_prefilter``); a second one loads the customers
     that really match, only when there are any. The compared values are the database's
     ``LOWER(TRIM(…))`` as before, compared exactly in Python.
+
+    ``name_keys`` and ``email_keys``: ``duplicate_name_key`` and ``duplicate_email_key`` of
+    each customer, when the caller has them already (the import compares them within the file too).
     """
     if not customers:
         return []
-    name_keys = [duplicate_name_key(c) for c in customers]
-    email_keys = [duplicate_email_key(c) for c in customers]
+    if name_keys is None:
+        name_keys = [duplicate_name_key(c) for c in customers]
+    if email_keys is None:
+        email_keys = [duplicate_email_key(c) for c in customers]
     companies = sorted({k[1] for k in name_keys if k and k[0] == Customer.Kind.COMPANY})
     people = sorted({k[1] for k in name_keys if k and k[0] == Customer.Kind.PRIVATE})
     emails = sorted({e for e in email_keys if e})

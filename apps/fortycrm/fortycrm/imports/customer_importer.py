@@ -24,7 +24,7 @@ from django.db.models.query_utils import DeferredAttribute
 from django.utils.translation import gettext as _
 
 from fortycrm.api import serializers as _api_serializers  # noqa: F401  the events' customer JSON: loaded with the importer, not during its first commit
-from fortycrm.bulk_sql import NARROW_ROWS_PER_STATEMENT
+from fortycrm.bulk_sql import NARROW_ROWS_PER_STATEMENT, insert_word_lists
 from fortycrm.custom_fields import index_insert as custom_field_index_insert
 from fortycrm.events import active_subscriptions, events_for_customers
 from fortycrm.imports import columns
@@ -36,7 +36,7 @@ from fortycrm.imports.results import UPDATE, Row
 from fortycrm.listcache import customer_data_changed
 from fortycrm.models import Customer, CustomerSearchTerm, CustomerStatus, Tag
 from fortycrm.payer_selectors import customer_defaults
-from fortycrm.search import terms_rows_for
+from fortycrm.search import terms_for_new
 from fortycrm.selectors import (
     DUPLICATE_EMAIL,
     DUPLICATE_NAME_POSTCODE,
@@ -161,6 +161,7 @@ class CustomerImporter(Importer):
         self._subscriptions: list[dict] = []  # the active webhook subscriptions, read then as well
         self._mutable_defaults: set[str] = set()
         self._plain_init = False
+        self._plain_db: str | None = None
         self._users: dict[str, Any] | None = None
         self._tags: dict[str, Tag] = {}
         self._tag_keys: dict[str, str] = {}
@@ -235,9 +236,10 @@ class CustomerImporter(Importer):
         return ""
 
     # --- duplicates (the criteria: selectors.customer_duplicates) -----------------------
-    def check_duplicates(self, row: Row, customer: Customer, stored: list[tuple[Customer, str]]) -> None:
+    def check_duplicates(self, row: Row, customer: Customer, stored: list[tuple[Customer, str]], key: tuple | None, email: str) -> None:
+        """The row's possible duplicates within the file and among ``stored`` customers;
+        ``key`` and ``email``: the customer's ``duplicate_name_key`` and ``duplicate_email_key``."""
         name_column = "name" if self.kind == Customer.Kind.COMPANY else "last_name"
-        key = duplicate_name_key(customer)
         if key is not None:
             if key in self.file_names:
                 self.duplicate(row, name_column, _("Possible duplicate: same name and postcode as row %(other)s.") % {"other": self.file_names[key]} + " " + _duplicate_hint())
@@ -250,7 +252,6 @@ class CustomerImporter(Importer):
                         _("Possible duplicate: the customer “%(customer)s” (customer number %(number)s) has the same name and postcode.")
                         % {"customer": other.display_name, "number": other.number or "–"} + " " + _duplicate_hint(),
                     )
-        email = duplicate_email_key(customer)
         if email:
             if email in self.file_emails:
                 self.duplicate(row, "email", _("Possible duplicate: same e-mail as row %(other)s.") % {"other": self.file_emails[email]} + " " + _duplicate_hint())
@@ -294,6 +295,8 @@ class CustomerImporter(Importer):
             self._defaults = {f.attname: f.get_default() for f in Customer._meta.concrete_fields}
             self._mutable_defaults = {name for name, value in self._defaults.items() if isinstance(value, (dict, list))}
             self._plain_init = _plain_init_possible(Customer)
+            # relations set without the descriptor (set_account_manager): only with Django's default routing
+            self._plain_db = router.db_for_write(Customer) if self._plain_init and not router.routers else None
         merged = self._defaults | values
         for name in self._mutable_defaults - values.keys():
             merged[name] = Customer._meta.get_field(name).get_default()  # never share a dict between rows
@@ -306,12 +309,26 @@ class CustomerImporter(Importer):
         customer.__dict__ = merged  # the merged dict becomes the instance's (no second copy)
         return customer
 
+    def set_account_manager(self, customer: Customer, user) -> None:
+        """``customer.account_manager = user`` for a customer of ``new_customer``: what Django's
+        descriptor does for a fresh instance (database of the write, id, cached user) without
+        asking the router per row, when no database router is configured (the router's own
+        answer then: the user's database is the customer's)."""
+        if self._plain_db is None or (user is not None and user._state.db != self._plain_db):
+            customer.account_manager = user
+            return
+        state = customer._state
+        if user is not None and state.db is None:
+            state.db = self._plain_db
+        customer.__dict__["account_manager_id"] = None if user is None else user.pk
+        state.fields_cache["account_manager"] = user
+
     def process_insert(self, batch: list[Row]) -> None:
         self.lookups.load_owners([r.values["number"] for r in batch if r.values.get("number") is not None])
         checked: list[tuple[Row, Customer]] = []
         for row in batch:
             customer = self.new_customer({"kind": self.kind, "custom_field_data": self.custom_data(row), **self.fields(row)})
-            customer.account_manager = self.account_manager(row)
+            self.set_account_manager(customer, self.account_manager(row))
             number = self.number_once(row)
             try:
                 customer.number = customer_prepare(
@@ -322,8 +339,11 @@ class CustomerImporter(Importer):
                 self.validation_error(row, exc)
             self.settings.check(row)
             checked.append((row, customer))
-        for (row, customer), stored in zip(checked, customer_duplicates([c for _row, c in checked])):
-            self.check_duplicates(row, customer, stored)
+        customers = [c for _row, c in checked]
+        name_keys, email_keys = [duplicate_name_key(c) for c in customers], [duplicate_email_key(c) for c in customers]
+        found = customer_duplicates(customers, name_keys=name_keys, email_keys=email_keys)
+        for (row, customer), stored, key, email in zip(checked, found, name_keys, email_keys, strict=True):
+            self.check_duplicates(row, customer, stored, key, email)
         if self.result.error_count:
             return  # nothing will be written; keep checking the rest of the file
         self.write(checked)
@@ -351,19 +371,21 @@ class CustomerImporter(Importer):
             self._page_cache = page_cache_raise(connection)
             if self._page_cache:  # back after the commit (shrinking it before would spill the import's pages)
                 transaction.on_commit(partial(page_cache_restore, connection, self._page_cache), using=connection.alias)
-        customer_data_changed()  # the bulk INSERTs send no signals; cached list counts must follow (SQLite: a write, done before the pipe fills)
         if self._customer_defaults is None:  # read once (the transaction sees the same all along): the events need them after the pipe has filled
             self._customer_defaults, self._subscriptions = customer_defaults(), active_subscriptions()
+            # the bulk INSERTs send no signals; cached list counts must follow. Once per import: the
+            # database's counter changes for others with the commit, whatever the number of calls
+            # (SQLite: a write, done before the pipe fills)
+            customer_data_changed()
         bulk_insert_customers(customers, user=self.user, reason=self.reason)
         through = Customer.tags.through
         through_columns = [through._meta.get_field("customer"), through._meta.get_field("tag")]
-        insert_rows(through, through_columns, [[c.pk, t.pk] for c, tags in zip(customers, tags_per_row) for t in tags], returning=False,
+        insert_rows(through, through_columns, [[c.id, t.id] for c, tags in zip(customers, tags_per_row) for t in tags], returning=False,
                     max_rows=NARROW_ROWS_PER_STATEMENT)
         # the index rows and search terms point only at the customers just inserted (fresh_parents)
         custom_field_index_insert("customer", customers, defs=self.lookups.custom_field_definitions(), fresh=True)
         terms = CustomerSearchTerm._meta  # the desk search's terms (bulk INSERTs send no signals)
-        insert_rows(CustomerSearchTerm, [terms.get_field("customer"), terms.get_field("term")], terms_rows_for(customers), returning=False,
-                    max_rows=NARROW_ROWS_PER_STATEMENT, fresh_parents=True)
+        insert_word_lists(CustomerSearchTerm, [terms.get_field("customer"), terms.get_field("term")], terms_for_new(customers), fresh_parents=True)
         own_settings = [customer.pk for row, customer in checked if self.settings.save(row, customer)]
         events_for_customers(customers, tags_per_row, own_settings=own_settings, defaults=self._customer_defaults, subscriptions=self._subscriptions)
         self.result.created += len(customers)

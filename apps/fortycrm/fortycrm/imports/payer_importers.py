@@ -106,7 +106,9 @@ class CustomerSettingsColumns:
         if self._keys is None:
             from fortycrm.imports.columns import SETTINGS_KEYS
 
-            self._keys = [key for key in SETTINGS_KEYS if key in self.importer.keys]  # the file's settings columns
+            self._keys = [key for key in SETTINGS_KEYS if key in row.values]  # the file's settings columns (every row has the file's keys)
+        if not self._keys:
+            return {}  # a file without settings columns (most)
         cells = row.values
         values = {key: cells[key] for key in self._keys if cells.get(key) is not None}
         if "letterhead" in values:
