@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/desk_benchmark.py                    # SQLite file DB (site "desk-bench")
     DATABASE_URL=mysql://root@127.0.0.1:3306/fortycrm_deskbench .venv/bin/python benchmarks/desk_benchmark.py
     options: --customers N (default 100000), --reuse (keep an existing data set of that size),
-             --only TEXT (only the pages whose label contains TEXT)
+             --only TEXT (only the pages whose label contains TEXT), --all-sorts (also every
+             sortable column of every list, ascending and descending)
 
 Data: N company customers imported through the real import (``import_run``: CSV, all rows
 validated, bulk insert with history, tags, search terms), two tags each, three statuses,
@@ -268,6 +269,38 @@ def pages(n: int) -> list[tuple[str, str, object]]:
     ]
 
 
+#: the desk lists whose every sortable column ``--all-sorts`` measures (model names)
+SORTED_LISTS = ("customer", "contact", "location", "meter", "meterreading", "order", "invoice", "importlog")
+
+
+def sort_pages() -> list[tuple[str, str, None]]:
+    """(label, url, None) for every sortable column of every desk list, ascending and descending:
+    a column is sortable where Django's change list lets a click on its header sort it (a model
+    field, or ``ordering`` of ``@admin.display``), within ``sortable_by`` when that is set."""
+    from django.contrib import admin
+    from django.core.exceptions import FieldDoesNotExist
+
+    found = []
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.model_name not in SORTED_LISTS:
+            continue
+        names = (["action_checkbox"] if model_admin.actions is not None else []) + list(model_admin.list_display)
+        url = f"/desk/{model._meta.app_label}/{model._meta.model_name}/"
+        for index, name in enumerate(names):
+            if name == "action_checkbox" or (model_admin.sortable_by is not None and name not in model_admin.sortable_by):
+                continue
+            try:
+                model._meta.get_field(name)
+                sortable = True
+            except FieldDoesNotExist:
+                attr = name if callable(name) else getattr(model_admin, name, None) or getattr(model, name, None)
+                sortable = getattr(getattr(attr, "fget", attr), "admin_order_field", None) is not None
+            if sortable:
+                for sign, direction in (("", "ascending"), ("-", "descending")):
+                    found.append((f"{model._meta.model_name}: sort {name} {direction}", f"{url}?o={sign}{index}", None))
+    return found
+
+
 def timed(fn, repeat: int = 5, *, cpu: list | None = None) -> float:
     """Median wall time in ms; with ``cpu`` the median CPU time of this process is appended to it
     (on a shared machine the CPU time says more than the wall time)."""
@@ -333,6 +366,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true", help="keep the data set of an earlier run")
     parser.add_argument("--only", default="", help="measure only the pages whose label contains this text (e.g. 'search')")
+    parser.add_argument("--all-sorts", action="store_true", help="also every sortable column of every list, both directions (no baseline)")
     args = parser.parse_args()
     setup("desk-bench", args.reuse)
     from django.db import connection
@@ -361,7 +395,7 @@ def main() -> None:
     print(f"\n{connection.vendor}, {n} customers; server time in ms, median of 5 after a warm-up; load average {os.getloadavg()[0]:.1f}\n")
     print("| page | desk ms | CPU ms | bare .values() ms | ratio | queries | SQL ms |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     problems, slow = [], []
-    for label, url, baseline in pages(n):
+    for label, url, baseline in [*pages(n), *(sort_pages() if args.all_sorts else [])]:
         if args.only not in label:
             continue
         client.get(url)  # warm-up (caches, templates)
@@ -373,10 +407,10 @@ def main() -> None:
             continue
         cpu: list[float] = []
         desk = timed(lambda url=url: client.get(url), cpu=cpu)
-        base = timed(baseline)
+        base = timed(baseline) if baseline is not None else float("nan")
         ratio = desk / base if base > 0.05 else float("nan")
         sql_ms = sum(q["time"] for q in captured.queries) * 1000
-        print(f"| {label} | {desk:.1f} | {cpu[0]:.1f} | {base:.1f} | {ratio:.1f} | {len(captured.queries)} | {sql_ms:.1f} |")
+        print(f"| {label} | {desk:.1f} | {cpu[0]:.1f} | {base:.1f} | {ratio:.1f} | {len(captured.queries)} | {sql_ms:.1f} |".replace("nan", "–"))
         slowest = max(captured.queries, key=lambda q: q["time"], default=None)
         if slowest and slowest["time"] > 0.02:
             slow.append(f"{label}: {slowest['time'] * 1000:.0f} ms {slowest['sql'][:300]}")
