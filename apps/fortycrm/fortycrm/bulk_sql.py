@@ -93,11 +93,19 @@ def insert_rows(
         # (with the driver's own quoting, which needs the connection, the pipe's thread builds it)
         pipe.submit(list(statements) if free_literal is not None else statements)
         return known_ids
+    return _execute(connection, statements, returning=returning, foreign_keys_off=mysql and fresh_parents)
+
+
+def _execute(connection, statements: Iterable[tuple[Any, Any]], *, returning: bool = False, foreign_keys_off: bool = False) -> list[int]:
+    """Run ``statements`` in this thread (after whatever a write pipe still holds); with
+    ``returning`` the ids their ``RETURNING`` gives, in row order. ``foreign_keys_off``: MariaDB's
+    foreign key checks off for them (``insert_rows``' ``fresh_parents``)."""
+    pipe: WritePipe | None = getattr(connection, "fortycrm_write_pipe", None)
     if pipe is not None:
         pipe.drain()
     ids: list[int] = []
     with connection.cursor() as cursor:
-        if mysql and fresh_parents:
+        if foreign_keys_off:
             cursor.execute(_FK_OFF)
         try:
             # SQLite: qmark SQL straight to the driver (Django's wrapper rewrites each %s of a 30,000-value statement)
@@ -112,7 +120,7 @@ def insert_rows(
                     # auto-increment ids grow in VALUES order within one statement
                     ids.extend(sorted(r[0] for r in (raw or cursor).fetchall()))
         finally:
-            if mysql and fresh_parents:
+            if foreign_keys_off:
                 cursor.execute(_FK_RESTORE)
     return ids
 
@@ -135,26 +143,15 @@ def insert_word_lists(
     rows = [[key, _json_words(words)] for key, words in groups if words]
     if not rows:
         return
-    quote = connection.ops.quote_name
-    head = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({quote(columns[0].column)}, {quote(columns[1].column)}) "
-        "SELECT g.column1, j.value FROM (VALUES "
-    )
-    per_statement = max(1, min(max_rows, max_params(connection) // 2))
+    head = _insert_head(connection, model, columns).removesuffix("VALUES ") + "SELECT g.column1, j.value FROM (VALUES "
     # the joined rows come out in VALUES order, each list in its order (json_each reads g's column: g is the outer loop)
-    statements = [
-        (head + ", ".join(["(?, ?)"] * len(chunk)) + ") AS g, json_each(g.column2) AS j", list(itertools.chain.from_iterable(chunk)))
-        for chunk in (rows[start : start + per_statement] for start in range(0, len(rows), per_statement))
-    ]
+    tail = ") AS g, json_each(g.column2) AS j"
+    statements = _statements(connection, head, tail, rows, max(1, min(max_rows, max_params(connection) // 2)), 2, None)
     pipe: WritePipe | None = getattr(connection, "fortycrm_write_pipe", None)
     if pipe is not None:
         pipe.submit(statements)
-        return
-    with connection.cursor():  # connected; the statements go straight to the driver, as in insert_rows
-        raw = connection.connection.cursor()
-        for sql, params in statements:
-            with connection.wrap_database_errors:
-                raw.execute(sql, params)
+    else:
+        _execute(connection, statements)
 
 
 def _json_words(words: Sequence[str]) -> str:
@@ -217,7 +214,7 @@ def _statements(
     row_sql = "(" + ", ".join(["?" if sqlite else "%s"] * width) + ")"
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        if sqlite and not tail and len(chunk) > 1:
+        if sqlite and not tail and len(chunk) > 1:  # a plain INSERT (no RETURNING, no join after the rows)
             factored = _sqlite_constants_once(head, chunk, width)
             if factored is not None:
                 yield factored

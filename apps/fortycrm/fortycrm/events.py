@@ -310,13 +310,14 @@ def events_for_customers(
     reverse = {rel.get_accessor_name() for rel in customers[0]._meta.related_objects if rel.one_to_one}
     direct = [s for s in plan.values_fields if s != "logo" and "__" not in s]
     empty = [s for s in plan.values_fields if s not in direct and s.split("__", 1)[0] in reverse]
-    read = [s for s in plan.values_fields if s not in direct and s not in empty]  # status__name, logo
+    others = [s for s in plan.values_fields if s not in direct and s not in empty]  # status__name, logo
+    # a value of a related record (status__name): from the record the import set (the instance's
+    # cache); the rest (logo, longer paths) through the model
+    related = [(source, *source.split("__")) for source in others if source.count("__") == 1]
+    read = [source for source in others if source.count("__") != 1]
     casefold = str.casefold
     times: dict = {}
     settings = _settings_answers(customers, list(own_settings), defaults) if with_settings else None
-    # a value of a related record (status__name): from the record the import set (in the instance's cache)
-    related = [(source, *source.split("__", 1)) for source in read if source.count("__") == 1]
-    read = [source for source in read if source.count("__") != 1]
     for customer, tags in zip(customers, tags_per_customer, strict=True):
         values = customer.__dict__
         row = values.copy()  # the direct values are the instance's own (one copy in C instead of a pick per field)
